@@ -1,0 +1,139 @@
+// ModelConfig from an HF config.json (spec §1.1, with the §1.3 original-config names as aliases),
+// and the sanity checks every reader runs on the config it built.
+import { ModelLoadError, type LayerType, type ModelConfig } from './types.ts';
+
+type Json = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Even layers slide, odd layers see everything (spec §1.4). */
+export function alternatingLayers(n: number): LayerType[] {
+  return Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 'sliding_attention' : 'full_attention'));
+}
+
+/** spec §1.1 / §1.3. `file` names config.json in errors. */
+export function configFromHf(j: unknown, file: string): ModelConfig {
+  const bad = (problem: string): never => {
+    throw new ModelLoadError(file, null, problem);
+  };
+  if (!isObj(j)) bad('config is not a JSON object');
+  const c = j as Json;
+  const pick = (keys: string[]): unknown => {
+    for (const k of keys) if (c[k] !== undefined && c[k] !== null) return c[k];
+    return undefined;
+  };
+  const int = (...keys: string[]): number => {
+    const v = pick(keys);
+    if (v === undefined) bad(`missing ${keys.join(' / ')}`);
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) bad(`${keys[0]} must be a positive integer, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  const num = (dflt: number | undefined, ...keys: string[]): number => {
+    const v = pick(keys) ?? dflt;
+    if (v === undefined) bad(`missing ${keys.join(' / ')}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${keys[0]} must be a number, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  const tokenId = (key: string): number | null => {
+    let v = c[key];
+    if (Array.isArray(v)) v = v[0]; // generation_config style list: the first is the primary one
+    if (v === undefined || v === null) return null;
+    if (!Number.isSafeInteger(v) || (v as number) < 0) bad(`${key} must be a token id, got ${JSON.stringify(c[key])}`);
+    return v as number;
+  };
+
+  const numLayers = int('num_hidden_layers');
+  // transformers v5 renamed rope_scaling → rope_parameters (spec §1.1, §9.4a): accept both.
+  const rs = pick(['rope_scaling', 'rope_parameters']);
+  if (rs !== undefined && !isObj(rs)) bad('rope_scaling must be an object');
+  const rsObj = (rs ?? {}) as Json;
+  const ropeTheta = c.rope_theta ?? rsObj.rope_theta; // v5 may fold rope_theta into rope_parameters
+  if (typeof ropeTheta !== 'number' || !(ropeTheta > 0)) bad(`rope_theta must be a positive number, got ${JSON.stringify(ropeTheta)}`);
+  let rope: ModelConfig['rope'] = null;
+  const ropeType = rsObj.rope_type ?? rsObj.type;
+  if (ropeType === 'yarn') {
+    const f = (k: string, d?: number) => {
+      const v = rsObj[k] ?? d;
+      if (typeof v !== 'number' || !Number.isFinite(v)) bad(`rope_scaling.${k} must be a number, got ${JSON.stringify(v)}`);
+      return v as number;
+    };
+    rope = {
+      factor: f('factor'),
+      betaFast: f('beta_fast', 32),
+      betaSlow: f('beta_slow', 1),
+      originalMaxPositions: f('original_max_position_embeddings', c.initial_context_length as number),
+      // transformers defaults a missing `truncate` to true, but gpt-oss is defined without
+      // truncation (spec §4.5.3), and every gpt-oss config states false.
+      truncate: rsObj.truncate === true,
+    };
+  } else if (ropeType === undefined && c.rope_scaling_factor !== undefined) {
+    // original/config.json (spec §1.3)
+    rope = {
+      factor: num(undefined, 'rope_scaling_factor'),
+      betaFast: num(32, 'rope_ntk_beta'),
+      betaSlow: num(1, 'rope_ntk_alpha'),
+      originalMaxPositions: int('initial_context_length'),
+      truncate: false,
+    };
+  } else if (ropeType !== undefined && ropeType !== 'default') {
+    bad(`unsupported rope_scaling.rope_type ${JSON.stringify(ropeType)} (gpt-oss uses yarn)`);
+  }
+
+  const lt = c.layer_types;
+  let layerTypes: LayerType[];
+  if (lt === undefined) layerTypes = alternatingLayers(numLayers);
+  else if (Array.isArray(lt)) layerTypes = lt as LayerType[];
+  else return bad('layer_types must be a list');
+
+  const maxPositions = pick(['max_position_embeddings']) !== undefined
+    ? int('max_position_embeddings')
+    : rope ? Math.round(rope.originalMaxPositions * rope.factor) : int('initial_context_length');
+
+  return {
+    vocabSize: int('vocab_size'),
+    hiddenSize: int('hidden_size'),
+    numLayers,
+    numHeads: int('num_attention_heads'),
+    numKvHeads: int('num_key_value_heads'),
+    headDim: int('head_dim'), // required: NOT hidden/heads (spec §9.10)
+    numExperts: int('num_local_experts', 'num_experts'),
+    expertsPerToken: int('num_experts_per_tok', 'experts_per_token'),
+    intermediateSize: int('intermediate_size'),
+    swigluLimit: num(7, 'swiglu_limit'),
+    swigluAlpha: 1.702, // fixed by the architecture, not in the config (spec §4.6)
+    slidingWindow: int('sliding_window'),
+    layerTypes,
+    ropeTheta: ropeTheta as number,
+    rope,
+    rmsNormEps: num(1e-5, 'rms_norm_eps'),
+    maxPositions,
+    eosTokenId: tokenId('eos_token_id'),
+    padTokenId: tokenId('pad_token_id'),
+  };
+}
+
+/** The checks every reader runs on the config it built; `file` names the source in errors. */
+export function validateConfig(c: ModelConfig, file: string): void {
+  const bad = (problem: string): never => {
+    throw new ModelLoadError(file, null, `config: ${problem}`);
+  };
+  const ints: (keyof ModelConfig)[] = ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim',
+    'numExperts', 'expertsPerToken', 'intermediateSize', 'slidingWindow', 'maxPositions'];
+  for (const k of ints) {
+    const v = c[k];
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) bad(`${k} must be a positive integer, got ${v}`);
+  }
+  if (c.numHeads % c.numKvHeads !== 0) bad(`numHeads ${c.numHeads} is not a multiple of numKvHeads ${c.numKvHeads}`);
+  if (c.headDim % 2 !== 0) bad(`headDim ${c.headDim} must be even (rotate-half RoPE pairs, spec §4.5.1)`);
+  if (c.expertsPerToken > c.numExperts) bad(`expertsPerToken ${c.expertsPerToken} > numExperts ${c.numExperts}`);
+  if (c.layerTypes.length !== c.numLayers) bad(`layer_types has ${c.layerTypes.length} entries for ${c.numLayers} layers`);
+  for (const t of c.layerTypes) if (t !== 'sliding_attention' && t !== 'full_attention') bad(`unknown layer type ${JSON.stringify(t)}`);
+  const pos: [string, number][] = [['ropeTheta', c.ropeTheta], ['rmsNormEps', c.rmsNormEps], ['swigluLimit', c.swigluLimit]];
+  if (c.rope) pos.push(['rope.factor', c.rope.factor], ['rope.originalMaxPositions', c.rope.originalMaxPositions],
+    ['rope.betaFast', c.rope.betaFast], ['rope.betaSlow', c.rope.betaSlow]);
+  for (const [k, v] of pos) if (!(Number.isFinite(v) && v > 0)) bad(`${k} must be a positive number, got ${v}`);
+  for (const k of ['eosTokenId', 'padTokenId'] as const) {
+    const v = c[k];
+    if (v !== null && !(Number.isSafeInteger(v) && v >= 0 && v < c.vocabSize)) bad(`${k} ${v} is not a token id below vocabSize ${c.vocabSize}`);
+  }
+}

@@ -1,0 +1,150 @@
+// WeightRecord builders: each fill() turns file bytes into canonical bytes (formats.ts layouts)
+// reading in bounded chunks. A plain copy reads straight into dst; the transforms (HF MXFP4
+// repack, gate/up interleave, transpose) stage at most CHUNK_BYTES in a reused scratch buffer.
+import { FORMATS, hfBlockToGgml, tensorBytes, type Format } from './formats.ts';
+import { CHUNK_BYTES, ModelFile, assert, scratch } from './io.ts';
+import { ModelLoadError, type WeightRecord } from './types.ts';
+
+/** Bytes of one tensor inside one file. */
+export interface Span {
+  file: ModelFile;
+  offset: number;
+  /** Name inside the file, for error messages. */
+  name: string;
+}
+
+type Fill = (dst: Uint8Array, progress: (bytes: number) => void) => void;
+
+/** `file` and `origin` (the name inside the file) are for error messages. */
+export function makeRecord(file: string, name: string, shape: number[], format: Format, origin: string, fill: Fill): WeightRecord {
+  const be = FORMATS[format].blockElems;
+  if (shape.length > 0 && shape[shape.length - 1] % be !== 0) {
+    throw new ModelLoadError(file, origin, `row length ${shape[shape.length - 1]} is not a multiple of the ${be}-value ${format} block`);
+  }
+  const byteSize = tensorBytes(format, shape);
+  return {
+    name, shape, format, byteSize, origin,
+    fill(dst, progress) {
+      assert(dst.length === byteSize, `${name}: fill needs ${byteSize} bytes, got ${dst.length}`);
+      fill(dst, progress ?? (() => {}));
+    },
+  };
+}
+
+/** E8M0 byte 255 is NaN (spec §3.2): no real checkpoint has one, so it means corruption. */
+/** `buf[from..to)` holds whole blocks; `firstBlock` is the index of the one at `from` in the tensor. */
+function checkScales(buf: Uint8Array, from: number, to: number, span: Span, firstBlock: number): void {
+  for (let o = from; o < to; o += 17) {
+    if (buf[o] === 255) {
+      throw new ModelLoadError(span.file.path, span.name, `MXFP4 block ${firstBlock + (o - from) / 17} has scale byte 255 (NaN)`);
+    }
+  }
+}
+
+/** Canonical bytes are stored as-is (GGUF tensors, HF dense tensors). */
+export function copyFill(span: Span, format: Format): Fill {
+  return (dst, progress) => {
+    // Chunks of whole MXFP4 blocks so each chunk can be scale-checked as it lands.
+    const step = format === 'mxfp4' ? CHUNK_BYTES - (CHUNK_BYTES % 17) : CHUNK_BYTES;
+    for (let at = 0; at < dst.length; at += step) {
+      const n = Math.min(step, dst.length - at);
+      span.file.read(dst, at, n, span.offset + at, span.name);
+      if (format === 'mxfp4') checkScales(dst, at, at + n, span, at / 17);
+      progress(n);
+    }
+  };
+}
+
+/**
+ * HF MXFP4 pair → GGML blocks (spec §3.3 → §3.6): blocks [..., G, 16] and scales [..., G] become
+ * one 17-byte block each, scale byte first, nibbles reordered by hfBlockToGgml.
+ */
+export function hfMxfp4Fill(blocks: Span, scales: Span): Fill {
+  return (dst, progress) => {
+    const total = dst.length / 17;
+    const per = CHUNK_BYTES >> 4; // blocks per chunk: 16 MiB of nibbles
+    const q = scratch(0, per * 16);
+    const s = scratch(1, per);
+    for (let b0 = 0; b0 < total; b0 += per) {
+      const n = Math.min(per, total - b0);
+      blocks.file.read(q, 0, n * 16, blocks.offset + b0 * 16, blocks.name);
+      scales.file.read(s, 0, n, scales.offset + b0, scales.name);
+      for (let b = 0; b < n; b++) {
+        const e = s[b];
+        if (e === 255) throw new ModelLoadError(scales.file.path, scales.name, `MXFP4 block ${b0 + b} has scale byte 255 (NaN)`);
+        const o = (b0 + b) * 17;
+        dst[o] = e;
+        hfBlockToGgml(q, b * 16, dst, o + 1);
+      }
+      progress(n * 17);
+    }
+  };
+}
+
+/** One half of an interleaved pair: expert e's `units` consecutive units start at offset + e·stride. */
+export interface HalfSource extends Span {
+  expertStride: number;
+}
+
+/**
+ * gate/up → canonical interleaved rows (spec §3.4): unit 2j of expert e = gate unit j, 2j+1 = up
+ * unit j. A unit is one row of a weight (rowBytes) or one element of a bias. Serves GGUF's split
+ * pair (two tensors) and its concatenated `ffn_gate_up_exps` (one tensor, two halves per expert).
+ */
+export function interleaveFill(gate: HalfSource, up: HalfSource, experts: number, units: number, unitBytes: number, format: Format): Fill {
+  return (dst, progress) => {
+    assert(dst.length === experts * units * 2 * unitBytes, 'interleave size');
+    const per = Math.max(1, Math.floor(CHUNK_BYTES / 2 / unitBytes));
+    const a = scratch(0, per * unitBytes);
+    const b = scratch(1, per * unitBytes);
+    for (let e = 0; e < experts; e++) {
+      for (let j0 = 0; j0 < units; j0 += per) {
+        const n = Math.min(per, units - j0);
+        const ga = e * gate.expertStride + j0 * unitBytes;
+        const ua = e * up.expertStride + j0 * unitBytes;
+        gate.file.read(a, 0, n * unitBytes, gate.offset + ga, gate.name);
+        up.file.read(b, 0, n * unitBytes, up.offset + ua, up.name);
+        if (format === 'mxfp4') {
+          checkScales(a, 0, n * unitBytes, gate, ga / 17);
+          checkScales(b, 0, n * unitBytes, up, ua / 17);
+        }
+        let o = (e * units + j0) * 2 * unitBytes;
+        for (let j = 0; j < n; j++) {
+          dst.set(a.subarray(j * unitBytes, (j + 1) * unitBytes), o);
+          dst.set(b.subarray(j * unitBytes, (j + 1) * unitBytes), o + unitBytes);
+          o += 2 * unitBytes;
+        }
+        progress(2 * n * unitBytes);
+      }
+    }
+  };
+}
+
+/**
+ * [E, in, out] → [E, out, in] for a dense element type (transformers' in-memory expert layout in
+ * dequantized re-uploads, spec §2.5 / §9.11). Reads bands of source rows; writes strided.
+ */
+export function transposeFill(src: Span, experts: number, inDim: number, outDim: number, format: Format): Fill {
+  const eb = FORMATS[format].blockBytes;
+  assert(FORMATS[format].blockElems === 1, 'transpose needs an element format');
+  return (dst, progress) => {
+    const srcRow = outDim * eb;
+    const per = Math.max(1, Math.floor(CHUNK_BYTES / srcRow));
+    const t = scratch(0, per * srcRow);
+    for (let e = 0; e < experts; e++) {
+      const base = e * inDim * outDim * eb;
+      for (let i0 = 0; i0 < inDim; i0 += per) {
+        const n = Math.min(per, inDim - i0);
+        src.file.read(t, 0, n * srcRow, src.offset + base + i0 * srcRow, src.name);
+        for (let i = 0; i < n; i++) {
+          for (let o = 0; o < outDim; o++) {
+            const from = i * srcRow + o * eb;
+            const to = base + (o * inDim + i0 + i) * eb;
+            for (let k = 0; k < eb; k++) dst[to + k] = t[from + k];
+          }
+        }
+        progress(n * srcRow);
+      }
+    }
+  };
+}
