@@ -1,0 +1,50 @@
+// Shared helpers for the kernels. Pointers are byte offsets into the imported (shared) memory;
+// kernels allocate nothing.
+
+/** Sum of the four lanes in a fixed order (so every caller rounds the same way). */
+@inline export function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
+         (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** f16 bits → f32, exact for normals and subnormals: shift into f32 position, rescale by 2^112. */
+@inline export function f16_to_f32(h: u32): f32 {
+  const mag = reinterpret<f32>((h & 0x7fff) << 13) * reinterpret<f32>(0x77800000); // 2^112
+  return reinterpret<f32>(reinterpret<u32>(mag) | ((h & 0x8000) << 16));
+}
+
+/** Four f16 values (low halves of i32 lanes) → f32x4, same trick as f16_to_f32. */
+@inline export function f16x4_to_f32x4(h: v128): v128 {
+  const mag = f32x4.mul(i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13), f32x4.splat(reinterpret<f32>(0x77800000)));
+  return v128.or(mag, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
+/** Round an f32 to the nearest f16 value (ties to even) and return it as f32 — GGML_FP32_TO_FP16. */
+export function round_f16(x: f32): f32 {
+  const b = reinterpret<u32>(x);
+  const sign = b & 0x80000000;
+  const a = b & 0x7fffffff;
+  if (a >= 0x47800000) return reinterpret<f32>(sign | 0x7f800000); // ≥ 65536 (or inf/nan) → inf
+  if (a < 0x38800000) {
+    // f16 subnormal range: quantum 2^-24; f32 arithmetic rounds ties to even.
+    const q = reinterpret<f32>(a) * reinterpret<f32>(0x4b800000); // × 2^24
+    const r = nearest<f32>(q) * reinterpret<f32>(0x33800000); //      × 2^-24
+    return reinterpret<f32>(sign | reinterpret<u32>(r));
+  }
+  // normal: keep 10 mantissa bits, round to nearest even on the 13 dropped bits
+  const rem = a & 0x1fff;
+  let m = a & ~0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (m & 0x2000) != 0)) m += 0x2000;
+  if (m >= 0x47800000) m = 0x7f800000; // rounded past 65504: f16 infinity
+  return reinterpret<f32>(sign | m);
+}
+
+/** 2^(e−127) for an E8M0 byte; e = 0 is the subnormal 2^-127. */
+@inline export function e8m0(e: u32): f32 {
+  return e == 0 ? reinterpret<f32>(0x00400000) : reinterpret<f32>(e << 23);
+}
+
+/** Half of e8m0(e): the scale that goes with the doubled FP4 table (ggml's E8M0_TO_FP32_HALF). */
+@inline export function e8m0_half(e: u32): f32 {
+  return e < 2 ? reinterpret<f32>(0x00200000 << e) : reinterpret<f32>((e - 1) << 23);
+}

@@ -1,0 +1,9 @@
+// The kernel module: one compiled module, instantiated once per weight arena (shared memory).
+export * from './dense';
+export * from './mxfp4';
+export * from './quant';
+export * from './norm';
+export * from './rope';
+export * from './attention';
+export * from './moe';
+export { round_f16 } from './common';

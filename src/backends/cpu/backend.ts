@@ -1,0 +1,249 @@
+// CPU backend: AssemblyScript kernels in wasm memories (DESIGN.md "CPU backend").
+// Arena 0 holds activations, KV caches and f32 vectors; arenas 1… hold the weight matrices in
+// their storage format. A product whose weights live elsewhere copies its (kilobyte-sized)
+// activations into that arena's scratch, runs there, and copies the result back.
+import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
+import type { Checkpoint, ModelConfig } from '../../model/types.ts';
+import type { Backend, BackendOptions, Buf, KvCache, MoeWeights, Tensor } from '../../engine/backend.ts';
+import { Arena, MAX_ARENA_BYTES } from './arena.ts';
+import { MATMUL, actRowBytes } from './kernels.ts';
+import { isVector, planArenas } from './placement.ts';
+import { Pool } from './pool.ts';
+
+class CpuTensor implements Tensor {
+  constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format | 'f32vec',
+    readonly arena: Arena, readonly ptr: number, readonly rowBytes: number) {}
+  get rows(): number { return this.shape.length === 1 ? 1 : this.shape[this.shape.length - 2]; }
+  get cols(): number { return this.shape[this.shape.length - 1]; }
+  /** Matrix `e` of a stacked [E, rows, cols] tensor, as its own tensor (no copy). */
+  slice(e: number): CpuTensor {
+    const rows = this.shape[1], cols = this.shape[2];
+    return new CpuTensor(`${this.name}[${e}]`, [rows, cols], this.format, this.arena, this.ptr + e * rows * this.rowBytes, this.rowBytes);
+  }
+}
+
+class CpuBuf implements Buf {
+  constructor(readonly rows: number, readonly cols: number, readonly ptr: number) {}
+  row(r: number): number { return this.ptr + r * this.cols * 4; }
+}
+
+interface LayerCache { k: number; v: number; cap: number }
+class CpuKv implements KvCache {
+  constructor(readonly context: number, readonly headDim: number, readonly layers: LayerCache[], readonly scratch: number) {}
+}
+
+/** Rows per pass through a weight arena's scratch (bounds scratch for the V-row unembedding). */
+const CHUNK_ROWS = 32;
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  private readonly a0: Arena;
+  private arenas: Arena[] = [];
+  private scratch = new Map<Arena, { x: number; y: number; bytes: number }>();
+  private q8: CpuBuf | null = null; //       arena-0 buffer for quantised activations
+  private experts = new Map<Tensor, CpuTensor[]>();
+  private moeScratch: { logits: CpuBuf; xe: CpuBuf; ue: CpuBuf; ae: CpuBuf; oe: CpuBuf; counts: Int32Array; toks: Int32Array; wts: Float32Array } | null = null;
+  private readonly pool: Pool;
+  private rowTmp = new Float32Array(0);
+
+  constructor(private readonly opts: BackendOptions) {
+    this.a0 = new Arena(0, 1 << 20);
+    this.pool = new Pool(opts.threads ?? 1);
+  }
+
+  async upload(ckpt: Checkpoint): Promise<Map<string, Tensor>> {
+    const { maxBatch } = this.opts;
+    const records = [...ckpt.tensors.values()];
+    let maxIn = 0, maxOut = 0, maxCols = 0;
+    for (const r of records) {
+      if (isVector(r)) continue;
+      maxIn = Math.max(maxIn, r.shape[r.shape.length - 1]);
+      maxOut = Math.max(maxOut, r.shape[r.shape.length - 2]);
+      maxCols = Math.max(maxCols, r.shape[r.shape.length - 1]);
+    }
+    const chunk = Math.min(maxBatch, CHUNK_ROWS);
+    const scratchBytes = chunk * (maxIn + maxOut) * 4 + 128;
+    const arenaBytes = Math.min(this.opts.arenaBytes ?? MAX_ARENA_BYTES, MAX_ARENA_BYTES);
+    const { where, sizes } = planArenas(records, arenaBytes - 65536 - scratchBytes - 64);
+    this.arenas = [this.a0, ...sizes.map((s, i) => new Arena(i + 1, s + scratchBytes + 256, Math.min(arenaBytes, MAX_ARENA_BYTES)))];
+    for (const a of this.arenas.slice(1)) {
+      const x = a.alloc(chunk * maxIn * 4), y = a.alloc(chunk * maxOut * 4);
+      this.scratch.set(a, { x, y, bytes: scratchBytes });
+    }
+    await this.pool.attach(this.arenas);
+    this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxCols) / 4));
+    this.rowTmp = new Float32Array(maxCols);
+
+    const out = new Map<string, Tensor>();
+    const total = ckpt.totalBytes;
+    let done = 0, count = 0;
+    for (const rec of records) {
+      const report = (n: number) => { done += n; this.opts.progress?.({ bytes: done, totalBytes: total, tensors: count, totalTensors: records.length, name: rec.name }); };
+      if (isVector(rec)) {
+        // Small: decode to f32 once (exact for every format), keep beside the activations.
+        const raw = new Uint8Array(rec.byteSize);
+        rec.fill(raw, report);
+        const n = rec.shape.reduce((a, b) => a * b, 1);
+        const ptr = this.a0.alloc(n * 4);
+        FORMATS[rec.format].dequant(raw, this.a0.f32.subarray(ptr / 4, ptr / 4 + n), n);
+        out.set(rec.name, new CpuTensor(rec.name, rec.shape, 'f32vec', this.a0, ptr, n * 4));
+      } else {
+        const arena = this.arenas[where.get(rec.name)!];
+        const ptr = arena.alloc(rec.byteSize);
+        rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), report);
+        const cols = rec.shape[rec.shape.length - 1];
+        const t = new CpuTensor(rec.name, rec.shape, rec.format, arena, ptr, rowBytes(rec.format, cols));
+        out.set(rec.name, t);
+        if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));
+      }
+      count++;
+    }
+    return out;
+  }
+
+  buffer(rows: number, cols: number): CpuBuf {
+    return new CpuBuf(rows, cols, this.a0.alloc(rows * cols * 4));
+  }
+
+  kvCache(c: ModelConfig, context: number): CpuKv {
+    const kvw = c.numKvHeads * c.headDim;
+    const layers = c.layerTypes.map((t) => {
+      const cap = t === 'sliding_attention' ? Math.min(context, c.slidingWindow + this.opts.maxBatch - 1) : context;
+      return { k: this.a0.alloc(cap * kvw * 4), v: this.a0.alloc(cap * kvw * 4), cap };
+    });
+    return new CpuKv(context, c.headDim, layers, this.a0.alloc(this.pool.size * context * 4));
+  }
+
+  embed(table: Tensor, ids: ArrayLike<number>, B: number, out: Buf): void {
+    const t = table as CpuTensor, o = out as CpuBuf;
+    const cols = t.cols, tmp = this.rowTmp.subarray(0, cols);
+    for (let b = 0; b < B; b++) {
+      const id = ids[b];
+      if (!(id >= 0 && id < t.rows)) throw new RangeError(`token id ${id} outside the vocabulary (0..${t.rows - 1})`);
+      FORMATS[t.format as Format].dequant(t.arena.u8.subarray(t.ptr + id * t.rowBytes, t.ptr + (id + 1) * t.rowBytes), tmp, cols);
+      this.a0.f32.set(tmp, o.row(b) / 4);
+    }
+  }
+
+  rmsnorm(x: Buf, w: Tensor, out: Buf, B: number, eps: number): void {
+    this.a0.k.rmsnorm((x as CpuBuf).ptr, (w as CpuTensor).ptr, (out as CpuBuf).ptr, x.cols, B, eps);
+  }
+
+  matmul(w: Tensor, x: Buf, out: Buf, B: number, bias?: Tensor): void {
+    this.matmulAt(w as CpuTensor, (x as CpuBuf).ptr, (out as CpuBuf).ptr, B);
+    if (bias) this.a0.k.add_bias((out as CpuBuf).ptr, (bias as CpuTensor).ptr, out.cols, B);
+  }
+
+  /** y[B][rows] = x[B][cols] · Wᵀ with x, y in arena 0. */
+  private matmulAt(w: CpuTensor, x: number, y: number, B: number): void {
+    const kern = MATMUL[w.format as Format][this.opts.precision];
+    const nIn = w.cols, nOut = w.rows;
+    let src = x;
+    if (kern.act === 'q8') { this.a0.k.quantize_q8(x, this.q8!.ptr, nIn, B); src = this.q8!.ptr; }
+    const inRow = actRowBytes(kern.act, nIn);
+    if (w.arena === this.a0) { this.pool.run(0, kern.name, [w.ptr, src, y, nIn, nOut, B], nOut); return; }
+    const s = this.scratch.get(w.arena)!;
+    const a0u8 = this.a0.u8, u8 = w.arena.u8;
+    for (let b0 = 0; b0 < B; b0 += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, B - b0);
+      u8.set(a0u8.subarray(src + b0 * inRow, src + (b0 + n) * inRow), s.x);
+      this.pool.run(w.arena.index, kern.name, [w.ptr, s.x, s.y, nIn, nOut, n], nOut);
+      a0u8.set(u8.subarray(s.y, s.y + n * nOut * 4), y + b0 * nOut * 4);
+    }
+  }
+
+  rope(x: Buf, nHeads: number, headDim: number, cs: Float32Array, B: number): void {
+    const p = this.ropeTable(B * headDim);
+    this.a0.f32.set(cs.subarray(0, B * headDim), p / 4);
+    this.a0.k.rope_neox((x as CpuBuf).ptr, p, nHeads, headDim, B);
+  }
+  private ropePtr = 0; private ropeLen = 0;
+  private ropeTable(n: number): number {
+    if (n > this.ropeLen) { this.ropePtr = this.a0.alloc(n * 4); this.ropeLen = n; }
+    return this.ropePtr;
+  }
+
+  attention(cache: KvCache, layer: number, q: Buf, k: Buf, v: Buf, sinks: Tensor, out: Buf, pos0: number, B: number, window: number): void {
+    const kv = cache as CpuKv, L = kv.layers[layer];
+    const kvw = k.cols, f32 = this.a0.f32;
+    if (pos0 + B > kv.context) throw new RangeError(`position ${pos0 + B} exceeds the context of ${kv.context}`);
+    for (let b = 0; b < B; b++) {
+      const slot = (pos0 + b) % L.cap;
+      const kr = (k as CpuBuf).row(b) / 4, vr = (v as CpuBuf).row(b) / 4;
+      f32.copyWithin(L.k / 4 + slot * kvw, kr, kr + kvw);
+      f32.copyWithin(L.v / 4 + slot * kvw, vr, vr + kvw);
+    }
+    const headDim = kv.headDim, nHeads = q.cols / headDim, nKv = kvw / headDim;
+    this.pool.run(0, 'attention', [(q as CpuBuf).ptr, L.k, L.v, (out as CpuBuf).ptr, (sinks as CpuTensor).ptr, kv.scratch,
+      nHeads, nKv, headDim, pos0, L.cap, window, 1 / Math.sqrt(headDim)], B * nHeads, { arg: 5, stride: kv.context * 4 });
+  }
+
+  moe(x: Buf, w: MoeWeights, out: Buf, B: number, c: ModelConfig): void {
+    const E = c.numExperts, K = c.expertsPerToken, H = c.hiddenSize, I = c.intermediateSize;
+    const s = this.moeScratch ??= {
+      logits: this.buffer(this.opts.maxBatch, E), xe: this.buffer(this.opts.maxBatch, H), ue: this.buffer(this.opts.maxBatch, 2 * I),
+      ae: this.buffer(this.opts.maxBatch, I), oe: this.buffer(this.opts.maxBatch, H),
+      counts: new Int32Array(E), toks: new Int32Array(E * this.opts.maxBatch), wts: new Float32Array(E * this.opts.maxBatch),
+    };
+    this.matmul(w.router, x, s.logits, B, w.routerBias);
+    const f32 = this.a0.f32, lg = s.logits.ptr / 4;
+    s.counts.fill(0);
+    const top = new Int32Array(K), val = new Float64Array(K);
+    for (let b = 0; b < B; b++) {
+      // top-k by value (ties: lower expert id first), then softmax over the k selected (spec §4.6)
+      for (let j = 0; j < K; j++) { top[j] = -1; val[j] = -Infinity; }
+      for (let e = 0; e < E; e++) {
+        const g = f32[lg + b * E + e];
+        if (!(g > val[K - 1])) continue;
+        let j = K - 1;
+        while (j > 0 && g > val[j - 1]) { val[j] = val[j - 1]; top[j] = top[j - 1]; j--; }
+        val[j] = g; top[j] = e;
+      }
+      let den = 0;
+      for (let j = 0; j < K; j++) den += Math.exp(val[j] - val[0]);
+      for (let j = 0; j < K; j++) {
+        const e = top[j], n = s.counts[e]++;
+        s.toks[e * this.opts.maxBatch + n] = b;
+        s.wts[e * this.opts.maxBatch + n] = Math.exp(val[j] - val[0]) / den;
+      }
+    }
+    const o = out as CpuBuf, xb = x as CpuBuf;
+    f32.fill(0, o.ptr / 4, o.ptr / 4 + B * H);
+    const gateUp = this.experts.get(w.gateUp)!, down = this.experts.get(w.down)!;
+    const gub = (w.gateUpBias as CpuTensor).ptr, db = (w.downBias as CpuTensor).ptr;
+    const k = this.a0.k;
+    for (let e = 0; e < E; e++) {
+      const n = s.counts[e];
+      if (n === 0) continue;
+      const base = e * this.opts.maxBatch;
+      for (let i = 0; i < n; i++) { const r = xb.row(s.toks[base + i]) / 4; f32.copyWithin(s.xe.row(i) / 4, r, r + H); }
+      this.matmulAt(gateUp[e], s.xe.ptr, s.ue.ptr, n);
+      k.add_bias(s.ue.ptr, gub + e * 2 * I * 4, 2 * I, n);
+      k.swiglu_oai(s.ue.ptr, s.ae.ptr, I, n, c.swigluAlpha, c.swigluLimit);
+      this.matmulAt(down[e], s.ae.ptr, s.oe.ptr, n);
+      k.add_bias(s.oe.ptr, db + e * H * 4, H, n);
+      for (let i = 0; i < n; i++) k.axpy(o.row(s.toks[base + i]), s.oe.row(i), s.wts[base + i], H);
+    }
+  }
+
+  add(x: Buf, y: Buf, B: number): void {
+    this.a0.k.axpy((x as CpuBuf).ptr, (y as CpuBuf).ptr, 1, B * x.cols);
+  }
+
+  read(x: Buf, B: number): Float32Array {
+    const p = (x as CpuBuf).ptr / 4;
+    return this.a0.f32.slice(p, p + B * x.cols);
+  }
+
+  /** Rows [r0, r0+n) of a buffer as a buffer (no copy). */
+  view(x: Buf, r0: number, n: number): Buf {
+    const b = x as CpuBuf;
+    return new CpuBuf(n, b.cols, b.row(r0));
+  }
+
+  release(): void { this.pool.close(); }
+}
+
+export function createCpuBackend(opts: BackendOptions): CpuBackend {
+  return new CpuBackend(opts);
+}

@@ -1,0 +1,83 @@
+// Threads for the CPU backend: the calling thread computes a share and one worker per other
+// thread computes the rest, all on the same shared arena memories. Dispatch is a generation
+// counter in a shared control block: workers spin ~50 µs, then sleep on Atomics.wait and announce
+// it, so a wake costs ~1 µs while busy and a futex only after idling (research/feasibility.md §4:
+// futex round trips cost 50–65 µs here). Never more spinning threads than `threads`.
+import { kernelModule } from './module.ts';
+import type { Arena } from './arena.ts';
+
+// control block layout (Int32 indices)
+export const GEN = 0, DONE = 1, QUIT = 2, ARENA = 3, KERNEL = 4, NARGS = 5, N = 6, PER_ARG = 7, PER_STRIDE = 8,
+  THREADS = 9, ALIGN = 10, READY = 11, SLEEP = 16; // SLEEP + worker id
+export const MAX_ARGS = 16;
+
+/** Rows [r0, r1) of n for thread t of T, boundaries on multiples of `align`. */
+export function share(n: number, t: number, T: number, align: number): [number, number] {
+  const units = Math.ceil(n / align);
+  const r0 = Math.min(n, Math.floor((units * t) / T) * align);
+  const r1 = Math.min(n, Math.floor((units * (t + 1)) / T) * align);
+  return [r0, t === T - 1 ? n : r1];
+}
+
+export class Pool {
+  private ctl = new Int32Array(new SharedArrayBuffer(4 * 64));
+  private args = new Float64Array(new SharedArrayBuffer(8 * MAX_ARGS));
+  private workers: Worker[] = [];
+  private arenas: Arena[] = [];
+  private names: string[] = [];
+  private ids = new Map<string, number>();
+
+  constructor(readonly size: number) {
+    if (!(size >= 1 && size <= 64)) throw new RangeError(`threads must be 1..64, got ${size}`);
+  }
+
+  /** Starts the workers on these arenas (resolves when every worker is listening). */
+  async attach(arenas: Arena[]): Promise<void> {
+    this.arenas = arenas;
+    this.names = Object.keys(WebAssembly.Module.exports(kernelModule()).reduce((o, e) => (e.kind === 'function' ? { ...o, [e.name]: 1 } : o), {}));
+    this.names.forEach((n, i) => this.ids.set(n, i));
+    const ready: Promise<void>[] = [];
+    for (let id = 1; id < this.size; id++) {
+      const w = new Worker(new URL('./worker.ts', import.meta.url).href, { type: 'module' });
+      ready.push(new Promise((res, rej) => {
+        w.onmessage = () => res();
+        w.onerror = (e) => rej(new Error(`cpu worker ${id} failed: ${(e as ErrorEvent).message}`));
+      }));
+      w.postMessage({ module: kernelModule(), memories: arenas.map((a) => a.memory), ctl: this.ctl.buffer, args: this.args.buffer, id, names: this.names });
+      this.workers.push(w);
+    }
+    await Promise.all(ready);
+  }
+
+  /** Runs kernel `name`(…args, r0, r1) over n items split across the threads. */
+  run(arena: number, name: string, args: number[], n: number, per?: { arg: number; stride: number }, align = 4): void {
+    const T = this.workers.length + 1;
+    const fn = (this.arenas[arena].k as unknown as Record<string, (...a: number[]) => void>)[name];
+    if (T === 1 || n < 2 * align) {
+      fn(...args, 0, n);
+      return;
+    }
+    const ctl = this.ctl;
+    ctl[ARENA] = arena; ctl[KERNEL] = this.ids.get(name)!; ctl[NARGS] = args.length; ctl[N] = n;
+    ctl[PER_ARG] = per ? per.arg : -1; ctl[PER_STRIDE] = per ? per.stride : 0; ctl[THREADS] = T; ctl[ALIGN] = align;
+    for (let i = 0; i < args.length; i++) this.args[i] = args[i];
+    Atomics.store(ctl, DONE, 0);
+    Atomics.add(ctl, GEN, 1);
+    for (let id = 1; id < T; id++) if (Atomics.load(ctl, SLEEP + id)) Atomics.notify(ctl, GEN);
+    const [r0, r1] = share(n, 0, T, align);
+    if (r1 > r0) fn(...args, r0, r1);
+    let spins = 0;
+    while (Atomics.load(ctl, DONE) < T - 1) {
+      if (++spins > 20000) { Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1); }
+    }
+  }
+
+  close(): void {
+    if (!this.workers.length) return;
+    Atomics.store(this.ctl, QUIT, 1);
+    Atomics.add(this.ctl, GEN, 1);
+    Atomics.notify(this.ctl, GEN);
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
+  }
+}

@@ -1,0 +1,42 @@
+// A CPU worker: instantiates the kernel module on every arena memory, then runs its share of
+// each dispatched kernel (protocol in pool.ts).
+import { ALIGN, ARENA, DONE, GEN, KERNEL, N, NARGS, PER_ARG, PER_STRIDE, QUIT, SLEEP, THREADS, share } from './pool.ts';
+
+declare const self: Worker;
+const SPIN = 200000;
+
+self.onmessage = (ev: MessageEvent) => {
+  const { module, memories, ctl: ctlBuf, args: argBuf, id, names } = ev.data as {
+    module: WebAssembly.Module; memories: WebAssembly.Memory[]; ctl: SharedArrayBuffer; args: SharedArrayBuffer; id: number; names: string[];
+  };
+  const ctl = new Int32Array(ctlBuf), argv = new Float64Array(argBuf);
+  const fns = memories.map((memory) => {
+    const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, unknown>;
+    return names.map((n) => ex[n] as (...a: number[]) => void);
+  });
+  let gen = Atomics.load(ctl, GEN); // read before announcing readiness, or the first dispatch can be lost
+  self.postMessage('ready');
+  const a: number[] = [];
+  for (;;) {
+    let spins = 0;
+    while (Atomics.load(ctl, GEN) === gen) {
+      if (++spins > SPIN) {
+        Atomics.store(ctl, SLEEP + id, 1);
+        Atomics.wait(ctl, GEN, gen);
+        Atomics.store(ctl, SLEEP + id, 0);
+        spins = 0;
+      }
+    }
+    gen = Atomics.load(ctl, GEN);
+    if (Atomics.load(ctl, QUIT)) break;
+    const [r0, r1] = share(ctl[N], id, ctl[THREADS], ctl[ALIGN]);
+    if (r1 > r0) {
+      a.length = ctl[NARGS];
+      for (let i = 0; i < a.length; i++) a[i] = argv[i];
+      if (ctl[PER_ARG] >= 0) a[ctl[PER_ARG]] += id * ctl[PER_STRIDE];
+      fns[ctl[ARENA]][ctl[KERNEL]](...a, r0, r1);
+    }
+    Atomics.add(ctl, DONE, 1);
+    Atomics.notify(ctl, DONE);
+  }
+};

@@ -1,0 +1,99 @@
+// A loaded model: config + weights on a backend + the activation state, and sessions (one K/V
+// cache + position each) that evaluate tokens.
+import { loadCheckpoint } from '../model/load.ts';
+import type { Checkpoint, ModelConfig } from '../model/types.ts';
+import type { Backend, BackendOptions, KvCache, Precision } from './backend.ts';
+import { allocState, forward, unembed, type State, type Tap } from './forward.ts';
+import { ropeParams, type RopeParams } from './rope.ts';
+import { bindWeights, type Weights } from './weights.ts';
+
+export interface ModelOptions {
+  precision?: Precision;
+  threads?: number;
+  /** Tokens per forward call (prompts are split into batches of this size). */
+  maxBatch?: number;
+  /** Default context of a session. */
+  context?: number;
+  arenaBytes?: number;
+  backend?: (opts: BackendOptions) => Backend;
+  progress?: BackendOptions['progress'];
+}
+
+/** Rows of logits computed per unembedding pass. */
+const LOGIT_ROWS = 16;
+
+export class Model {
+  private constructor(readonly config: ModelConfig, readonly backend: Backend, readonly weights: Weights,
+    readonly rope: RopeParams, readonly state: State, readonly maxBatch: number, readonly context: number,
+    readonly checkpoint: Checkpoint) {}
+
+  static async load(path: string, o: ModelOptions = {}): Promise<Model> {
+    const ckpt = loadCheckpoint(path);
+    try {
+      return await Model.fromCheckpoint(ckpt, o);
+    } finally {
+      ckpt.close();
+    }
+  }
+
+  static async fromCheckpoint(ckpt: Checkpoint, o: ModelOptions = {}): Promise<Model> {
+    const c = ckpt.config;
+    const maxBatch = o.maxBatch ?? 64;
+    const context = Math.min(o.context ?? 4096, c.maxPositions);
+    const make = o.backend ?? (await import('../backends/cpu/backend.ts')).createCpuBackend;
+    const be = make({ precision: o.precision ?? 'exact', maxBatch, threads: o.threads, arenaBytes: o.arenaBytes, progress: o.progress });
+    const weights = bindWeights(c, await be.upload(ckpt));
+    const state = allocState(be, c, maxBatch, Math.min(LOGIT_ROWS, maxBatch));
+    return new Model(c, be, weights, ropeParams(c), state, maxBatch, context, ckpt);
+  }
+
+  newSession(context = this.context): Session {
+    return new Session(this, this.backend.kvCache(this.config, context));
+  }
+
+  release(): void { this.backend.release(); }
+}
+
+export class Session {
+  position = 0;
+  constructor(readonly model: Model, readonly cache: KvCache) {}
+
+  /**
+   * Feeds tokens at the current position. Returns the logits of every token ([n, V], `all`) or of
+   * the last one ([V], `last`).
+   */
+  eval(ids: ArrayLike<number>, want: 'all' | 'last' = 'last', tap?: Tap): Float32Array {
+    const m = this.model, V = m.config.vocabSize, n = ids.length;
+    if (n === 0) throw new RangeError('eval needs at least one token');
+    if (this.position + n > this.cache.context) throw new RangeError(`${this.position + n} tokens exceed the context of ${this.cache.context}`);
+    const out = new Float32Array(want === 'all' ? n * V : V);
+    for (let i0 = 0; i0 < n; i0 += m.maxBatch) {
+      const B = Math.min(m.maxBatch, n - i0);
+      const chunk = Array.prototype.slice.call(ids, i0, i0 + B) as number[];
+      forward(m.backend, m.config, m.weights, m.rope, m.state, this.cache, chunk, this.position, B, tap);
+      this.position += B;
+      if (want === 'all') {
+        for (let r = 0; r < B; r += m.state.logits.rows) {
+          const k = Math.min(m.state.logits.rows, B - r);
+          out.set(unembed(m.backend, m.weights, m.state, r, k), (i0 + r) * V);
+        }
+      } else if (i0 + B === n) {
+        out.set(unembed(m.backend, m.weights, m.state, B - 1, 1));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Forgets everything after `position` (the cache beyond it is simply overwritten). Sliding
+   * layers keep a ring of window + maxBatch − 1 slots, so a rewind may step back at most
+   * maxBatch − 1 tokens past a window's worth of history; further back returns false.
+   */
+  rewind(position: number): boolean {
+    if (position < 0 || position > this.position) throw new RangeError(`cannot rewind to ${position}`);
+    const slidingHistory = this.model.config.layerTypes.includes('sliding_attention');
+    if (slidingHistory && this.position - position > this.model.maxBatch - 1 && position > 0) return false;
+    this.position = position;
+    return true;
+  }
+}

@@ -1,0 +1,133 @@
+// Matrix-product kernels: each SIMD kernel against its AssemblyScript scalar twin and against an
+// f64 reference built from the format traits' reference dequant (src/model/formats.ts).
+import { describe, expect, test } from 'bun:test';
+import { FORMATS, FP4_VALUES, f32ToF16, rowBytes, type Format } from '../src/model/formats.ts';
+import { MATMUL } from '../src/backends/cpu/kernels.ts';
+import { Scratch, rng } from './helpers/arena.ts';
+
+/** f64 reference y[b][r] = Σ dequant(W)[r][c] · x[b][c]; also Σ|terms| for a relative tolerance. */
+function reference(format: Format, w: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number) {
+  const y = new Float64Array(B * nOut), mag = new Float64Array(B * nOut), row = new Float32Array(nIn);
+  const rb = rowBytes(format, nIn);
+  for (let r = 0; r < nOut; r++) {
+    FORMATS[format].dequant(w.subarray(r * rb, (r + 1) * rb), row, nIn);
+    for (let b = 0; b < B; b++) {
+      let s = 0, m = 0;
+      for (let c = 0; c < nIn; c++) { const t = row[c] * x[b * nIn + c]; s += t; m += Math.abs(t); }
+      y[b * nOut + r] = s; mag[b * nOut + r] = m;
+    }
+  }
+  return { y, mag };
+}
+
+/** Random canonical bytes for a format, covering its edge cases. */
+function randomWeights(format: Format, nIn: number, nOut: number, rand: () => number, scale?: (r: number) => number): Uint8Array {
+  const rb = rowBytes(format, nIn);
+  const w = new Uint8Array(rb * nOut);
+  const dv = new DataView(w.buffer);
+  for (let r = 0; r < nOut; r++) {
+    for (let i = 0; i < rb; i++) w[r * rb + i] = (rand() * 256) | 0;
+    if (format === 'f32') for (let c = 0; c < nIn; c++) dv.setFloat32(r * rb + 4 * c, (rand() - 0.5) * 4, true);
+    if (format === 'bf16') for (let c = 0; c < nIn; c++) dv.setUint16(r * rb + 2 * c, new Uint32Array(Float32Array.of((rand() - 0.5) * 4).buffer)[0] >>> 16, true);
+    if (format === 'f16') for (let c = 0; c < nIn; c++) { // random finite halves, subnormals included
+      let h = (rand() * 65536) | 0; if (((h >> 10) & 31) === 31) h &= ~0x4000; dv.setUint16(r * rb + 2 * c, h, true);
+    }
+    if (format === 'q8_0') for (let g = 0; g < nIn / 32; g++) dv.setUint16(r * rb + 34 * g, f32ToF16((rand() - 0.5) * 0.1), true);
+    if (format === 'mxfp4') for (let g = 0; g < nIn / 32; g++) w[r * rb + 17 * g] = scale ? scale(r) : 120 + ((rand() * 14) | 0);
+  }
+  return w;
+}
+
+function run(s: Scratch, kernel: string, w: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number, act: 'f32' | 'q8') {
+  const W = s.u8(w), X = s.f32(x), Y = s.f32(B * nOut);
+  let src = X.ptr;
+  if (act === 'q8') { src = s.u8((nIn / 32) * 36 * B).ptr; s.k.quantize_q8(X.ptr, src, nIn, B); }
+  const k = s.k as unknown as Record<string, (...a: number[]) => void>;
+  k[kernel](W.ptr, src, Y.ptr, nIn, nOut, B, 0, nOut);
+  const simd = Y.get();
+  k[kernel + '_ref'](W.ptr, src, Y.ptr, nIn, nOut, B, 0, nOut);
+  return { simd, twin: Y.get() };
+}
+
+const SHAPES: [number, number, number][] = [[32, 1, 1], [64, 7, 3], [96, 9, 2], [160, 13, 5]];
+const ODD_IN = [1, 3, 7, 37, 130];
+
+describe('matmul kernels', () => {
+  for (const format of Object.keys(MATMUL) as Format[]) {
+    for (const precision of ['exact', 'fast'] as const) {
+      const { name, act } = MATMUL[format][precision];
+      test(`${name} (${format}, ${precision}) vs twin and f64 reference`, () => {
+        const rand = rng(7 + format.length);
+        const blockOnly = FORMATS[format].blockElems > 1;
+        const shapes: [number, number, number][] = blockOnly ? SHAPES : [...SHAPES, ...ODD_IN.map((n, i) => [n, 3 + i, 1 + (i % 3)] as [number, number, number])];
+        const s = new Scratch();
+        for (const [nIn, nOut, B] of shapes) {
+          const w = randomWeights(format, nIn, nOut, rand);
+          const x = Float32Array.from({ length: B * nIn }, () => (rand() - 0.5) * 2);
+          const { simd, twin } = run(s, name, w, x, nIn, nOut, B, act);
+          const { y, mag } = reference(format, w, x, nIn, nOut, B);
+          for (let i = 0; i < y.length; i++) {
+            // exact: only f32 rounding of the sums; fast: the q8 activation error (≤ 1/254 of each block's max)
+            const tol = act === 'f32' ? 1e-6 * mag[i] + 1e-30 : 1.5e-2 * mag[i];
+            expect(Math.abs(simd[i] - y[i])).toBeLessThanOrEqual(tol);
+            expect(Math.abs(simd[i] - twin[i])).toBeLessThanOrEqual(1e-6 * mag[i] + 1e-30);
+          }
+        }
+      });
+    }
+  }
+
+  test('mxfp4 kernels over every E8M0 exponent 0…254 and all 16 codes', () => {
+    const s = new Scratch();
+    const rand = rng(99);
+    const nIn = 64, nOut = 5;
+    for (let e = 0; e <= 254; e++) {
+      const w = randomWeights('mxfp4', nIn, nOut, rand, () => e);
+      for (let i = 0; i < 16; i++) w[1 + i] = (i << 4) | (15 - i); // row 0, block 0: every code, both nibbles
+      // keep products finite: activations carry the opposite exponent
+      const xs = 2 ** Math.max(-100, Math.min(100, 127 - e));
+      const x = Float32Array.from({ length: nIn }, () => (rand() - 0.5) * 2 * xs);
+      const { simd, twin } = run(s, 'matmul_mxfp4_f32', w, x, nIn, nOut, 1, 'f32');
+      // f64 reference straight from spec §3.3 (an f32 dequant would overflow at e ≥ 253)
+      const y = new Float64Array(nOut), mag = new Float64Array(nOut);
+      for (let r = 0; r < nOut; r++) for (let c = 0; c < nIn; c++) {
+        const o = r * 34 + 17 * (c >> 5), j = c & 31;
+        const code = j < 16 ? w[o + 1 + j] & 15 : w[o + 1 + j - 16] >> 4;
+        const t = FP4_VALUES[code] * 2 ** (w[o] - 127) * x[c];
+        y[r] += t; mag[r] += Math.abs(t);
+      }
+      for (let i = 0; i < nOut; i++) {
+        expect(Math.abs(simd[i] - y[i])).toBeLessThanOrEqual(1e-6 * mag[i]);
+        expect(Math.abs(twin[i] - y[i])).toBeLessThanOrEqual(1e-6 * mag[i]);
+      }
+    }
+  });
+
+  test('mxfp4 reference dequant: the spec §3.6 worked block and every code × exponent', () => {
+    const blk = Uint8Array.of(0x80, 0x10, 0x21, 0x32, 0x43, 0x54, 0x65, 0x76, 0x87, 0x98, 0xa9, 0xba, 0xcb, 0xdc, 0xed, 0xfe, 0x0f);
+    const out = new Float32Array(32);
+    FORMATS.mxfp4.dequant(blk, out, 32);
+    expect([...out]).toEqual([0, 1, 2, 3, 4, 6, 8, 12, -0, -1, -2, -3, -4, -6, -8, -12, 1, 2, 3, 4, 6, 8, 12, -0, -1, -2, -3, -4, -6, -8, -12, 0]);
+    for (let e = 0; e <= 254; e++) for (let c = 0; c < 16; c++) {
+      const b = new Uint8Array(17); b[0] = e; b[1] = c;
+      FORMATS.mxfp4.dequant(b, out, 32);
+      expect(out[0]).toBe(Math.fround(FP4_VALUES[c] * 2 ** (e - 127)));
+    }
+  });
+
+  test('batch and single-row calls give bit-identical rows (all kernels)', () => {
+    const s = new Scratch();
+    const rand = rng(5);
+    for (const format of Object.keys(MATMUL) as Format[]) for (const precision of ['exact', 'fast'] as const) {
+      const { name, act } = MATMUL[format][precision];
+      const nIn = 96, nOut = 11, B = 4;
+      const w = randomWeights(format, nIn, nOut, rand);
+      const x = Float32Array.from({ length: B * nIn }, () => rand() - 0.5);
+      const all = run(s, name, w, x, nIn, nOut, B, act).simd;
+      for (let b = 0; b < B; b++) {
+        const one = run(s, name, w, x.subarray(b * nIn, (b + 1) * nIn), nIn, nOut, 1, act).simd;
+        expect([...one]).toEqual([...all.subarray(b * nOut, (b + 1) * nOut)]);
+      }
+    }
+  });
+});

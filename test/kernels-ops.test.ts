@@ -1,0 +1,128 @@
+// Element-wise and attention kernels against their scalar twins and f64 references (spec §4).
+import { describe, expect, test } from 'bun:test';
+import { f16ToF32, f32ToF16 } from '../src/model/formats.ts';
+import { Scratch, maxAbsDiff, rng } from './helpers/arena.ts';
+
+describe('kernels', () => {
+  test('rmsnorm: SIMD = twin, ≈ f64 reference; odd widths', () => {
+    const s = new Scratch(), rand = rng(1);
+    for (const n of [1, 5, 64, 131]) {
+      const B = 3;
+      const x = Float32Array.from({ length: B * n }, () => (rand() - 0.5) * 10), w = Float32Array.from({ length: n }, () => rand() * 2);
+      const X = s.f32(x), W = s.f32(w), Y = s.f32(B * n);
+      s.k.rmsnorm(X.ptr, W.ptr, Y.ptr, n, B, 1e-5);
+      const simd = Y.get();
+      s.k.rmsnorm_ref(X.ptr, W.ptr, Y.ptr, n, B, 1e-5);
+      expect(maxAbsDiff(simd, Y.get())).toBeLessThan(1e-5);
+      for (let b = 0; b < B; b++) {
+        let ss = 0; for (let i = 0; i < n; i++) ss += x[b * n + i] ** 2;
+        const r = 1 / Math.sqrt(ss / n + 1e-5);
+        for (let i = 0; i < n; i++) expect(Math.abs(simd[b * n + i] - w[i] * x[b * n + i] * r)).toBeLessThan(1e-5 * (1 + Math.abs(w[i] * x[b * n + i] * r)));
+      }
+    }
+  });
+
+  test('rope_neox rotates dim i with i + d/2 (spec §4.5.1); head dims not a multiple of 8', () => {
+    const s = new Scratch(), rand = rng(2);
+    for (const hd of [64, 12, 6]) {
+      const nh = 3, B = 2, half = hd / 2;
+      const x = Float32Array.from({ length: B * nh * hd }, () => rand() - 0.5);
+      const cs = Float32Array.from({ length: B * hd }, () => rand() * 2 - 1);
+      const X = s.f32(x), C = s.f32(cs);
+      s.k.rope_neox(X.ptr, C.ptr, nh, hd, B);
+      const simd = X.get();
+      const X2 = s.f32(x);
+      s.k.rope_neox_ref(X2.ptr, C.ptr, nh, hd, B);
+      expect(maxAbsDiff(simd, X2.get())).toBeLessThan(1e-6);
+      for (let b = 0; b < B; b++) for (let h = 0; h < nh; h++) for (let i = 0; i < half; i++) {
+        const o = (b * nh + h) * hd, c = cs[b * hd + i], sn = cs[b * hd + half + i];
+        expect(simd[o + i]).toBeCloseTo(x[o + i] * c - x[o + i + half] * sn, 5);
+        expect(simd[o + i + half]).toBeCloseTo(x[o + i + half] * c + x[o + i] * sn, 5);
+      }
+    }
+  });
+
+  test('swiglu_oai: spec §4.6 activation values, clamps', () => {
+    const s = new Scratch();
+    const cases: [number, number, number][] = [[10, 10, 55.99962502642654], [-10, -10, 2.434776776913187e-06], [1, 0, 0.8457957659328212],
+      [0.5, -0.5, 0.17519421830319007], [-1, 2, -0.4626127022015361], [7, -8, -41.99971876981991]];
+    const U = s.f32(cases.flatMap(([g, l]) => [g, l])), A = s.f32(cases.length);
+    s.k.swiglu_oai(U.ptr, A.ptr, cases.length, 1, 1.702, 7);
+    const a = A.get();
+    cases.forEach(([, , want], i) => expect(Math.abs(a[i] - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want))));
+  });
+
+  test('attention: sink in the denominator (spec §4.5.4 example)', () => {
+    // q·k chosen so the scaled scores are [1, 2]; sink 0.5 → weights [0.231224, 0.628532]
+    const s = new Scratch();
+    const hd = 4, scale = 1;
+    const q = s.f32([1, 0, 0, 0]), k = s.f32([1, 0, 0, 0, 2, 0, 0, 0]), v = s.f32([1, 0, 0, 0, 0, 1, 0, 0]);
+    const out = s.f32(hd), sinks = s.f32([0.5]), scr = s.f32(16);
+    s.k.attention(q.ptr, k.ptr, v.ptr, out.ptr, sinks.ptr, scr.ptr, 1, 1, hd, 1, 8, 0, scale, 0, 1);
+    const o = out.get();
+    expect(o[0]).toBeCloseTo(0.231224, 5);
+    expect(o[1]).toBeCloseTo(0.628532, 5);
+  });
+
+  test('attention: GQA, causal, sliding window, ring cache — SIMD = twin = f64 reference', () => {
+    const rand = rng(3);
+    for (const [nq, nkv, hd, window, pos0, B, cap] of [[4, 2, 64, 0, 0, 5, 16], [4, 1, 6, 3, 2, 4, 16], [6, 2, 8, 4, 9, 3, 6], [2, 2, 64, 8, 20, 1, 8]]) {
+      const s = new Scratch();
+      const kvw = nkv * hd;
+      const q = Float32Array.from({ length: B * nq * hd }, () => rand() - 0.5);
+      const kc = Float32Array.from({ length: cap * kvw }, () => rand() - 0.5), vc = Float32Array.from({ length: cap * kvw }, () => rand() - 0.5);
+      const sinks = Float32Array.from({ length: nq }, () => rand() * 2 - 1);
+      const Q = s.f32(q), K = s.f32(kc), V = s.f32(vc), S = s.f32(sinks), O = s.f32(B * nq * hd), scr = s.f32(256);
+      s.k.attention(Q.ptr, K.ptr, V.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
+      const simd = O.get();
+      s.k.attention_ref(Q.ptr, K.ptr, V.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
+      expect(maxAbsDiff(simd, O.get())).toBeLessThan(1e-6);
+      for (let b = 0; b < B; b++) for (let h = 0; h < nq; h++) {
+        const p = pos0 + b, lo = window ? Math.max(0, p - window + 1) : 0, kh = Math.floor(h / (nq / nkv));
+        const sc: number[] = [];
+        for (let t = lo; t <= p; t++) {
+          let d = 0; for (let i = 0; i < hd; i++) d += q[(b * nq + h) * hd + i] * kc[(t % cap) * kvw + kh * hd + i];
+          sc.push(d * 0.125);
+        }
+        const m = Math.max(sinks[h], ...sc);
+        const den = Math.exp(sinks[h] - m) + sc.reduce((a, x) => a + Math.exp(x - m), 0);
+        for (let i = 0; i < hd; i++) {
+          let o = 0; sc.forEach((x, j) => { o += (Math.exp(x - m) / den) * vc[((lo + j) % cap) * kvw + kh * hd + i]; });
+          expect(Math.abs(simd[(b * nq + h) * hd + i] - o)).toBeLessThan(1e-5);
+        }
+      }
+    }
+  });
+
+  test('quantize_q8: SIMD = twin; d at f16 precision; ties to even; zero blocks', () => {
+    const s = new Scratch(), rand = rng(4);
+    const n = 96, B = 3;
+    const x = Float32Array.from({ length: B * n }, () => (rand() - 0.5) * 8);
+    x.fill(0, 32, 64); //                                  an all-zero block
+    for (let k = 0; k < 32; k++) x[64 + k] = k === 0 ? 127 : k - 16 + 0.5; // exact .5 ties
+    const X = s.f32(x), Q1 = s.u8(B * 3 * 36), Q2 = s.u8(B * 3 * 36);
+    s.k.quantize_q8(X.ptr, Q1.ptr, n, B);
+    s.k.quantize_q8_ref(X.ptr, Q2.ptr, n, B);
+    const a = Q1.get(), b = Q2.get();
+    expect([...a]).toEqual([...b]);
+    const dv = new DataView(a.buffer);
+    for (let blk = 0; blk < B * 3; blk++) {
+      const xs = x.subarray(blk * 32, blk * 32 + 32);
+      const amax = Math.max(...xs.map(Math.abs));
+      const d = Math.fround(amax / 127);
+      expect(dv.getFloat32(blk * 36, true)).toBe(f16ToF32(f32ToF16(d)));
+      const id = d ? Math.fround(1 / d) : 0;
+      for (let k = 0; k < 32; k++) {
+        const v = Math.fround(xs[k] * id), fl = Math.floor(v), r = v - fl === 0.5 ? (fl % 2 === 0 ? fl : fl + 1) : Math.round(v);
+        expect(dv.getInt8(blk * 36 + 4 + k)).toBe(r);
+      }
+    }
+  });
+
+  test('round_f16 matches the f32 → f16 reference on normals, subnormals, ties, overflow', () => {
+    const s = new Scratch(), rand = rng(6);
+    const vals = [0, -0, 1, 65504, 65520, 1e6, 6.1e-5, 5.96e-8, 2.98e-8, 1e-9, 1 + 2 ** -11, 1 + 3 * 2 ** -11];
+    for (let i = 0; i < 2000; i++) vals.push((rand() - 0.5) * 2 ** ((rand() * 40 - 28) | 0));
+    for (const v of vals) expect(s.k.round_f16(v)).toBe(f16ToF32(f32ToF16(v)));
+  });
+});
