@@ -1,0 +1,331 @@
+// GGUF v3 writer in llama.cpp's gpt-oss layout (spec §7): metadata keys of §7.2 in the order
+// convert_hf_to_gguf writes them, tensors of §7.3 (gate/up split into even/odd rows), MXFP4 experts
+// as GGML blocks (= our canonical bytes), dense tensors in a per-tensor type. Streams tensor by
+// tensor: peak memory is the largest canonical tensor plus one ≤16 MiB output chunk.
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { FORMATS, rowBytes, tensorBytes, type Format } from './formats.ts';
+import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufType } from './gguf.ts';
+import { ggufNameOf } from './gguf-load.ts';
+import { CHUNK_BYTES, assert } from './io.ts';
+import { encodeValues } from './quantize.ts';
+import type { ModelConfig, WeightRecord } from './types.ts';
+
+/** What the writer needs: a Checkpoint, or anything shaped like one (e.g. a synthetic model). */
+export interface WeightSource {
+  config: ModelConfig;
+  tensors: Map<string, WeightRecord>;
+  /** `tokenizer.*` keys here (a GGUF source) are copied through. */
+  metadata?: Record<string, unknown>;
+}
+
+export type GgufDenseType = 'f32' | 'f16' | 'bf16' | 'q8_0';
+
+export interface GgufWriteOptions {
+  /** Type of token_embd, output and attn_{q,k,v,output} weights (llama.cpp recipes vary these). Default f32. */
+  dense?: GgufDenseType;
+  /** Type of the expert matrices: mxfp4 (byte copy; needs an mxfp4 source) or a dense type. Default: mxfp4 if the source is. */
+  experts?: GgufDenseType | 'mxfp4';
+  /** Per-tensor override by canonical name (undefined = the default above; norms, biases, sinks, router default to f32). */
+  typeOf?: (canonical: string) => GgufDenseType | 'mxfp4' | undefined;
+  /** general.name (default "gpt-oss"). */
+  name?: string;
+  alignment?: number;
+  /** Extra keys written after the model keys, e.g. tokenizer.* from another GGUF; values typed as in typedValue(). */
+  metadata?: Record<string, unknown>;
+  progress?: (written: number, total: number) => void;
+}
+
+// ---- metadata values ------------------------------------------------------------------------------
+
+type Kv = { key: string; type: number; value: unknown; elemType?: number };
+
+// llama.cpp's types for the tokenizer keys; anything else is inferred from the JS value.
+const KNOWN_TYPES: Record<string, [number, number?]> = {
+  'tokenizer.ggml.tokens': [GgufType.ARRAY, GgufType.STRING],
+  'tokenizer.ggml.merges': [GgufType.ARRAY, GgufType.STRING],
+  'tokenizer.ggml.token_type': [GgufType.ARRAY, GgufType.I32],
+  'tokenizer.ggml.scores': [GgufType.ARRAY, GgufType.F32],
+  'tokenizer.ggml.eos_token_ids': [GgufType.ARRAY, GgufType.I32],
+};
+
+function inferType(v: unknown, key: string): number {
+  if (typeof v === 'string') return GgufType.STRING;
+  if (typeof v === 'boolean') return GgufType.BOOL;
+  if (typeof v === 'bigint') return v < 0n ? GgufType.I64 : GgufType.U64;
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) return GgufType.F32;
+    if (v >= 0 && v <= 0xffffffff) return GgufType.U32;
+    if (v >= -0x80000000 && v < 0) return GgufType.I32;
+    return v < 0 ? GgufType.I64 : GgufType.U64;
+  }
+  throw new Error(`gguf-write: cannot infer a GGUF type for ${key} = ${String(v)}`);
+}
+
+/** A metadata entry with its GGUF type: the tokenizer table above, else inferred from the value. */
+export function typedValue(key: string, value: unknown): Kv {
+  const known = KNOWN_TYPES[key];
+  if (known) return { key, type: known[0], value, elemType: known[1] };
+  if (Array.isArray(value)) {
+    const elemType = value.length ? inferType(value[0], key) : GgufType.I32;
+    return { key, type: GgufType.ARRAY, value, elemType };
+  }
+  return { key, type: inferType(value, key), value };
+}
+
+class ByteBuilder {
+  buf = new Uint8Array(1 << 16);
+  len = 0;
+  private ensure(n: number): DataView {
+    if (this.len + n > this.buf.length) {
+      const b = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+      b.set(this.buf.subarray(0, this.len));
+      this.buf = b;
+    }
+    return new DataView(this.buf.buffer, this.len, n);
+  }
+  scalar(type: number, v: unknown): void {
+    const n = [1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8][type];
+    const dv = this.ensure(n);
+    switch (type) {
+      case GgufType.U8: dv.setUint8(0, v as number); break;
+      case GgufType.I8: dv.setInt8(0, v as number); break;
+      case GgufType.U16: dv.setUint16(0, v as number, true); break;
+      case GgufType.I16: dv.setInt16(0, v as number, true); break;
+      case GgufType.U32: dv.setUint32(0, v as number, true); break;
+      case GgufType.I32: dv.setInt32(0, v as number, true); break;
+      case GgufType.F32: dv.setFloat32(0, v as number, true); break;
+      case GgufType.BOOL: dv.setUint8(0, v ? 1 : 0); break;
+      case GgufType.U64: dv.setBigUint64(0, BigInt(v as number), true); break;
+      case GgufType.I64: dv.setBigInt64(0, BigInt(v as number), true); break;
+      case GgufType.F64: dv.setFloat64(0, v as number, true); break;
+      default: throw new Error(`gguf-write: bad scalar type ${type}`);
+    }
+    this.len += n;
+  }
+  string(s: string): void {
+    const b = new TextEncoder().encode(s);
+    this.scalar(GgufType.U64, b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  value(type: number, v: unknown, elemType?: number): void {
+    if (type === GgufType.STRING) return this.string(v as string);
+    if (type !== GgufType.ARRAY) return this.scalar(type, v);
+    const a = v as unknown[];
+    assert(elemType !== undefined && elemType !== GgufType.ARRAY, 'array element type');
+    this.scalar(GgufType.U32, elemType);
+    this.scalar(GgufType.U64, a.length);
+    for (const x of a) this.value(elemType, x);
+  }
+  pad(alignment: number): void {
+    const n = (alignment - (this.len % alignment)) % alignment;
+    this.ensure(n);
+    this.buf.fill(0, this.len, this.len + n);
+    this.len += n;
+  }
+}
+
+// ---- the model --------------------------------------------------------------------------------
+
+/** llama.cpp's model keys (spec §7.2), in the order its converter writes them. */
+function modelKvs(c: ModelConfig, opts: GgufWriteOptions, fileType: number): Kv[] {
+  const a = 'gpt-oss';
+  const kv: Kv[] = [];
+  const put = (key: string, type: number, value: unknown) => kv.push({ key, type, value });
+  put('general.architecture', GgufType.STRING, a);
+  put('general.type', GgufType.STRING, 'model');
+  put('general.name', GgufType.STRING, opts.name ?? 'gpt-oss');
+  if ((opts.alignment ?? GGUF_DEFAULT_ALIGNMENT) !== GGUF_DEFAULT_ALIGNMENT) put('general.alignment', GgufType.U32, opts.alignment);
+  put(`${a}.block_count`, GgufType.U32, c.numLayers);
+  put(`${a}.context_length`, GgufType.U32, c.maxPositions);
+  put(`${a}.embedding_length`, GgufType.U32, c.hiddenSize);
+  put(`${a}.feed_forward_length`, GgufType.U32, c.intermediateSize);
+  put(`${a}.attention.head_count`, GgufType.U32, c.numHeads);
+  put(`${a}.attention.head_count_kv`, GgufType.U32, c.numKvHeads);
+  if (c.rope) {
+    put(`${a}.rope.scaling.type`, GgufType.STRING, 'yarn');
+    put(`${a}.rope.scaling.factor`, GgufType.F32, c.rope.factor);
+    put(`${a}.rope.scaling.original_context_length`, GgufType.U32, c.rope.originalMaxPositions);
+    put(`${a}.rope.scaling.yarn_beta_fast`, GgufType.F32, c.rope.betaFast);
+    put(`${a}.rope.scaling.yarn_beta_slow`, GgufType.F32, c.rope.betaSlow);
+  }
+  put(`${a}.rope.freq_base`, GgufType.F32, c.ropeTheta);
+  put(`${a}.attention.layer_norm_rms_epsilon`, GgufType.F32, c.rmsNormEps);
+  put(`${a}.expert_count`, GgufType.U32, c.numExperts);
+  put(`${a}.expert_used_count`, GgufType.U32, c.expertsPerToken);
+  put(`${a}.attention.key_length`, GgufType.U32, c.headDim);
+  put(`${a}.attention.value_length`, GgufType.U32, c.headDim);
+  put('general.file_type', GgufType.U32, fileType);
+  put(`${a}.attention.sliding_window`, GgufType.U32, c.slidingWindow);
+  put(`${a}.expert_feed_forward_length`, GgufType.U32, c.intermediateSize);
+  put('general.quantization_version', GgufType.U32, 2);
+  return kv;
+}
+
+/** One GGUF tensor: which canonical tensor feeds it and which of its rows (§7.3 gate/up split). */
+interface Planned {
+  gguf: string;
+  canonical: string;
+  /** all rows, or the even (gate) / odd (up) units along axis 1 */
+  pick: 'all' | 0 | 1;
+  shape: number[];
+  format: Format;
+  byteSize: number;
+  offset: number;
+}
+
+const BIG_DENSE = /^(embed|unembed)$|\.attn_[qkvo]$/;
+
+function plan(src: WeightSource, opts: GgufWriteOptions): Planned[] {
+  const c = src.config;
+  const names = ['embed'];
+  for (let n = 0; n < c.numLayers; n++) {
+    for (const s of ['attn_norm', 'attn_q', 'attn_q_bias', 'attn_k', 'attn_k_bias', 'attn_v', 'attn_v_bias', 'attn_o',
+      'attn_o_bias', 'attn_sinks', 'mlp_norm', 'router', 'router_bias', 'experts_gate_up', 'experts_gate_up_bias',
+      'experts_down', 'experts_down_bias']) names.push(`layers.${n}.${s}`);
+  }
+  names.push('final_norm', 'unembed');
+  const out: Planned[] = [];
+  for (const canonical of names) {
+    const r = src.tensors.get(canonical);
+    if (!r) throw new Error(`gguf-write: source has no tensor ${canonical}`);
+    const isExpertW = /experts_(gate_up|down)$/.test(canonical);
+    const format: Format = opts.typeOf?.(canonical)
+      ?? (isExpertW ? opts.experts ?? (r.format === 'mxfp4' ? 'mxfp4' : 'f32') : BIG_DENSE.test(canonical) ? opts.dense ?? 'f32' : 'f32');
+    if (format === 'mxfp4' && r.format !== 'mxfp4') throw new Error(`gguf-write: ${canonical} is ${r.format}; writing MXFP4 needs an MXFP4 source`);
+    const base = ggufNameOf(canonical);
+    const add = (gguf: string, pick: Planned['pick'], shape: number[]) =>
+      out.push({ gguf, canonical, pick, shape, format, byteSize: tensorBytes(format, shape), offset: 0 });
+    if (/experts_gate_up(_bias)?$/.test(canonical)) {
+      // Split the interleaved rows: gate = even, up = odd (spec §3.4, §7.3).
+      const half = [r.shape[0], r.shape[1] / 2, ...r.shape.slice(2)];
+      add(base, 0, half);
+      add(base.replace('ffn_gate_exps', 'ffn_up_exps'), 1, half);
+    } else {
+      add(base, 'all', r.shape);
+    }
+  }
+  // llama.cpp's order puts both gate/up weights before both biases; the loop above gives
+  // gate.w, up.w, then gate.b, up.b already, because the canonical weight precedes its bias.
+  return out;
+}
+
+const FILE_TYPE: Record<string, number> = { f32: 0, f16: 1, q8_0: 7, bf16: 32 }; // llama_ftype
+
+/**
+ * Writes `src` as a gpt-oss GGUF v3 at `path`; returns the file size. Tokenizer keys of a GGUF
+ * source are copied through (an HF source has none; eos/pad ids then come from the config).
+ */
+export function writeGguf(path: string, src: WeightSource, opts: GgufWriteOptions = {}): number {
+  const c = src.config;
+  // GGUF cannot express these: llama.cpp derives them from the architecture (spec §7.2).
+  c.layerTypes.forEach((t, i) => assert(t === (i % 2 === 0 ? 'sliding_attention' : 'full_attention'), 'GGUF needs even layers sliding, odd full'));
+  if (c.swigluLimit !== 7 || c.swigluAlpha !== 1.702) throw new Error('gguf-write: GGUF cannot express swiglu limit/alpha other than 7 / 1.702');
+  const alignment = opts.alignment ?? GGUF_DEFAULT_ALIGNMENT;
+  assert(alignment > 0 && (alignment & (alignment - 1)) === 0, 'alignment must be a power of two');
+
+  const tensors = plan(src, opts);
+  const expertFmt = tensors.find((t) => t.canonical.endsWith('experts_down'))!.format;
+  const fileType = expertFmt === 'mxfp4' ? 38 : FILE_TYPE[opts.dense ?? 'f32'];
+  const kvs = modelKvs(c, opts, fileType);
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(src.metadata ?? {})) if (k.startsWith('tokenizer.')) extra[k] = v;
+  Object.assign(extra, opts.metadata ?? {});
+  if (!('tokenizer.ggml.eos_token_id' in extra) && c.eosTokenId !== null) extra['tokenizer.ggml.eos_token_id'] = c.eosTokenId;
+  if (!('tokenizer.ggml.padding_token_id' in extra) && c.padTokenId !== null) extra['tokenizer.ggml.padding_token_id'] = c.padTokenId;
+  for (const [k, v] of Object.entries(extra)) {
+    const i = kvs.findIndex((kv) => kv.key === k);
+    if (i >= 0) kvs[i] = { ...typedValue(k, v), type: kvs[i].type }; // override keeps the model key's type
+    else kvs.push(typedValue(k, v));
+  }
+
+  const h = new ByteBuilder();
+  h.scalar(GgufType.U32, GGUF_MAGIC);
+  h.scalar(GgufType.U32, 3);
+  h.scalar(GgufType.U64, tensors.length);
+  h.scalar(GgufType.U64, kvs.length);
+  for (const kv of kvs) {
+    h.string(kv.key);
+    h.scalar(GgufType.U32, kv.type);
+    h.value(kv.type, kv.value, kv.elemType);
+  }
+  let rel = 0;
+  for (const t of tensors) {
+    t.offset = rel;
+    rel += Math.ceil(t.byteSize / alignment) * alignment;
+    h.string(t.gguf);
+    h.scalar(GgufType.U32, t.shape.length);
+    for (let d = t.shape.length - 1; d >= 0; d--) h.scalar(GgufType.U64, t.shape[d]); // ne: innermost first
+    h.scalar(GgufType.U32, FORMATS[t.format].ggmlType);
+    h.scalar(GgufType.U64, t.offset);
+  }
+  h.pad(alignment);
+  const dataStart = h.len;
+  const total = dataStart + rel;
+
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, h.buf, 0, h.len, 0);
+    let cached = null as { name: string; bytes: Uint8Array } | null;
+    let done = dataStart;
+    for (const t of tensors) {
+      const r = src.tensors.get(t.canonical)!;
+      if (cached?.name !== t.canonical) {
+        cached = null; // drop the previous tensor before allocating the next
+        const bytes = new Uint8Array(r.byteSize);
+        r.fill(bytes);
+        cached = { name: t.canonical, bytes };
+      }
+      writeTensor(fd, dataStart + t.offset, t, r, cached.bytes, alignment);
+      done += Math.ceil(t.byteSize / alignment) * alignment;
+      opts.progress?.(done, total);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return total;
+}
+
+/** Converts canonical bytes `srcBytes` (record `r`) into tensor `t` and writes it at `pos`, chunked. */
+function writeTensor(fd: number, pos: number, t: Planned, r: WeightRecord, srcBytes: Uint8Array, alignment: number): void {
+  const cols = t.shape[t.shape.length - 1];
+  const outRows = t.byteSize / rowBytes(t.format, cols);
+  const outRowBytes = rowBytes(t.format, cols);
+  const srcCols = r.shape[r.shape.length - 1];
+  const srcRowBytes = rowBytes(r.format, srcCols);
+  // A picked bias selects elements inside each source row; a picked weight selects whole rows.
+  const pickElems = t.pick !== 'all' && r.shape.length === 2;
+  const rowsPer = Math.max(1, Math.floor(CHUNK_BYTES / outRowBytes));
+  const out = new Uint8Array(Math.min(rowsPer, outRows) * outRowBytes + alignment);
+  const vals = new Float32Array(srcCols);
+  const picked = new Float32Array(cols);
+  for (let r0 = 0; r0 < outRows; r0 += rowsPer) {
+    const n = Math.min(rowsPer, outRows - r0);
+    for (let i = 0; i < n; i++) {
+      const row = r0 + i;
+      const srcRow = t.pick === 'all' || pickElems ? row : 2 * row + t.pick;
+      const s = srcBytes.subarray(srcRow * srcRowBytes, (srcRow + 1) * srcRowBytes);
+      if (t.format === r.format && !pickElems) {
+        out.set(s, i * outRowBytes); // same storage: byte copy (MXFP4 blocks, or dense kept as is)
+        continue;
+      }
+      FORMATS[r.format].dequant(s, vals, srcCols);
+      let v = vals;
+      if (pickElems) {
+        for (let j = 0; j < cols; j++) picked[j] = vals[2 * j + (t.pick as number)];
+        v = picked;
+      }
+      assert(t.format !== 'mxfp4', 'mxfp4 output needs an mxfp4 source');
+      encodeValues(t.format, v, cols, out, i * outRowBytes);
+    }
+    let len = n * outRowBytes;
+    if (r0 + n === outRows) {
+      const padded = Math.ceil(t.byteSize / alignment) * alignment - t.byteSize; // gguf-py pads every tensor
+      out.fill(0, len, len + padded);
+      len += padded;
+    }
+    writeSync(fd, out, 0, len, pos);
+    pos += len;
+  }
+}
