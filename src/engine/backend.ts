@@ -54,6 +54,8 @@ export interface Backend {
   view(x: Buf, r0: number, n: number): Buf;
   /** Copies the first B rows out (logits, taps). */
   read(x: Buf, B: number): Float32Array;
+  /** What the backend holds, for logs and /v1/models. */
+  describe(): { name: string; arenas?: number; weightBytes: number; threads: number };
   release(): void;
 }
 

@@ -241,6 +241,10 @@ export class CpuBackend implements Backend {
     return new CpuBuf(n, b.cols, b.row(r0));
   }
 
+  describe() {
+    return { name: this.name, arenas: this.arenas.length, weightBytes: this.arenas.reduce((s, a) => s + a.used, 0), threads: this.pool.size };
+  }
+
   release(): void { this.pool.close(); }
 }
 
