@@ -14,7 +14,7 @@ async function run(name: string, file: string, o: ModelOptions, tokenByToken = f
   const g = golden(name);
   const m = await Model.load(join(g.dir, file), { context: 128, ...o });
   models.push(m);
-  const r = evaluatePrompt(m, g.ids, g.greedy.length, tokenByToken);
+  const r = await evaluatePrompt(m, g.ids, g.greedy.length, tokenByToken);
   m.release();
   return r;
 }

@@ -17,11 +17,11 @@ export async function run(argv: string[]): Promise<number> {
     if (!Array.isArray(ids) || !ids.length || !ids.every(Number.isInteger)) throw new UsageError('prompt JSON needs {"ids": [int, ...]}');
     const N = int(a, 'greedy', 0), out = str(a, 'out');
     const model = await Model.load(str(a, 'model'), {
-      precision, threads: int(a, 'threads', 1), maxBatch: int(a, 'batch', 64), context: ids.length + N + 1,
+      precision, threads: a.flags.has('threads') ? int(a, 'threads', 1) : undefined, maxBatch: int(a, 'batch', 64), context: ids.length + N + 1,
       arenaBytes: a.flags.has('arena-bytes') ? int(a, 'arena-bytes', 0) : undefined,
     });
     try {
-      const { promptLogits, greedyIds, greedyLogits, nextAfterLast } = evaluatePrompt(model, ids, N);
+      const { promptLogits, greedyIds, greedyLogits, nextAfterLast } = await evaluatePrompt(model, ids, N);
       mkdirSync(out, { recursive: true });
       writeFileSync(join(out, 'logits_prompt.f32'), new Uint8Array(promptLogits.buffer));
       writeFileSync(join(out, 'logits_greedy.f32'), new Uint8Array(greedyLogits.buffer));

@@ -52,8 +52,11 @@ export interface Backend {
   add(x: Buf, y: Buf, B: number): void;
   /** Rows [r0, r0 + n) of a buffer as a buffer (no copy). */
   view(x: Buf, r0: number, n: number): Buf;
-  /** Copies the first B rows out (logits, taps). */
-  read(x: Buf, B: number): Float32Array;
+  /**
+   * Copies the first B rows out (logits, taps). Asynchronous because a GPU backend maps a buffer
+   * back; every other operation only enqueues work and returns at once.
+   */
+  read(x: Buf, B: number): Promise<Float32Array>;
   /** What the backend holds, for logs and /v1/models. */
   describe(): { name: string; arenas?: number; weightBytes: number; threads: number };
   release(): void;

@@ -10,22 +10,22 @@ export interface Evaluation {
   nextAfterLast: number;
 }
 
-export function evaluatePrompt(model: Model, ids: number[], N: number, tokenByToken = false): Evaluation {
+export async function evaluatePrompt(model: Model, ids: number[], N: number, tokenByToken = false): Promise<Evaluation> {
   const s = model.newSession(ids.length + N + 1);
   const V = model.config.vocabSize;
   let promptLogits: Float32Array;
   if (tokenByToken) {
     promptLogits = new Float32Array(ids.length * V);
-    ids.forEach((id, i) => promptLogits.set(s.eval([id], 'last'), i * V));
+    for (let i = 0; i < ids.length; i++) promptLogits.set(await s.eval([ids[i]], 'last'), i * V);
   } else {
-    promptLogits = s.eval(ids, 'all');
+    promptLogits = await s.eval(ids, 'all');
   }
   const greedyIds: number[] = [];
   const greedyLogits = new Float32Array(N * V);
   let next = argmax(promptLogits.subarray((ids.length - 1) * V));
   for (let i = 0; i < N; i++) {
     greedyIds.push(next);
-    const row = s.eval([next], 'last');
+    const row = await s.eval([next], 'last');
     greedyLogits.set(row, i * V);
     next = argmax(row);
   }

@@ -63,7 +63,7 @@ export function forward(be: Backend, c: ModelConfig, w: Weights, rope: RopeParam
 }
 
 /** Logits of rows [r0, r0 + n) of s.xn (n ≤ s.logits.rows) into s.logits (§4.7, no bias). */
-export function unembed(be: Backend, w: Weights, s: State, r0: number, n: number): Float32Array {
+export function unembed(be: Backend, w: Weights, s: State, r0: number, n: number): Promise<Float32Array> {
   be.matmul(w.unembed, be.view(s.xn, r0, n), s.logits, n);
   return be.read(s.logits, n);
 }

@@ -1,5 +1,6 @@
 // A loaded model: config + weights on a backend + the activation state, and sessions (one K/V
 // cache + position each) that evaluate tokens.
+import { availableParallelism } from 'node:os';
 import { loadCheckpoint } from '../model/load.ts';
 import type { Checkpoint, ModelConfig } from '../model/types.ts';
 import type { Backend, BackendOptions, KvCache, Precision } from './backend.ts';
@@ -9,6 +10,7 @@ import { bindWeights, type Weights } from './weights.ts';
 
 export interface ModelOptions {
   precision?: Precision;
+  /** CPU threads, the calling one included (default: the core count). */
   threads?: number;
   /** Tokens per forward call (prompts are split into batches of this size). */
   maxBatch?: number;
@@ -41,7 +43,7 @@ export class Model {
     const maxBatch = o.maxBatch ?? 64;
     const context = Math.min(o.context ?? 4096, c.maxPositions);
     const make = o.backend ?? (await import('../backends/cpu/backend.ts')).createCpuBackend;
-    const be = make({ precision: o.precision ?? 'exact', maxBatch, threads: o.threads, arenaBytes: o.arenaBytes, progress: o.progress });
+    const be = make({ precision: o.precision ?? 'exact', maxBatch, threads: o.threads ?? availableParallelism(), arenaBytes: o.arenaBytes, progress: o.progress });
     const weights = bindWeights(c, await be.upload(ckpt));
     const state = allocState(be, c, maxBatch, Math.min(LOGIT_ROWS, maxBatch));
     return new Model(c, be, weights, ropeParams(c), state, maxBatch, context, ckpt);
@@ -59,10 +61,11 @@ export class Session {
   constructor(readonly model: Model, readonly cache: KvCache) {}
 
   /**
-   * Feeds tokens at the current position. Returns the logits of every token ([n, V], `all`) or of
-   * the last one ([V], `last`).
+   * Feeds tokens at the current position. Resolves to the logits of every token ([n, V], `all`)
+   * or of the last one ([V], `last`). On the CPU backend the work is done when this returns and
+   * the promise is already settled; a GPU backend settles it when the logits are read back.
    */
-  eval(ids: ArrayLike<number>, want: 'all' | 'last' = 'last', tap?: Tap): Float32Array {
+  async eval(ids: ArrayLike<number>, want: 'all' | 'last' = 'last', tap?: Tap): Promise<Float32Array> {
     const m = this.model, V = m.config.vocabSize, n = ids.length;
     if (n === 0) throw new RangeError('eval needs at least one token');
     if (this.position + n > this.cache.context) throw new RangeError(`${this.position + n} tokens exceed the context of ${this.cache.context}`);
@@ -75,10 +78,10 @@ export class Session {
       if (want === 'all') {
         for (let r = 0; r < B; r += m.state.logits.rows) {
           const k = Math.min(m.state.logits.rows, B - r);
-          out.set(unembed(m.backend, m.weights, m.state, r, k), (i0 + r) * V);
+          out.set(await unembed(m.backend, m.weights, m.state, r, k), (i0 + r) * V);
         }
       } else if (i0 + B === n) {
-        out.set(unembed(m.backend, m.weights, m.state, B - 1, 1));
+        out.set(await unembed(m.backend, m.weights, m.state, B - 1, 1));
       }
     }
     return out;

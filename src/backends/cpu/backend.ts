@@ -230,7 +230,11 @@ export class CpuBackend implements Backend {
     this.a0.k.axpy((x as CpuBuf).ptr, (y as CpuBuf).ptr, 1, B * x.cols);
   }
 
-  read(x: Buf, B: number): Float32Array {
+  read(x: Buf, B: number): Promise<Float32Array> {
+    return Promise.resolve(this.readNow(x, B));
+  }
+
+  readNow(x: Buf, B: number): Float32Array {
     const p = (x as CpuBuf).ptr / 4;
     return this.a0.f32.slice(p, p + B * x.cols);
   }
