@@ -6,6 +6,12 @@ type Json = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Layer counts drive loops and per-layer arrays before any tensor is looked at, so an absurd one
+ * from a corrupt file is refused up front (gpt-oss has 24 or 36).
+ */
+export const MAX_LAYERS = 4096;
+
 /** Even layers slide, odd layers see everything (spec §1.4). */
 export function alternatingLayers(n: number): LayerType[] {
   return Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 'sliding_attention' : 'full_attention'));
@@ -43,6 +49,7 @@ export function configFromHf(j: unknown, file: string): ModelConfig {
   };
 
   const numLayers = int('num_hidden_layers');
+  if (numLayers > MAX_LAYERS) bad(`num_hidden_layers ${numLayers} is implausible (more than ${MAX_LAYERS})`);
   // transformers v5 renamed rope_scaling → rope_parameters (spec §1.1, §9.4a): accept both.
   const rs = pick(['rope_scaling', 'rope_parameters']);
   if (rs !== undefined && !isObj(rs)) bad('rope_scaling must be an object');

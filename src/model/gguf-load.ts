@@ -1,11 +1,11 @@
 // llama.cpp gpt-oss GGUF → canonical weight set: config from metadata (spec §7.2), tensors by
 // name (§7.3). Types map one to one (canonical layouts are GGML's blocks); gate/up, split or
 // concatenated in the file, are re-interleaved by row on fill (§3.4).
-import { alternatingLayers, validateConfig } from './config.ts';
+import { MAX_LAYERS, alternatingLayers, validateConfig } from './config.ts';
 import { FORMATS, rowBytes, type Format } from './formats.ts';
 import { GGML_TYPES, readGguf, type GgufTensorInfo } from './gguf.ts';
 import { ModelFile, releaseScratch } from './io.ts';
-import { copyFill, interleaveFill, makeRecord, type HalfSource } from './records.ts';
+import { aliasRecord, copyFill, interleaveFill, makeRecord, type HalfSource } from './records.ts';
 import { ModelLoadError, type Checkpoint, type ModelConfig, type WeightRecord } from './types.ts';
 import { validateTensors } from './validate.ts';
 
@@ -58,6 +58,7 @@ function configFromGguf(meta: Record<string, unknown>, path: string, vocab: numb
     return typeof v === 'number' ? v : null;
   };
   const numLayers = get('block_count');
+  if (!Number.isSafeInteger(numLayers) || numLayers < 1 || numLayers > MAX_LAYERS) bad(`gpt-oss.block_count ${numLayers} is implausible`);
   const scaling = meta['gpt-oss.rope.scaling.type'];
   let rope: ModelConfig['rope'] = null;
   if (scaling === 'yarn') {
@@ -148,7 +149,7 @@ function buildRecords(file: ModelFile, c: ModelConfig, byName: Map<string, GgufT
       if (up.type !== t.type || up.ne.join() !== t.ne.join()) bad(up.name, `type/shape (${up.type}, [${up.ne}]) differ from ${t.name} (${t.type}, [${t.ne}])`);
       out.set(name, gateUp(file, name, t, up, formatOf(t), shapeOf(t), false, bad));
     } else {
-      out.set(name, makeRecord(file.path, name, shapeOf(t), formatOf(t), t.name, copyFill(span(t), formatOf(t))));
+      out.set(name, makeRecord({ file: file.path, tensor: t.name }, name, shapeOf(t), formatOf(t), copyFill(span(t), formatOf(t))));
     }
   }
   // The newer concatenated variant: per expert all gate rows, then all up rows (spec §7.3).
@@ -161,7 +162,7 @@ function buildRecords(file: ModelFile, c: ModelConfig, byName: Map<string, GgufT
   }
   // No output.weight: llama.cpp then unembeds with token_embd (tied embeddings).
   const embed = out.get('embed');
-  if (!out.has('unembed') && embed) out.set('unembed', { ...embed, name: 'unembed' });
+  if (!out.has('unembed') && embed) out.set('unembed', aliasRecord(embed, 'unembed'));
   return out;
 }
 
@@ -182,6 +183,6 @@ function gateUp(file: ModelFile, name: string, gate: GgufTensorInfo, up: GgufTen
   const g: HalfSource = { file, offset: gate.offset, name: gate.name, expertStride: stride };
   const u: HalfSource = { file, offset: up.offset + (concat ? units * unitBytes : 0), name: up.name, expertStride: stride };
   const outShape = isBias ? [E, 2 * units] : [E, 2 * units, shape[2]];
-  const origin = concat ? gate.name : `${gate.name} + ${up.name}`;
-  return makeRecord(file.path, name, outShape, fmt, origin, interleaveFill(g, u, E, units, unitBytes, fmt));
+  const src = { file: file.path, tensor: gate.name, note: concat ? '(gate/up halves)' : `+ ${up.name}` };
+  return makeRecord(src, name, outShape, fmt, interleaveFill(g, u, E, units, unitBytes, fmt));
 }

@@ -108,8 +108,8 @@ export function readGguf(file: ModelFile): GgufFile {
   const nTensors = cur.u64('tensor count');
   const nKv = cur.u64('metadata count');
   // Each kv is at least key length + type + 1 byte; each tensor info at least 8+4+8+4+8 bytes.
-  if (nKv * 13 > cur.remaining) cur.fail(`metadata count ${nKv} cannot fit in a ${file.size}-byte file`);
-  if (nTensors * 32 > cur.remaining) cur.fail(`tensor count ${nTensors} cannot fit in a ${file.size}-byte file`);
+  if (nKv * 13 > cur.remaining) cur.fail(`truncated or corrupt: metadata count ${nKv} cannot fit in a ${file.size}-byte file`);
+  if (nTensors * 32 > cur.remaining) cur.fail(`truncated or corrupt: tensor count ${nTensors} cannot fit in a ${file.size}-byte file`);
 
   // No prototype: a key such as "__proto__" in a hostile file stays an ordinary key.
   const metadata: Record<string, unknown> = Object.create(null);

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { configFromHf, validateConfig } from './config.ts';
 import { rowBytes, type Format } from './formats.ts';
 import { ModelFile, errorText, releaseScratch } from './io.ts';
-import { copyFill, hfMxfp4Fill, makeRecord, transposeFill, type Span } from './records.ts';
+import { aliasRecord, copyFill, hfMxfp4Fill, makeRecord, transposeFill, type Span } from './records.ts';
 import { readSafetensorsHeader, type StEntry } from './safetensors.ts';
 import { ModelLoadError, type Checkpoint, type ModelConfig, type WeightRecord } from './types.ts';
 import { validateTensors } from './validate.ts';
@@ -134,8 +134,8 @@ export function loadHf(path: string): Checkpoint {
         if (!e || basename(e.file.path) !== f) throw new ModelLoadError(join(folder, f), t, `listed in ${INDEX} but not in this shard`);
       }
     }
-    const found = buildRecords(folder, config, entries, (json as Record<string, unknown>).tie_word_embeddings === true);
-    const tensors = validateTensors(folder, config, found, hfNameOf);
+    const found = buildRecords(config, entries, (json as Record<string, unknown>).tie_word_embeddings === true);
+    const tensors = validateTensors(path, config, found, hfNameOf);
     let totalBytes = 0;
     for (const r of tensors.values()) totalBytes += r.byteSize;
     return { kind: 'hf', path, config, tensors, metadata: json as Record<string, unknown>, totalBytes, close: closeAll };
@@ -145,7 +145,7 @@ export function loadHf(path: string): Checkpoint {
   }
 }
 
-function buildRecords(folder: string, c: ModelConfig, entries: Map<string, StEntry>, tied: boolean): Map<string, WeightRecord> {
+function buildRecords(c: ModelConfig, entries: Map<string, StEntry>, tied: boolean): Map<string, WeightRecord> {
   const out = new Map<string, WeightRecord>();
   const span = (e: StEntry): Span => ({ file: e.file, offset: e.offset, name: e.name });
   const bad = (e: StEntry, problem: string): never => {
@@ -157,11 +157,11 @@ function buildRecords(folder: string, c: ModelConfig, entries: Map<string, StEnt
     const name = canonicalOf(e.name);
     if (name === null) continue; // unexpected extras are ignored (scales are picked up with their blocks)
     if (/[._]blocks$/.test(e.name)) {
-      out.set(name, mxfp4Pair(folder, name, e, entries, bad));
+      out.set(name, mxfp4Pair(name, e, entries, bad));
     } else if (/experts\.(gate_up|down)_proj$/.test(e.name)) {
-      out.set(name, denseExperts(folder, c, name, e, dense(e), span(e)));
+      out.set(name, denseExperts(c, name, e, dense(e), span(e)));
     } else {
-      out.set(name, makeRecord(folder, name, e.shape, dense(e), e.name, copyFill(span(e), dense(e))));
+      out.set(name, makeRecord({ file: e.file.path, tensor: e.name }, name, e.shape, dense(e), copyFill(span(e), dense(e))));
     }
   }
   // original/ fused qkv (spec §2.4): rows [q | k | v], no permutation.
@@ -178,19 +178,20 @@ function buildRecords(folder: string, c: ModelConfig, entries: Map<string, StEnt
       for (const [part, rows] of [['attn_q', q], ['attn_k', kv], ['attn_v', kv]] as const) {
         const name = `layers.${n}.${part}${isBias ? '_bias' : ''}`;
         const s: Span = { file: e.file, offset: e.offset + row * rowBytes(fmt, cols), name: e.name };
-        out.set(name, makeRecord(folder, name, isBias ? [rows] : [rows, cols], fmt, `${e.name}[rows ${row}..${row + rows})`, copyFill(s, fmt)));
+        const src = { file: e.file.path, tensor: e.name, note: `rows [${row}, ${row + rows})` };
+        out.set(name, makeRecord(src, name, isBias ? [rows] : [rows, cols], fmt, copyFill(s, fmt)));
         row += rows;
       }
     }
   }
   // tie_word_embeddings: the unembedding is the embedding (false for gpt-oss, spec §1.1).
   const embed = out.get('embed');
-  if (tied && !out.has('unembed') && embed) out.set('unembed', { ...embed, name: 'unembed' });
+  if (tied && !out.has('unembed') && embed) out.set('unembed', aliasRecord(embed, 'unembed'));
   return out;
 }
 
 /** blocks [E, rows, G, 16] + scales [E, rows, G] (both U8) → mxfp4 [E, rows, G·32]. */
-function mxfp4Pair(folder: string, name: string, blocks: StEntry, entries: Map<string, StEntry>,
+function mxfp4Pair(name: string, blocks: StEntry, entries: Map<string, StEntry>,
   bad: (e: StEntry, p: string) => never): WeightRecord {
   const scalesName = blocks.name.replace(/blocks$/, 'scales');
   const scales = entries.get(scalesName);
@@ -202,19 +203,19 @@ function mxfp4Pair(folder: string, name: string, blocks: StEntry, entries: Map<s
   if (s.length !== b.length - 1 || s.some((d, i) => d !== b[i])) bad(scales, `shape [${s}] does not match blocks [${b}]`);
   const shape = [...s.slice(0, -1), s[s.length - 1] * 32];
   const span = (e: StEntry): Span => ({ file: e.file, offset: e.offset, name: e.name });
-  return makeRecord(folder, name, shape, 'mxfp4', blocks.name, hfMxfp4Fill(span(blocks), span(scales)));
+  return makeRecord({ file: blocks.file.path, tensor: blocks.name }, name, shape, 'mxfp4', hfMxfp4Fill(span(blocks), span(scales)));
 }
 
 /**
  * Dense experts as saved from transformers' in-memory parameters are [E, in, out] (spec §2.5,
  * §9.11) and are transposed on fill. Only a shape that is unambiguously [E, out, in] is copied.
  */
-function denseExperts(folder: string, c: ModelConfig, name: string, e: StEntry, fmt: Format, s: Span): WeightRecord {
+function denseExperts(c: ModelConfig, name: string, e: StEntry, fmt: Format, s: Span): WeightRecord {
   const E = c.numExperts;
   const [out, inn] = name.endsWith('gate_up') ? [2 * c.intermediateSize, c.hiddenSize] : [c.hiddenSize, c.intermediateSize];
   const sh = e.shape;
   if (sh.length === 3 && sh[0] === E && sh[1] === inn && sh[2] === out) {
-    return makeRecord(folder, name, [E, out, inn], fmt, `${e.name} (transposed)`, transposeFill(s, E, inn, out, fmt));
+    return makeRecord({ file: e.file.path, tensor: e.name, note: '(transposed)' }, name, [E, out, inn], fmt, transposeFill(s, E, inn, out, fmt));
   }
-  return makeRecord(folder, name, sh, fmt, e.name, copyFill(s, fmt));
+  return makeRecord({ file: e.file.path, tensor: e.name }, name, sh, fmt, copyFill(s, fmt));
 }

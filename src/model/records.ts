@@ -1,6 +1,7 @@
 // WeightRecord builders: each fill() turns file bytes into canonical bytes (formats.ts layouts)
 // reading in bounded chunks. A plain copy reads straight into dst; the transforms (HF MXFP4
 // repack, gate/up interleave, transpose) stage at most CHUNK_BYTES in a reused scratch buffer.
+import { basename } from 'node:path';
 import { FORMATS, hfBlockToGgml, tensorBytes, type Format } from './formats.ts';
 import { CHUNK_BYTES, ModelFile, assert, scratch } from './io.ts';
 import { ModelLoadError, type WeightRecord } from './types.ts';
@@ -15,20 +16,45 @@ export interface Span {
 
 type Fill = (dst: Uint8Array, progress: (bytes: number) => void) => void;
 
-/** `file` and `origin` (the name inside the file) are for error messages. */
-export function makeRecord(file: string, name: string, shape: number[], format: Format, origin: string, fill: Fill): WeightRecord {
+/** Where a record's bytes live, for error messages: the file and the tensor name inside it. */
+export interface Source {
+  file: string;
+  tensor: string;
+  /** e.g. "(transposed)", shown in `origin` only */
+  note?: string;
+}
+
+const sources = new WeakMap<WeightRecord, Source>();
+
+/** The file and tensor a record was built from (records not made here: undefined). */
+export function sourceOf(r: WeightRecord): Source | undefined {
+  return sources.get(r);
+}
+
+export function makeRecord(src: Source, name: string, shape: number[], format: Format, fill: Fill): WeightRecord {
   const be = FORMATS[format].blockElems;
   if (shape.length > 0 && shape[shape.length - 1] % be !== 0) {
-    throw new ModelLoadError(file, origin, `row length ${shape[shape.length - 1]} is not a multiple of the ${be}-value ${format} block`);
+    throw new ModelLoadError(src.file, src.tensor, `row length ${shape[shape.length - 1]} is not a multiple of the ${be}-value ${format} block`);
   }
   const byteSize = tensorBytes(format, shape);
-  return {
-    name, shape, format, byteSize, origin,
+  const r: WeightRecord = {
+    name, shape, format, byteSize,
+    origin: `${basename(src.file)}: ${src.tensor}${src.note ? ` ${src.note}` : ''}`,
     fill(dst, progress) {
       assert(dst.length === byteSize, `${name}: fill needs ${byteSize} bytes, got ${dst.length}`);
       fill(dst, progress ?? (() => {}));
     },
   };
+  sources.set(r, src);
+  return r;
+}
+
+/** The same bytes under another canonical name (tied embeddings). */
+export function aliasRecord(r: WeightRecord, name: string): WeightRecord {
+  const a = { ...r, name };
+  const s = sources.get(r);
+  if (s) sources.set(a, s);
+  return a;
 }
 
 /** E8M0 byte 255 is NaN (spec §3.2): no real checkpoint has one, so it means corruption. */

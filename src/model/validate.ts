@@ -2,6 +2,7 @@
 // logical shape the config implies, and is stored in a format the forward pass accepts for it.
 import { tensorBytes } from './formats.ts';
 import { assert } from './io.ts';
+import { sourceOf } from './records.ts';
 import { ModelLoadError, expectedTensors, type ModelConfig, type WeightRecord } from './types.ts';
 
 // Norms, biases and sinks are added or multiplied element-wise, never matmul'd: plain floats only.
@@ -19,8 +20,9 @@ export function validateTensors(
   for (const [name, shape] of expectedTensors(config)) {
     const r = found.get(name);
     if (!r) throw new ModelLoadError(file, sourceName(name), `missing (canonical ${name})`);
+    const src = sourceOf(r);
     const bad = (problem: string): never => {
-      throw new ModelLoadError(file, r.origin, problem);
+      throw new ModelLoadError(src?.file ?? file, src?.tensor ?? r.origin, problem);
     };
     if (r.shape.length !== shape.length || r.shape.some((d, i) => d !== shape[i])) {
       bad(`shape [${r.shape}] but the config needs [${shape}] (canonical ${name})`);
