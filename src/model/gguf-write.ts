@@ -27,6 +27,8 @@ export interface GgufWriteOptions {
   experts?: GgufDenseType | 'mxfp4';
   /** Per-tensor override by canonical name (undefined = the default above; norms, biases, sinks, router default to f32). */
   typeOf?: (canonical: string) => GgufDenseType | 'mxfp4' | undefined;
+  /** gate/up as two tensors (the standard conversion) or as one concatenated `ffn_gate_up_exps` (spec §7.3). Default split. */
+  gateUp?: 'split' | 'concat';
   /** general.name (default "gpt-oss"). */
   name?: string;
   alignment?: number;
@@ -167,8 +169,8 @@ function modelKvs(c: ModelConfig, opts: GgufWriteOptions, fileType: number): Kv[
 interface Planned {
   gguf: string;
   canonical: string;
-  /** all rows, or the even (gate) / odd (up) units along axis 1 */
-  pick: 'all' | 0 | 1;
+  /** all rows; the even (gate) / odd (up) units along axis 1; or per expert all gate units then all up units */
+  pick: 'all' | 0 | 1 | 'concat';
   shape: number[];
   format: Format;
   byteSize: number;
@@ -197,7 +199,9 @@ function plan(src: WeightSource, opts: GgufWriteOptions): Planned[] {
     const base = ggufNameOf(canonical);
     const add = (gguf: string, pick: Planned['pick'], shape: number[]) =>
       out.push({ gguf, canonical, pick, shape, format, byteSize: tensorBytes(format, shape), offset: 0 });
-    if (/experts_gate_up(_bias)?$/.test(canonical)) {
+    if (/experts_gate_up(_bias)?$/.test(canonical) && opts.gateUp === 'concat') {
+      add(base.replace('ffn_gate_exps', 'ffn_gate_up_exps'), 'concat', r.shape);
+    } else if (/experts_gate_up(_bias)?$/.test(canonical)) {
       // Split the interleaved rows: gate = even, up = odd (spec §3.4, §7.3).
       const half = [r.shape[0], r.shape[1] / 2, ...r.shape.slice(2)];
       add(base, 0, half);
@@ -294,17 +298,21 @@ function writeTensor(fd: number, pos: number, t: Planned, r: WeightRecord, srcBy
   const outRowBytes = rowBytes(t.format, cols);
   const srcCols = r.shape[r.shape.length - 1];
   const srcRowBytes = rowBytes(r.format, srcCols);
+  // gate/up: output unit k along axis 1 comes from interleaved source unit srcUnit(k) (spec §3.4).
   // A picked bias selects elements inside each source row; a picked weight selects whole rows.
+  const half = r.shape[1] / 2;
+  const srcUnit = (k: number) => (t.pick === 'concat' ? (k < half ? 2 * k : 2 * (k - half) + 1) : 2 * k + (t.pick as number));
   const pickElems = t.pick !== 'all' && r.shape.length === 2;
   const rowsPer = Math.max(1, Math.floor(CHUNK_BYTES / outRowBytes));
   const out = new Uint8Array(Math.min(rowsPer, outRows) * outRowBytes + alignment);
   const vals = new Float32Array(srcCols);
   const picked = new Float32Array(cols);
+  const unitsOut = t.shape[1];
   for (let r0 = 0; r0 < outRows; r0 += rowsPer) {
     const n = Math.min(rowsPer, outRows - r0);
     for (let i = 0; i < n; i++) {
       const row = r0 + i;
-      const srcRow = t.pick === 'all' || pickElems ? row : 2 * row + t.pick;
+      const srcRow = t.pick === 'all' || pickElems ? row : Math.floor(row / unitsOut) * 2 * half + srcUnit(row % unitsOut);
       const s = srcBytes.subarray(srcRow * srcRowBytes, (srcRow + 1) * srcRowBytes);
       if (t.format === r.format && !pickElems) {
         out.set(s, i * outRowBytes); // same storage: byte copy (MXFP4 blocks, or dense kept as is)
@@ -313,7 +321,7 @@ function writeTensor(fd: number, pos: number, t: Planned, r: WeightRecord, srcBy
       FORMATS[r.format].dequant(s, vals, srcCols);
       let v = vals;
       if (pickElems) {
-        for (let j = 0; j < cols; j++) picked[j] = vals[2 * j + (t.pick as number)];
+        for (let k = 0; k < cols; k++) picked[k] = vals[srcUnit(k)];
         v = picked;
       }
       assert(t.format !== 'mxfp4', 'mxfp4 output needs an mxfp4 source');
