@@ -53,7 +53,8 @@ export interface WeightRecord {
   origin: string;
   /**
    * Writes the canonical bytes into dst (dst.length === byteSize), reading the file in bounded
-   * chunks (never the whole tensor twice in memory). `progress` is called with bytes written.
+   * chunks (never the whole tensor twice in memory). `progress` is called after each chunk with
+   * the bytes that chunk wrote (increments; they sum to byteSize).
    * Throws ModelLoadError on a short read.
    */
   fill(dst: Uint8Array, progress?: (bytes: number) => void): void;
