@@ -154,25 +154,19 @@ describe('config.json', () => {
     expectLoadError(() => loadCheckpoint(dir), [dir, re]);
   });
 
-  test('rope_parameters (transformers v5) is accepted like rope_scaling', () => {
-    const dir = withConfig((c) => {
+  // Config spellings that must give exactly the golden config.
+  test.each([
+    ['rope_parameters (transformers v5) like rope_scaling', (c: any) => {
       c.rope_parameters = { ...c.rope_scaling, rope_theta: c.rope_theta };
       delete c.rope_scaling;
       delete c.rope_theta;
-    });
-    const c = loadCheckpoint(dir);
-    const ref = loadCheckpoint(src);
-    expect(c.config).toEqual(ref.config);
-    c.close();
-    ref.close();
-  });
-
-  test('original/config.json names (spec §1.3) give the same config', () => {
-    const dir = withConfig((c) => {
+    }],
+    ['original/config.json names (spec §1.3)', (c: any) => {
       for (const k of ['num_local_experts', 'num_experts_per_tok', 'rope_scaling', 'max_position_embeddings', 'layer_types']) delete c[k];
       Object.assign(c, { num_experts: 8, experts_per_token: 4, rope_scaling_factor: 32, rope_ntk_alpha: 1, rope_ntk_beta: 32 });
-    });
-    const c = loadCheckpoint(dir);
+    }],
+  ] as [string, (c: any) => void][])('%s', (_, edit) => {
+    const c = loadCheckpoint(withConfig(edit));
     const ref = loadCheckpoint(src);
     expect(c.config).toEqual(ref.config);
     c.close();
