@@ -1,7 +1,7 @@
 // Hostile files: every corruption must end in a ModelLoadError that names the file (and the tensor
 // where there is one), never in a crash, a hang, a huge allocation or an out-of-bounds read.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../src/model/load.ts';
 import { ModelLoadError } from '../src/model/types.ts';
@@ -205,6 +205,12 @@ describe('GGUF', () => {
       const p = gg(patch(ggBytes, tokensAt + 8, u64le(count)));
       expectLoadError(() => loadCheckpoint(p), [p, 'tokenizer.ggml.tokens', /absurd|cannot fit/]);
     }
+  });
+
+  test('array count that fits a (sparse) file but is implausible', () => {
+    const p = gg(patch(ggBytes, at('tokenizer.ggml.token_type') + 8, u64le(1n << 25n)));
+    truncateSync(p, ggBytes.length + 2 ** 28); // room for 2^25 i32: the count alone is the lie
+    expectLoadError(() => loadCheckpoint(p), [p, 'tokenizer.ggml.token_type', /implausibly long/]);
   });
 
   test('tensor counts absurd', () => {

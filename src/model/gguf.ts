@@ -8,6 +8,9 @@ import { ModelFile } from './io.ts';
 export const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
 export const GGUF_DEFAULT_ALIGNMENT = 32;
 const MAX_DIMS = 4; // GGML_MAX_DIMS
+// Longest metadata array we materialise: o200k's merges are ~450k; a count beyond this is a lie
+// (and a JS array cannot hold more than 2^32 − 1 elements anyway).
+const MAX_ARRAY = 1 << 24;
 
 /** Metadata value types (spec §7.1). */
 export const GgufType = {
@@ -90,6 +93,7 @@ function readValue(cur: Cursor, type: number, what: string): unknown {
       if (et >= MIN_SIZE.length) cur.fail(`${what}: unknown array element type ${et}`);
       const n = cur.u64(`${what} count`);
       if (n * MIN_SIZE[et] > cur.remaining) cur.fail(`${what}: array of ${n} elements cannot fit in the ${cur.remaining} bytes left`);
+      if (n > MAX_ARRAY) cur.fail(`${what}: array of ${n} elements is implausibly long (limit ${MAX_ARRAY})`);
       const out = new Array(n);
       for (let i = 0; i < n; i++) out[i] = readValue(cur, et, what);
       return out;
