@@ -138,3 +138,11 @@ test('bf16 rounding: nearest even, NaN stays NaN', () => {
   expect(f32ToBf16(1 + 3 * 2 ** -8)).toBe(0x3f82); // tie → even (up)
   expect(f32ToBf16(NaN) & 0x7fc0).toBe(0x7fc0);
 });
+
+test('configs GGUF cannot express are refused with a clear error', () => {
+  const p = join(tmp.dir, 'refused.gguf');
+  const full = { ...hf, config: { ...hf.config, layerTypes: hf.config.layerTypes.map(() => 'full_attention' as const) } };
+  expect(() => writeGguf(p, full)).toThrow(/layer_types/);
+  const bf16 = { ...hf, tensors: new Map([...hf.tensors].map(([n, r]) => [n, { ...r, format: r.format === 'mxfp4' ? 'bf16' as const : r.format }])) };
+  expect(() => writeGguf(p, bf16, { experts: 'mxfp4' })).toThrow(/needs an MXFP4 source/);
+});

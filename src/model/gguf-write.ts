@@ -134,7 +134,9 @@ const FILE_TYPE: Record<string, number> = { f32: 0, f16: 1, q8_0: 7, bf16: 32 };
 export function writeGguf(path: string, src: WeightSource, opts: GgufWriteOptions = {}): number {
   const c = src.config;
   // GGUF cannot express these: llama.cpp derives them from the architecture (spec §7.2).
-  c.layerTypes.forEach((t, i) => assert(t === (i % 2 === 0 ? 'sliding_attention' : 'full_attention'), 'GGUF needs even layers sliding, odd full'));
+  if (c.layerTypes.some((t, i) => t !== (i % 2 === 0 ? 'sliding_attention' : 'full_attention'))) {
+    throw new Error('gguf-write: GGUF cannot express layer_types other than even layers sliding, odd layers full');
+  }
   if (c.swigluLimit !== 7 || c.swigluAlpha !== 1.702) throw new Error('gguf-write: GGUF cannot express swiglu limit/alpha other than 7 / 1.702');
   const alignment = opts.alignment ?? GGUF_DEFAULT_ALIGNMENT;
   assert(alignment > 0 && (alignment & (alignment - 1)) === 0, 'alignment must be a power of two');
