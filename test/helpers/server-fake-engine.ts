@@ -1,0 +1,41 @@
+// A scripted engine for scheduler tests: the logits make token (last·7 + position) mod V the clear
+// favourite, so every request's greedy continuation is known in advance and depends on its own
+// history only. `delayMs` turns each forward pass into a real wait.
+import type { EngineSession, LanguageModel } from '../../src/generate/index.ts';
+
+export function fakeModel(V = 64, maxBatch = 4, delayMs = 0): LanguageModel & { evals: number[][] } {
+  const evals: number[][] = [];
+  return {
+    vocabSize: V, maxBatch, evals,
+    newSession(context: number): EngineSession {
+      let position = 0;
+      let last = 0;
+      return {
+        get position() { return position; },
+        async eval(ids) {
+          if (position + ids.length > context) throw new RangeError('past the context');
+          evals.push(Array.from(ids));
+          if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+          position += ids.length;
+          last = ids[ids.length - 1];
+          const row = new Float32Array(V);
+          row[expectedNext(last, position, V)] = 10;
+          return row;
+        },
+        rewind(p) { position = p; return true; },
+      };
+    },
+  };
+}
+
+/** The token the fake model favours after `last` when `position` tokens are in the cache. */
+export function expectedNext(last: number, position: number, V = 64): number {
+  return (last * 7 + position) % V;
+}
+
+export function expectedGreedy(prompt: number[], n: number, V = 64): number[] {
+  const out: number[] = [];
+  let last = prompt[prompt.length - 1], pos = prompt.length;
+  for (let i = 0; i < n; i++) { last = expectedNext(last, pos, V); out.push(last); pos++; }
+  return out;
+}
