@@ -3,10 +3,10 @@
 // events — plus a property test: random token sequences never make it throw.
 import { beforeAll, describe, expect, test } from 'bun:test';
 import { HarmonyParser, renderChat, parseChatRequest, stopTokens, type HarmonyEvent, type ParsedMessage } from '../src/harmony/index.ts';
-import { loadCheckpoint } from '../src/model/load.ts';
-import { encodeWithSpecials, o200kHarmony, tokenizerForCheckpoint, type Tokenizer } from '../src/tokenizer/index.ts';
+import { encodeWithSpecials, o200kHarmony, type Tokenizer } from '../src/tokenizer/index.ts';
 import { fixture } from './fixtures/tokenizer/harmony-fixtures.ts';
 import { randInt, rng } from './fixtures/tokenizer/random.ts';
+import { tinyTokenizer } from './fixtures/tokenizer/tiny.ts';
 
 const tok = o200kHarmony();
 
@@ -96,12 +96,7 @@ describe('HarmonyParser on fixtures and spec examples', () => {
 
   test('stop tokens for sampling are <|return|> and <|call|>, never <|end|>, for any vocab', () => {
     expect(stopTokens(tok)).toEqual([200002, 200012]);
-    const tiny = loadCheckpoint(new URL('../../shared/golden/tiny-a/model.gguf', import.meta.url).pathname);
-    try {
-      expect(stopTokens(tokenizerForCheckpoint(tiny))).toEqual([500, 510]);
-    } finally {
-      tiny.close();
-    }
+    expect(stopTokens(tinyTokenizer())).toEqual([500, 510]);
   });
 });
 
@@ -166,9 +161,7 @@ describe('HarmonyParser recovers from malformed output (spec §9 item 17)', () =
 describe('HarmonyParser never throws (property test)', () => {
   let tiny: Tokenizer;
   beforeAll(() => {
-    const c = loadCheckpoint(new URL('../../shared/golden/tiny-a/model.gguf', import.meta.url).pathname);
-    tiny = tokenizerForCheckpoint(c);
-    c.close();
+    tiny = tinyTokenizer();
   });
 
   function randomRun(t: Tokenizer, seed: number) {

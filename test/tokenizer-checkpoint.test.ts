@@ -5,29 +5,19 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCheckpoint } from '../src/model/load.ts';
 import { o200kHarmony, tokenizerFor, tokenizerForCheckpoint, TokenizerError, type Tokenizer } from '../src/tokenizer/index.ts';
 import { bytesToByteLevel } from '../src/tokenizer/byte-level.ts';
 import { CORPUS } from './fixtures/tokenizer/corpus.ts';
+import { TINY_A, withCheckpoint } from './fixtures/tokenizer/tiny.ts';
 
-const GOLDEN = new URL('../../shared/golden/tiny-a/', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'oss-edge-tok-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function loaded<T>(path: string, f: (c: ReturnType<typeof loadCheckpoint>) => T): T {
-  const c = loadCheckpoint(path);
-  try {
-    return f(c);
-  } finally {
-    c.close();
-  }
-}
 
 describe('synthetic checkpoint (golden/tiny-a, 512-token byte-level vocab)', () => {
   let gguf: Tokenizer;
   let ggufMeta: Record<string, unknown>;
   beforeAll(() => {
-    [gguf, ggufMeta] = loaded(join(GOLDEN, 'model.gguf'), (c) => [tokenizerForCheckpoint(c), c.metadata] as const);
+    [gguf, ggufMeta] = withCheckpoint(join(TINY_A, 'model.gguf'), (c) => [tokenizerForCheckpoint(c), c.metadata] as const);
   });
 
   test('GGUF metadata gives its own BPE with the harmony specials at 496 … 511', () => {
@@ -57,7 +47,7 @@ describe('synthetic checkpoint (golden/tiny-a, 512-token byte-level vocab)', () 
   });
 
   test('an HF folder with a small vocab and no tokenizer data is refused clearly', () => {
-    expect(() => loaded(GOLDEN, (c) => tokenizerForCheckpoint(c))).toThrow(
+    expect(() => withCheckpoint(TINY_A, (c) => tokenizerForCheckpoint(c))).toThrow(
       /vocab size 512 is not o200k_harmony's 201088 and the checkpoint carries no tokenizer/,
     );
   });
@@ -66,14 +56,14 @@ describe('synthetic checkpoint (golden/tiny-a, 512-token byte-level vocab)', () 
     const dir = join(tmp, 'tiny-hf');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
-    copyFileSync(join(GOLDEN, 'config.json'), join(dir, 'config.json'));
-    symlinkSync(join(GOLDEN, 'model.safetensors'), join(dir, 'model.safetensors'));
+    copyFileSync(join(TINY_A, 'config.json'), join(dir, 'config.json'));
+    symlinkSync(join(TINY_A, 'model.safetensors'), join(dir, 'model.safetensors'));
     const tokens = ggufMeta['tokenizer.ggml.tokens'] as string[];
     const vocab = Object.fromEntries(tokens.slice(0, 496).map((t, id) => [t, id]));
     const added = tokens.slice(496).map((content, i) => ({ id: 496 + i, content, special: true }));
     const merges = (ggufMeta['tokenizer.ggml.merges'] as string[]).map((m) => m.split(' '));
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE', vocab, merges }, added_tokens: added }));
-    const hf = loaded(dir, (c) => tokenizerForCheckpoint(c));
+    const hf = withCheckpoint(dir, (c) => tokenizerForCheckpoint(c));
     expect(hf.name).toBe('tokenizer.json-bpe');
     expect(hf.special).toEqual(gguf.special);
     for (const text of Object.values(CORPUS)) expect(hf.encode(text)).toEqual(gguf.encode(text));

@@ -1,12 +1,7 @@
 // The tokenize / detokenize commands end to end (a real process, stdin → stdout).
 import { describe, expect, test } from 'bun:test';
 import { o200kHarmony } from '../src/tokenizer/index.ts';
-
-async function cli(args: string[], stdin: string): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([process.execPath, 'src/cli.ts', ...args], { stdin: new TextEncoder().encode(stdin), stdout: 'pipe', stderr: 'pipe', cwd: new URL('..', import.meta.url).pathname });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, out, err };
-}
+import { cli } from './fixtures/tokenizer/cli.ts';
 
 describe('cli tokenize / detokenize', () => {
   test('tokenize: stdin text byte for byte, specials stay text unless --specials', async () => {

@@ -2,15 +2,9 @@
 // step 2, extended for the deviations models produce (spec §9 item 17): recipient in the role
 // position, duplicated or junk-laden <|channel|> markers, a content type without <|constrain|>.
 // Never throws: what cannot be placed is reported in `junk`.
-import { ROLES, type Role } from './types.ts';
+import { ROLES, type HarmonyMessage, type Role } from './types.ts';
 
-export interface Header {
-  role: Role;
-  /** Tool messages: the author (`browser.search`, `functions.get_weather`). */
-  name?: string;
-  recipient?: string;
-  channel?: string;
-  contentType?: string;
+export interface Header extends Omit<HarmonyMessage, 'content'> {
   /** Header words that fit nowhere (a strict parser would reject the message). */
   junk: string[];
 }
