@@ -129,6 +129,7 @@ describe('HarmonyParser recovers from malformed output (spec §9 item 17)', () =
   test('a bare final answer without any header markup', () => {
     const r = only('The answer is 4.<|return|>');
     expect(r.messages).toEqual([msg({ kind: 'content', content: 'The answer is 4.', terminator: 'return', malformed: ['no <|message|> after the header'] })]);
+    expect(only('𓀀\n𓀀<|return|>').messages).toEqual([msg({ kind: 'content', content: '𓀀\n𓀀' })]);
     // A long bare answer streams before its end: the header is given up at the first newline.
     const p = new HarmonyParser(tok);
     const early = ids('Sure.\nHere is a long answer').flatMap((id) => p.push(id));

@@ -6,8 +6,6 @@
 // header that runs into text (a bare answer), a message cut by a new <|start|>/<|channel|>, stray
 // specials in content — all are recovered from and noted in ParsedMessage.malformed.
 import { StreamDecoder, type Tokenizer } from '../tokenizer/index.ts';
-import { decodeUtf8, encodeUtf8, concatBytes } from '../tokenizer/bytes.ts';
-import { incompleteTail } from '../tokenizer/stream-decoder.ts';
 import { parseHeader, type Header } from './header.ts';
 import type { Role } from './types.ts';
 
@@ -121,9 +119,7 @@ export class HarmonyParser {
       return this.#openMessage(header, [...this.#headerNotes, ...header.junk.map((j) => `junk in header: ${j}`)]);
     }
     if (c === 'end' || c === 'return' || c === 'call' || c === 'endoftext') {
-      this.#salvageHeader(c === 'endoftext' ? null : c);
-      this.#state = 'between';
-      return;
+      return this.#salvageHeader(c === 'endoftext' ? null : c);
     }
     if (c === 'start') {
       this.#salvageHeader(null);
@@ -141,28 +137,28 @@ export class HarmonyParser {
    * `terminator` 'open' keeps that message open for the tokens still to come.
    */
   #salvageHeader(terminator: ParsedMessage['terminator'] | 'open'): void {
-    const bytes = this.#tok.decodeBytes(this.#headerIds);
-    const tail = bytes.subarray(bytes.length - incompleteTail(bytes));
-    const text = decodeUtf8(bytes.subarray(0, bytes.length - tail.length));
+    // The message's decoder keeps a character still split at the end of the header bytes.
+    const decoder = new StreamDecoder(this.#tok);
+    const text = decoder.pushBytes(this.#tok.decodeBytes(this.#headerIds));
     const marker = /<\|channel\|>[^\s<]*(?:\s*to=[^\s<]+)?(?:\s*<\|constrain\|>\w*)?[ \t]?/.exec(text);
     const roleWord = this.#role === null ? /^\s*(?:system|developer|user|assistant)\b[ \t]?/.exec(text) : null;
     const headerText = marker ? text.slice(0, marker.index + marker[0].length) : (roleWord?.[0] ?? '');
     const rest = text.slice(headerText.length);
-    if (!marker && !rest.trim() && !tail.length) {
+    if (!marker && !rest.trim() && !decoder.pending) {
       this.#state = 'between'; // nothing but a role word: no message to report
       return;
     }
     const header = parseHeader(headerText, this.#role);
-    this.#openMessage(header, [...this.#headerNotes, ...header.junk.map((j) => `junk in header: ${j}`), 'no <|message|> after the header']);
-    this.#content(concatBytes([encodeUtf8(rest), tail]));
+    this.#openMessage(header, [...this.#headerNotes, ...header.junk.map((j) => `junk in header: ${j}`), 'no <|message|> after the header'], decoder);
+    if (rest) this.#emit(rest);
     if (terminator !== 'open') this.#close(terminator);
   }
 
-  #openMessage(header: Header, malformed: string[]): void {
+  #openMessage(header: Header, malformed: string[], decoder = new StreamDecoder(this.#tok)): void {
     this.#state = 'content';
     this.#role = null;
     const kind = kindOf(header);
-    const open: Open = { header, kind, toolIndex: -1, decoder: new StreamDecoder(this.#tok), text: '', malformed };
+    const open: Open = { header, kind, toolIndex: -1, decoder, text: '', malformed };
     if (kind === 'tool-call') {
       open.toolIndex = this.#tools++;
       const r = header.recipient!;
