@@ -142,19 +142,20 @@ export function matmul_q8_0_f32_ref(w: usize, x: usize, y: usize, n_in: i32, n_o
 }
 
 // ---- q8_0 weights × q8 activations (fast precision; activations from quant.ts) -------------------
-// Activation block: 36 bytes = f32 d (already rounded to f16 precision) + i8 q[32].
+// Activation row (quant.ts): i8 qs[n], then f32 d[n/32].
 @inline function dot_q8_0_q8(w: usize, x: usize, nb: i32): f32 {
   let acc = f32x4.splat(0);
+  const xd = x + <usize>nb * 32;
   for (let g = 0; g < nb; g++) {
     const blk = w + <usize>g * 34;
-    const xb = x + <usize>g * 36;
+    const xb = x + (<usize>g << 5);
     const q0 = v128.load(blk, 2), q1 = v128.load(blk, 18);
-    const x0 = v128.load(xb, 4), x1 = v128.load(xb, 20);
+    const x0 = v128.load(xb), x1 = v128.load(xb, 16);
     let s = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q0), i16x8.extend_low_i8x16_s(x0));
     s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q0), i16x8.extend_high_i8x16_s(x0)));
     s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q1), i16x8.extend_low_i8x16_s(x1)));
     s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q1), i16x8.extend_high_i8x16_s(x1)));
-    const d = f16_to_f32(load<u16>(blk)) * load<f32>(xb);
+    const d = f16_to_f32(load<u16>(blk)) * load<f32>(xd + (<usize>g << 2));
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
   }
   return hsum(acc);
@@ -174,10 +175,10 @@ export function matmul_q8_0_q8_ref(w: usize, x: usize, y: usize, n_in: i32, n_ou
     let s: f32 = 0;
     for (let g = 0; g < nb; g++) {
       const blk = w + (<usize>r * nb + g) * 34;
-      const xb = x + (<usize>b * nb + g) * 36;
+      const xq = x + <usize>b * nb * 36;
       let si: i32 = 0;
-      for (let k = 0; k < 32; k++) si += <i32>load<i8>(blk + 2 + k) * <i32>load<i8>(xb + 4 + k);
-      s += <f32>si * (f16_to_f32(load<u16>(blk)) * load<f32>(xb));
+      for (let k = 0; k < 32; k++) si += <i32>load<i8>(blk + 2 + k) * <i32>load<i8>(xq + (<usize>g << 5) + k);
+      s += <f32>si * (f16_to_f32(load<u16>(blk)) * load<f32>(xq + <usize>nb * 32 + (<usize>g << 2)));
     }
     store<f32>(y + ((<usize>b * n_out + r) << 2), s);
   }

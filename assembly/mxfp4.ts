@@ -1,18 +1,87 @@
-// MXFP4 matrix products (spec §3). Weight rows are GGML block_mxfp4 (17 bytes / 32 values):
+// MXFP4 matrix products (spec §3) on the CPU layout "mxfp4 r4", repacked once at load from the
+// canonical GGML blocks (src/backends/cpu/repack.ts). Rows come in groups of four (the last
+// group zero-padded), G = ceil(rows/4) groups, nb = cols/32 blocks per row:
 //
-//   +0   u8 e         E8M0 scale 2^(e−127)
-//   +1   u8 qs[16]    qs[j]: low nibble = element j, high nibble = element j+16
+//   codes   [G][nb][4][16] u8   group k, block g: 16 code bytes of rows 4k..4k+3 (64 bytes, aligned)
+//                               qs[j]: low nibble = element j, high nibble = element j+16
+//   scales  [G][nb][4]     u8   E8M0 exponents of the same four rows (2^(e−127))
 //
-// Codes decode through the doubled E2M1 table {0,1,2,3,4,6,8,12,-0,-1,…,-12} with one
-// i8x16.swizzle, and the block scale is halved to compensate (ggml's E8M0_TO_FP32_HALF), so the
-// products are exact integers until the one multiply by the scale.
-import { hsum, e8m0, e8m0_half } from './common';
+// Why: four rows are four independent memory streams (the prefetch wasm lacks; feasibility §3),
+// code loads never straddle a cache line, and the four scales side by side make the per-block
+// scale work one vector op for four rows.
+// Codes decode through the doubled E2M1 table with one i8x16.swizzle; the scale is halved to
+// compensate (ggml's E8M0_TO_FP32_HALF), so products stay exact integers until one multiply.
+import { hsum, e8m0 } from './common';
 
 const LUT2X = i8x16(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+const CODES = 64; // code bytes per group block
 
+/** Half scales of the four rows of a group block, as f32x4 (e ≥ 2: (e−1)<<23; e = 0, 1: subnormal). */
+@inline function half_scales4(blk: usize): v128 {
+  const e = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(blk)));
+  const normal = i32x4.shl(i32x4.sub(e, i32x4.splat(1)), 23);
+  const tiny = i32x4.shl(i32x4.add(e, i32x4.splat(1)), 21);
+  return v128.bitselect(tiny, normal, i32x4.lt_s(e, i32x4.splat(2)));
+}
+
+/** [Σa, Σb, Σc, Σd] of four i32x4 (or, with f32 adds, f32x4) vectors. */
+@inline function hsum4_i32(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
+}
+@inline function hsum4_f32(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
+}
+
+@inline function store_rows(y: usize, acc: v128, n: i32): void {
+  store<f32>(y, f32x4.extract_lane(acc, 0));
+  if (n > 1) store<f32>(y, f32x4.extract_lane(acc, 1), 4);
+  if (n > 2) store<f32>(y, f32x4.extract_lane(acc, 2), 8);
+  if (n > 3) store<f32>(y, f32x4.extract_lane(acc, 3), 12);
+}
+
+// ---- fast: q8 activations (quant.ts: i8 qs[n] then f32 d[n/32] per row) --------------------------
+// One row's block: Σ code2x·q as i32x4 partial sums. The activations arrive widened to i16 once
+// per block (shared by the four rows), so each row costs four extends and four i16 dot products.
+@inline function rowdot_q8(q: v128, x0l: v128, x0h: v128, x1l: v128, x1h: v128, mask: v128): v128 {
+  const wl = i8x16.swizzle(LUT2X, v128.and(q, mask));
+  const wh = i8x16.swizzle(LUT2X, i8x16.shr_u(q, 4));
+  const a = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(wl), x0l), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(wl), x0h));
+  return i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(wh), x1l), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(wh), x1h)));
+}
+
+/** y[b][r] for rows [r0, r1) (r0 a multiple of 4) of an r4-layout matrix × q8 activations. */
+export function matmul_mxfp4_q8(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> 5;
+  const sc = w + <usize>((n_out + 3) >> 2) * nb * CODES;
+  const mask = i8x16.splat(15);
+  for (let r = r0; r < r1; r += 4) {
+    const wg = w + <usize>(r >> 2) * nb * CODES, sg = sc + <usize>(r >> 2) * nb * 4;
+    for (let b = 0; b < B; b++) {
+      const xq = x + <usize>b * nb * 36, xd = xq + <usize>nb * 32;
+      let acc = f32x4.splat(0);
+      for (let g = 0; g < nb; g++) {
+        const blk = wg + <usize>g * CODES, xb = xq + (<usize>g << 5);
+        const x0 = v128.load(xb), x1 = v128.load(xb, 16);
+        const x0l = i16x8.extend_low_i8x16_s(x0), x0h = i16x8.extend_high_i8x16_s(x0);
+        const x1l = i16x8.extend_low_i8x16_s(x1), x1h = i16x8.extend_high_i8x16_s(x1);
+        const s = hsum4_i32(rowdot_q8(v128.load(blk), x0l, x0h, x1l, x1h, mask), rowdot_q8(v128.load(blk, 16), x0l, x0h, x1l, x1h, mask),
+                            rowdot_q8(v128.load(blk, 32), x0l, x0h, x1l, x1h, mask), rowdot_q8(v128.load(blk, 48), x0l, x0h, x1l, x1h, mask));
+        const d = f32x4.splat(load<f32>(xd + (<usize>g << 2)));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(half_scales4(sg + (<usize>g << 2)), d)));
+      }
+      store_rows(y + ((<usize>b * n_out + r) << 2), acc, min(4, r1 - r));
+    }
+  }
+}
+
+// ---- exact: f32 activations ---------------------------------------------------------------------
 @inline function cvt4(v: v128): v128 { return f32x4.convert_i32x4_s(v); }
 
-// Σ over 16 decoded values (i8x16) × 16 f32 activations at x.
+// Σ over 16 decoded values (i8x16) × 16 f32 activations at x, as four lanes.
 @inline function dot16_i8_f32(w: v128, x: usize): v128 {
   const l = i16x8.extend_low_i8x16_s(w), h = i16x8.extend_high_i8x16_s(w);
   let s = f32x4.mul(cvt4(i32x4.extend_low_i16x8_s(l)), v128.load(x));
@@ -21,98 +90,57 @@ const LUT2X = i8x16(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
   return f32x4.add(s, f32x4.mul(cvt4(i32x4.extend_high_i16x8_s(h)), v128.load(x, 48)));
 }
 
-// ---- exact: f32 activations ---------------------------------------------------------------------
-@inline function dot_mxfp4_f32(w: usize, x: usize, nb: i32): f32 {
-  let acc = f32x4.splat(0);
-  const mask = i8x16.splat(15);
-  for (let g = 0; g < nb; g++) {
-    const blk = w + <usize>g * 17;
-    const xs = x + (<usize>g << 7);
-    const q = v128.load(blk, 1);
-    const s = f32x4.add(dot16_i8_f32(i8x16.swizzle(LUT2X, v128.and(q, mask)), xs),
-                        dot16_i8_f32(i8x16.swizzle(LUT2X, i8x16.shr_u(q, 4)), xs + 64));
-    acc = f32x4.add(acc, f32x4.mul(s, f32x4.splat(e8m0_half(load<u8>(blk)))));
-  }
-  return hsum(acc);
+@inline function rowdot_f32(q: v128, xs: usize, mask: v128): v128 {
+  return f32x4.add(dot16_i8_f32(i8x16.swizzle(LUT2X, v128.and(q, mask)), xs),
+                   dot16_i8_f32(i8x16.swizzle(LUT2X, i8x16.shr_u(q, 4)), xs + 64));
 }
 
 export function matmul_mxfp4_f32(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
   const nb = n_in >> 5;
-  for (let r = r0; r < r1; r++) {
-    const row = w + <usize>r * <usize>nb * 17;
-    for (let b = 0; b < B; b++) store<f32>(y + ((<usize>b * n_out + r) << 2), dot_mxfp4_f32(row, x + <usize>b * n_in * 4, nb));
+  const sc = w + <usize>((n_out + 3) >> 2) * nb * CODES;
+  const mask = i8x16.splat(15);
+  for (let r = r0; r < r1; r += 4) {
+    const wg = w + <usize>(r >> 2) * nb * CODES, sg = sc + <usize>(r >> 2) * nb * 4;
+    for (let b = 0; b < B; b++) {
+      const xr = x + <usize>b * n_in * 4;
+      let acc = f32x4.splat(0);
+      for (let g = 0; g < nb; g++) {
+        const blk = wg + <usize>g * CODES, xs = xr + (<usize>g << 7);
+        const s = hsum4_f32(rowdot_f32(v128.load(blk), xs, mask), rowdot_f32(v128.load(blk, 16), xs, mask),
+                            rowdot_f32(v128.load(blk, 32), xs, mask), rowdot_f32(v128.load(blk, 48), xs, mask));
+        acc = f32x4.add(acc, f32x4.mul(s, half_scales4(sg + (<usize>g << 2))));
+      }
+      store_rows(y + ((<usize>b * n_out + r) << 2), acc, min(4, r1 - r));
+    }
   }
 }
 
-// Scalar twin: the plain E2M1 table and the full scale, straight from spec §3.
+// ---- scalar twins: the plain E2M1 table and the full scale, straight from spec §3 ----------------
 @inline function fp4(code: u32): f32 {
-  const mag: f32 = (code & 7) < 4 ? <f32>(code & 7) * 0.5 : ((code & 7) == 4 ? 2 : ((code & 7) == 5 ? 3 : ((code & 7) == 6 ? 4 : 6)));
+  const m = code & 7;
+  const mag: f32 = m < 4 ? <f32>m * 0.5 : (m == 4 ? 2 : (m == 5 ? 3 : (m == 6 ? 4 : 6)));
   return code & 8 ? -mag : mag;
+}
+
+/** Code of element c of row r in the r4 layout. */
+@inline function code_at(w: usize, nb: i32, r: i32, c: i32): u32 {
+  const j = c & 31;
+  const byte = <u32>load<u8>(w + (<usize>(r >> 2) * nb + (c >> 5)) * CODES + (r & 3) * 16 + (j & 15));
+  return j < 16 ? byte & 15 : byte >> 4;
+}
+@inline function scale_at(w: usize, nb: i32, n_out: i32, r: i32, g: i32): u32 {
+  return load<u8>(w + <usize>((n_out + 3) >> 2) * nb * CODES + (<usize>(r >> 2) * nb + g) * 4 + (r & 3));
 }
 
 export function matmul_mxfp4_f32_ref(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
   const nb = n_in >> 5;
   for (let r = r0; r < r1; r++) for (let b = 0; b < B; b++) {
     let s: f32 = 0;
-    for (let g = 0; g < nb; g++) {
-      const blk = w + (<usize>r * nb + g) * 17;
-      const sc = e8m0(load<u8>(blk));
-      const xs = x + ((<usize>b * n_in + g * 32) << 2);
-      for (let j = 0; j < 16; j++) {
-        const c = <u32>load<u8>(blk + 1 + j);
-        // (value · x) · scale: the scale last, so the twin stays finite over all 255 exponents
-        s += fp4(c & 15) * load<f32>(xs + (<usize>j << 2)) * sc;
-        s += fp4(c >> 4) * load<f32>(xs + (<usize>(j + 16) << 2)) * sc;
-      }
+    for (let c = 0; c < n_in; c++) {
+      // (value · x) · scale: the scale last, so the twin stays finite over all 255 exponents
+      s += fp4(code_at(w, nb, r, c)) * load<f32>(x + ((<usize>b * n_in + c) << 2)) * e8m0(scale_at(w, nb, n_out, r, c >> 5));
     }
     store<f32>(y + ((<usize>b * n_out + r) << 2), s);
-  }
-}
-
-// ---- fast: q8 activations (quant.ts: 36-byte blocks, f32 d + i8 q[32]) ---------------------------
-// Per block: Σ code2x·q in i16 lanes (|12·127·4| = 6096 fits), pairwise-widen to i32, one scale.
-@inline function block_mxfp4_q8(blk: usize, xb: usize, mask: v128): v128 {
-  const q = v128.load(blk, 1);
-  const wl = i8x16.swizzle(LUT2X, v128.and(q, mask));
-  const wh = i8x16.swizzle(LUT2X, i8x16.shr_u(q, 4));
-  const x0 = v128.load(xb, 4), x1 = v128.load(xb, 20);
-  let p = i16x8.add(i16x8.extmul_low_i8x16_s(wl, x0), i16x8.extmul_high_i8x16_s(wl, x0));
-  p = i16x8.add(p, i16x8.add(i16x8.extmul_low_i8x16_s(wh, x1), i16x8.extmul_high_i8x16_s(wh, x1)));
-  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extadd_pairwise_i16x8_s(p)),
-                   f32x4.splat(e8m0_half(load<u8>(blk)) * load<f32>(xb)));
-}
-
-export function matmul_mxfp4_q8(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5;
-  const rb = <usize>nb * 17;
-  const mask = i8x16.splat(15);
-  let r = r0;
-  // Four rows per pass: four independent memory streams stand in for the prefetch wasm lacks
-  // (research/feasibility.md §3: ×1.7 on cold weights). Same per-row summation order as below.
-  for (; r + 4 <= r1; r += 4) {
-    const w0 = w + <usize>r * rb;
-    for (let b = 0; b < B; b++) {
-      const xr = x + <usize>b * nb * 36;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      for (let g = 0; g < nb; g++) {
-        const o = <usize>g * 17, xb = xr + <usize>g * 36;
-        a0 = f32x4.add(a0, block_mxfp4_q8(w0 + o, xb, mask));
-        a1 = f32x4.add(a1, block_mxfp4_q8(w0 + rb + o, xb, mask));
-        a2 = f32x4.add(a2, block_mxfp4_q8(w0 + 2 * rb + o, xb, mask));
-        a3 = f32x4.add(a3, block_mxfp4_q8(w0 + 3 * rb + o, xb, mask));
-      }
-      const yo = y + ((<usize>b * n_out + r) << 2);
-      store<f32>(yo, hsum(a0)); store<f32>(yo, hsum(a1), 4); store<f32>(yo, hsum(a2), 8); store<f32>(yo, hsum(a3), 12);
-    }
-  }
-  for (; r < r1; r++) {
-    const row = w + <usize>r * rb;
-    for (let b = 0; b < B; b++) {
-      const xr = x + <usize>b * nb * 36;
-      let a = f32x4.splat(0);
-      for (let g = 0; g < nb; g++) a = f32x4.add(a, block_mxfp4_q8(row + <usize>g * 17, xr + <usize>g * 36, mask));
-      store<f32>(y + ((<usize>b * n_out + r) << 2), hsum(a));
-    }
   }
 }
 
@@ -121,15 +149,10 @@ export function matmul_mxfp4_q8_ref(w: usize, x: usize, y: usize, n_in: i32, n_o
   for (let r = r0; r < r1; r++) for (let b = 0; b < B; b++) {
     let s: f32 = 0;
     for (let g = 0; g < nb; g++) {
-      const blk = w + (<usize>r * nb + g) * 17;
-      const xb = x + (<usize>b * nb + g) * 36;
+      const xq = x + <usize>b * nb * 36;
       let si: i32 = 0;
-      for (let j = 0; j < 16; j++) {
-        const c = <u32>load<u8>(blk + 1 + j);
-        si += <i32>(fp4(c & 15) * 2) * <i32>load<i8>(xb + 4 + j);
-        si += <i32>(fp4(c >> 4) * 2) * <i32>load<i8>(xb + 20 + j);
-      }
-      s += <f32>si * (e8m0_half(load<u8>(blk)) * load<f32>(xb));
+      for (let k = 0; k < 32; k++) si += <i32>(fp4(code_at(w, nb, r, g * 32 + k)) * 2) * <i32>load<i8>(xq + (<usize>g << 5) + k);
+      s += <f32>si * (e8m0(scale_at(w, nb, n_out, r, g)) * 0.5 * load<f32>(xq + <usize>nb * 32 + (<usize>g << 2)));
     }
     store<f32>(y + ((<usize>b * n_out + r) << 2), s);
   }

@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'bun:test';
 import { FORMATS, FP4_VALUES, f32ToF16, rowBytes, type Format } from '../src/model/formats.ts';
 import { MATMUL } from '../src/backends/cpu/kernels.ts';
+import { mxfp4R4Bytes, repackMxfp4R4 } from '../src/backends/cpu/repack.ts';
 import { Scratch, rng } from './helpers/arena.ts';
 
 /** f64 reference y[b][r] = Σ dequant(W)[r][c] · x[b][c]; also Σ|terms| for a relative tolerance. */
@@ -39,6 +40,12 @@ function randomWeights(format: Format, nIn: number, nOut: number, rand: () => nu
 }
 
 function run(s: Scratch, kernel: string, w: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number, act: 'f32' | 'q8') {
+  if (kernel.includes('mxfp4')) { // the CPU kernels read MXFP4 repacked into groups of four rows
+    const r4 = new Uint8Array(mxfp4R4Bytes(nOut, nIn));
+    r4.set(w);
+    repackMxfp4R4(r4, 0, nOut, nIn);
+    w = r4;
+  }
   const W = s.u8(w), X = s.f32(x), Y = s.f32(B * nOut);
   let src = X.ptr;
   if (act === 'q8') { src = s.u8((nIn / 32) * 36 * B).ptr; s.k.quantize_q8(X.ptr, src, nIn, B); }
@@ -49,7 +56,7 @@ function run(s: Scratch, kernel: string, w: Uint8Array, x: Float32Array, nIn: nu
   return { simd, twin: Y.get() };
 }
 
-const SHAPES: [number, number, number][] = [[32, 1, 1], [64, 7, 3], [96, 9, 2], [160, 13, 5]];
+const SHAPES: [number, number, number][] = [[32, 1, 1], [64, 7, 3], [96, 9, 2], [160, 13, 5], [64, 4, 1], [32, 6, 2]];
 const ODD_IN = [1, 3, 7, 37, 130];
 
 describe('matmul kernels', () => {

@@ -110,11 +110,13 @@ describe('kernels', () => {
       const xs = x.subarray(blk * 32, blk * 32 + 32);
       const amax = Math.max(...xs.map(Math.abs));
       const d = Math.fround(amax / 127);
-      expect(dv.getFloat32(blk * 36, true)).toBe(f16ToF32(f32ToF16(d)));
+      // row layout: i8 qs[n] then f32 d[n/32]
+      const row = Math.floor(blk / 3) * 108, g = blk % 3;
+      expect(dv.getFloat32(row + 96 + 4 * g, true)).toBe(f16ToF32(f32ToF16(d)));
       const id = d ? Math.fround(1 / d) : 0;
       for (let k = 0; k < 32; k++) {
         const v = Math.fround(xs[k] * id), fl = Math.floor(v), r = v - fl === 0.5 ? (fl % 2 === 0 ? fl : fl + 1) : Math.round(v);
-        expect(dv.getInt8(blk * 36 + 4 + k)).toBe(r);
+        expect(dv.getInt8(row + 32 * g + k)).toBe(r);
       }
     }
   });

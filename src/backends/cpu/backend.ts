@@ -8,6 +8,7 @@ import type { Backend, BackendOptions, Buf, KvCache, MoeWeights, Tensor } from '
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { MATMUL, actRowBytes } from './kernels.ts';
 import { isVector, planArenas } from './placement.ts';
+import { mxfp4R4Bytes, repackMxfp4R4 } from './repack.ts';
 import { Pool } from './pool.ts';
 
 class CpuTensor implements Tensor {
@@ -89,9 +90,13 @@ export class CpuBackend implements Backend {
         out.set(rec.name, new CpuTensor(rec.name, rec.shape, 'f32vec', this.a0, ptr, n * 4));
       } else {
         const arena = this.arenas[where.get(rec.name)!];
-        const ptr = arena.alloc(rec.byteSize);
+        const cols = rec.shape[rec.shape.length - 1], rows = rec.shape[rec.shape.length - 2];
+        const r4 = rec.format === 'mxfp4' && rec.name !== 'embed'; // products read MXFP4 in the r4 layout
+        if (r4 && rec.shape.length === 3 && rows % 4) throw new Error(`${rec.name}: stacked MXFP4 matrices need rows divisible by 4, got ${rows}`);
+        const bytes = r4 ? mxfp4R4Bytes(rows, cols) * (rec.shape.length === 3 ? rec.shape[0] : 1) : rec.byteSize;
+        const ptr = arena.alloc(bytes);
         rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), report);
-        const cols = rec.shape[rec.shape.length - 1];
+        if (r4) for (let e = 0, n = rec.shape.length === 3 ? rec.shape[0] : 1; e < n; e++) repackMxfp4R4(arena.u8, ptr + e * rows * rowBytes('mxfp4', cols), rows, cols);
         const t = new CpuTensor(rec.name, rec.shape, rec.format, arena, ptr, rowBytes(rec.format, cols));
         out.set(rec.name, t);
         if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));

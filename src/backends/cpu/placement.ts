@@ -2,8 +2,16 @@
 // activation arena (arena 0), where the element-wise kernels run; matrices stay in their storage
 // format in weight arenas, first-fit in checkpoint order, never straddling two arenas.
 import type { WeightRecord } from '../../model/types.ts';
+import { mxfp4R4Bytes } from './repack.ts';
 
 export interface Placement { arena: number; offset: number }
+
+/** Bytes a matrix takes in the CPU layout (MXFP4 rows padded to groups of four, repack.ts). */
+function bytesOf(rec: WeightRecord): number {
+  if (rec.format !== 'mxfp4' || rec.name === 'embed') return rec.byteSize;
+  const rows = rec.shape[rec.shape.length - 2], cols = rec.shape[rec.shape.length - 1];
+  return mxfp4R4Bytes(rows, cols) * (rec.shape.length === 3 ? rec.shape[0] : 1);
+}
 
 export function isVector(rec: WeightRecord): boolean {
   return rec.shape.length === 1 || rec.name.endsWith('_bias');
@@ -18,7 +26,7 @@ export function planArenas(records: WeightRecord[], capacity: number): { where: 
   const sizes: number[] = [];
   for (const rec of records) {
     if (isVector(rec)) continue;
-    const need = Math.ceil(rec.byteSize / 64) * 64;
+    const need = Math.ceil(bytesOf(rec) / 64) * 64;
     if (need > capacity) {
       throw new Error(`tensor ${rec.name} (${rec.byteSize} bytes) does not fit one weight arena (${capacity} usable bytes)`);
     }
