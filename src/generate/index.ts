@@ -9,3 +9,4 @@ export { Stats, TTFT_BUCKETS, type FinishReason } from './stats.ts';
 export { StopStrings } from './stop.ts';
 export { textOutput, tokenInfo, type TextEvent, type TokenAlternative, type TokenInfo } from './text.ts';
 export { samplingLimit } from './vocab.ts';
+export { chatOutput, chatStopIds, type ChatEvent, type ChatFinish } from './chat.ts';

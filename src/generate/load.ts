@@ -44,7 +44,7 @@ export const DEMO_MODEL_ID = 'oss-edge-demo';
  * that folder is absent.
  */
 export function demoModelPath(): string | null {
-  const p = fileURLToPath(new URL('../../../shared/golden/tiny-a/model.gguf', import.meta.url));
+  const p = fileURLToPath(new URL('../../../shared/golden/tiny-a/model.gguf', import.meta.url).href);
   return existsSync(p) ? p : null;
 }
 

@@ -13,8 +13,8 @@ import { Stats, type FinishReason } from './stats.ts';
 export interface OutputHandler<E> {
   /** Sees every sampled token, stop tokens included; `stop: true` ends the request (a stop string). */
   token(t: SampledToken): { events: E[]; stop?: boolean };
-  /** After the last token: whatever was held back. */
-  end(): E[];
+  /** After the last token (not after a cancel or an error): whatever was held back. */
+  end(finish: 'stop' | 'length'): E[];
 }
 
 export interface GenerateJob<E> {
@@ -185,7 +185,7 @@ export class Scheduler {
     if (run.done) return;
     run.done = true;
     run.unlisten();
-    if (finish !== 'cancelled' && finish !== 'error') for (const e of run.job.output.end()) run.out.push(e);
+    if (finish === 'stop' || finish === 'length') for (const e of run.job.output.end(finish)) run.out.push(e);
     run.out.push({ type: 'end', finish, usage: { ...run.usage }, ...extra } satisfies End);
     run.out.close();
     this.stats.finished[finish]++;

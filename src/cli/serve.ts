@@ -1,0 +1,87 @@
+// `serve [--model PATH] [--host H] [--port P] …`: the OpenAI-compatible HTTP server (src/server/).
+// Without --model (or OSS_EDGE_MODEL) it serves the demo checkpoint.
+import type { BackendChoice } from '../generate/index.ts';
+import type { Runtime } from '../server/runtime.ts';
+import { startServer, type ServerOptions } from '../server/start.ts';
+import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
+
+export const USAGE = `usage: bun run serve [flags]
+  --model PATH        gpt-oss checkpoint: a .gguf file or an HF folder (env OSS_EDGE_MODEL);
+                      none: the demo checkpoint (random weights)
+  --host HOST         address to bind (default 127.0.0.1)
+  --port N            port (default 8080; 0 picks a free one)
+  --threads N         CPU threads (default: all cores)
+  --backend B         auto | cpu | webgpu (default auto)
+  --ctx N             context length per slot (default 4096)
+  --parallel N        concurrent generations, each with its own K/V cache (default 4)
+  --max-queue N       requests waiting for a slot before 429 (default 64)
+  --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY)
+  --cors-origin O     allow browsers from origin O (comma-separated, or *)
+  --max-body BYTES    largest request body (default 8388608)`;
+
+const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'help']);
+
+export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServerOptions {
+  for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
+  if (a.rest.length) throw new UsageError(`unexpected argument ${a.rest[0]}`);
+  const backend = str(a, 'backend', 'auto');
+  if (!['auto', 'cpu', 'webgpu'].includes(backend)) throw new UsageError(`--backend must be auto, cpu or webgpu, got ${backend}`);
+  const positive = (name: string, fallback: number, min = 1) => {
+    const n = int(a, name, fallback);
+    if (n < min) throw new UsageError(`--${name} must be at least ${min}, got ${n}`);
+    return n;
+  };
+  const port = positive('port', 8080, 0);
+  if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+  return {
+    model: str(a, 'model', env.OSS_EDGE_MODEL ?? '') || null,
+    host: str(a, 'host', '127.0.0.1'),
+    port,
+    threads: a.flags.has('threads') ? positive('threads', 1) : undefined,
+    backend: backend as BackendChoice,
+    ctx: a.flags.has('ctx') ? positive('ctx', 4096, 2) : undefined,
+    parallel: positive('parallel', 4),
+    maxQueue: positive('max-queue', 64, 0),
+    apiKey: str(a, 'api-key', env.OSS_EDGE_API_KEY ?? '') || undefined,
+    corsOrigin: str(a, 'cors-origin', '') || undefined,
+    maxBodyBytes: positive('max-body', 8 << 20),
+  };
+}
+
+export async function run(argv: string[], runtime?: Runtime): Promise<number> {
+  let o: ServerOptions;
+  try {
+    const a = parseArgs(argv);
+    if (a.flags.has('help')) { console.log(USAGE); return 0; }
+    o = serveOptions(a, process.env);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`serve: ${e.message}\n${USAGE}`);
+    return 2;
+  }
+  const rt = runtime ?? (await currentRuntime());
+  let server;
+  try {
+    server = await startServer(o, rt);
+  } catch (e) {
+    console.error(`serve: cannot listen on ${o.host}:${o.port}: ${(e as Error).message}`);
+    return 1;
+  }
+  try {
+    await server.ready;
+  } catch (e) {
+    console.error(`serve: cannot load the model: ${(e as Error).message}`);
+    await server.stop();
+    return 1;
+  }
+  await new Promise<void>((resolve) => rt.onShutdown(resolve));
+  console.error('serve: shutting down');
+  await server.stop();
+  return 0;
+}
+
+/** The one place that asks which runtime this is. */
+async function currentRuntime(): Promise<Runtime> {
+  if ('Deno' in globalThis) return (await import('../server/serve.deno.ts')).denoRuntime;
+  return (await import('../server/serve.bun.ts')).bunRuntime;
+}

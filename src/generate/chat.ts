@@ -1,0 +1,56 @@
+// Output of a chat completion: sampled ids → harmony events (analysis → reasoning, final and
+// commentary preambles → content, tool calls with streamed arguments), stop strings applied to the
+// content, and the finish reason harmony gives (stop | length | tool_calls).
+import { HarmonyParser, stopTokens } from '../harmony/index.ts';
+import type { Tokenizer } from '../tokenizer/index.ts';
+import type { SampledToken } from './sampler.ts';
+import type { OutputHandler } from './scheduler.ts';
+import { StopStrings } from './stop.ts';
+import { tokenInfo, type TokenInfo } from './text.ts';
+
+export type ChatFinish = 'stop' | 'length' | 'tool_calls';
+export type ChatEvent =
+  | { type: 'reasoning'; text: string }
+  | { type: 'content'; text: string; tokens: TokenInfo[] } // tokens: with logprobs, those behind the text
+  | { type: 'tool-call'; index: number; id: string; name: string }
+  | { type: 'tool-args'; index: number; text: string }
+  | { type: 'finish'; reason: ChatFinish; reasoningTokens: number };
+
+/** Sampling stops on `<|return|>` and `<|call|>` (spec §6.5), and `<|endoftext|>` as a safety net. */
+export function chatStopIds(tok: Tokenizer): Set<number> {
+  return new Set([...stopTokens(tok), tok.special.endoftext]);
+}
+
+export function chatOutput(tok: Tokenizer, stops: readonly string[], callId: (index: number) => string): OutputHandler<ChatEvent> {
+  const parser = new HarmonyParser(tok, { role: 'assistant' });
+  const stop = new StopStrings(stops);
+  let reasoningTokens = 0;
+  let stopped = false;
+
+  const translate = (t: SampledToken | null, events: ReturnType<HarmonyParser['push']>): ChatEvent[] => {
+    const out: ChatEvent[] = [];
+    let reasoning = false;
+    for (const e of events) {
+      if (e.type === 'reasoning') { reasoning = true; out.push({ type: 'reasoning', text: e.delta }); }
+      if ((e.type === 'content' || e.type === 'preamble') && !stopped) {
+        const r = stop.push(e.delta);
+        stopped = r.stopped;
+        if (r.text || (t && t.logprob !== undefined)) out.push({ type: 'content', text: r.text, tokens: t?.logprob !== undefined ? [tokenInfo(tok, t)] : [] });
+      }
+      if (e.type === 'tool-call') out.push({ type: 'tool-call', index: e.index, id: callId(e.index), name: e.name });
+      if (e.type === 'tool-args') out.push({ type: 'tool-args', index: e.index, text: e.delta });
+      if (e.type === 'done') {
+        const held = stop.flush();
+        if (held && !stopped) out.push({ type: 'content', text: held, tokens: [] });
+        out.push({ type: 'finish', reason: stopped ? 'stop' : e.reason, reasoningTokens });
+      }
+    }
+    if (reasoning) reasoningTokens++;
+    return out;
+  };
+
+  return {
+    token: (t) => ({ events: translate(t, parser.push(t.id)), stop: stopped }),
+    end: (finish) => translate(null, parser.finish(finish)),
+  };
+}

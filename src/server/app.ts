@@ -1,0 +1,57 @@
+// The HTTP app, free of any runtime: routes in OpenAI's shapes over a ModelHost. The runtime entries
+// (serve.bun.ts, serve.deno.ts) only hand `app.fetch` to their server.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { apiKeyAuth } from './auth.ts';
+import { ApiError, errorResponse } from './errors.ts';
+import type { ModelHost } from './host.ts';
+import { metricsText, RequestCounter } from './metrics.ts';
+import { chatCompletions } from './routes/chat.ts';
+import { completions } from './routes/completions.ts';
+import { health } from './routes/health.ts';
+import { getModel, listModels } from './routes/models.ts';
+
+export interface AppDeps {
+  host: ModelHost;
+  /** Required as `Authorization: Bearer …` on /v1/* and /metrics when set. */
+  apiKey?: string;
+  /** Allowed origin(s) for browsers, comma-separated, or `*`; no CORS headers when unset. */
+  corsOrigin?: string;
+  /** Largest request body (default 8 MiB). */
+  maxBodyBytes?: number;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_MAX_BODY = 8 << 20;
+
+export function createApp(d: AppDeps): Hono {
+  const log = d.log ?? ((line: string) => console.error(line));
+  const app = new Hono();
+  const requests = new RequestCounter();
+  app.use('*', requests.middleware());
+  if (d.corsOrigin) {
+    const origin = d.corsOrigin === '*' ? '*' : d.corsOrigin.split(',').map((o) => o.trim());
+    app.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['GET', 'POST', 'OPTIONS'] }));
+  }
+  const maxBody = d.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  app.use('/v1/*', bodyLimit({
+    maxSize: maxBody,
+    onError: () => { throw new ApiError(413, `the request body is larger than ${maxBody} bytes`, 'invalid_request_error', null, 'request_too_large'); },
+  }));
+  if (d.apiKey) {
+    app.use('/v1/*', apiKeyAuth(d.apiKey));
+    app.use('/metrics', apiKeyAuth(d.apiKey));
+  }
+
+  app.get('/health', health(d.host));
+  app.get('/metrics', (c) => c.text(metricsText(d.host, requests), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  app.get('/v1/models', listModels(d.host));
+  app.get('/v1/models/:id', getModel(d.host));
+  app.post('/v1/chat/completions', chatCompletions(d.host, log));
+  app.post('/v1/completions', completions(d.host, log));
+
+  app.notFound((c) => c.json(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, 'not_found_error', null, 'not_found').body(), 404));
+  app.onError((err, c) => errorResponse(err, c, log));
+  return app;
+}

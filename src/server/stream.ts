@@ -1,0 +1,58 @@
+// Streaming responses: Server-Sent Events (`data: {json}` frames, then `data: [DONE]`, as OpenAI
+// streams) or, when the client sends `Accept: application/x-msgpack`, the same chunk objects as
+// concatenated msgpack values (self-delimiting; msgpackr's unpackMultiple / UnpackrStream read
+// them). A client that goes away cancels the response stream, which aborts the generation.
+import type { Context } from 'hono';
+import { stream } from 'hono/streaming';
+import { Packr } from 'msgpackr';
+import { ApiError, type ErrorBody } from './errors.ts';
+
+export type Framing = 'sse' | 'msgpack';
+
+const packr = new Packr({ useRecords: false }); // plain msgpack maps: any msgpack decoder reads them
+const MSGPACK = /application\/(x-|vnd\.)?msgpack/i;
+
+export function framingOf(accept: string | undefined): Framing {
+  return accept && MSGPACK.test(accept) ? 'msgpack' : 'sse';
+}
+
+export type Send = (chunk: object) => Promise<void>;
+
+/**
+ * Streams what `produce` sends. An error thrown by `produce` becomes a last `{"error": …}` chunk
+ * (the OpenAI SDKs raise it). `abort` fires when the client disconnects.
+ */
+export function streamChunks(c: Context, framing: Framing, abort: AbortController, produce: (send: Send) => Promise<void>,
+  log: (line: string) => void): Response {
+  const sse = framing === 'sse';
+  c.header('Content-Type', sse ? 'text/event-stream; charset=utf-8' : 'application/x-msgpack');
+  c.header('Cache-Control', 'no-cache');
+  c.header('X-Accel-Buffering', 'no'); // proxies (nginx) must not hold tokens back
+  return stream(c, async (s) => {
+    s.onAbort(() => abort.abort());
+    const send: Send = async (chunk) => {
+      if (!s.aborted) await s.write(sse ? `data: ${JSON.stringify(chunk)}\n\n` : packr.pack(chunk));
+    };
+    try {
+      await produce(send);
+    } catch (e) {
+      await send(errorChunk(e, log));
+    }
+    if (sse && !s.aborted) await s.write('data: [DONE]\n\n');
+  });
+}
+
+function errorChunk(e: unknown, log: (line: string) => void): ErrorBody {
+  if (e instanceof ApiError) return e.body();
+  log(`error while streaming: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return new ApiError(500, 'internal server error while generating (logged on the server)', 'server_error', null, 'internal_error').body();
+}
+
+/**
+ * Cancels a non-streamed request when its client disconnects. Quirk, Deno 2.x (seen on 2.9.6):
+ * `request.signal` also fires after a successful response ("legacy behavior", see Deno's
+ * `--unstable-no-legacy-abort`); the generation has ended by then, so the late abort is harmless.
+ */
+export function abortOnDisconnect(c: Context, abort: AbortController): void {
+  c.req.raw.signal.addEventListener('abort', () => abort.abort(), { once: true });
+}
