@@ -6,6 +6,8 @@ import type { Tokenizer } from '../tokenizer/index.ts';
 import type { SampledToken } from './sampler.ts';
 import type { OutputHandler } from './scheduler.ts';
 import { StopStrings } from './stop.ts';
+
+const utf8 = new TextDecoder();
 import { tokenInfo, type TokenInfo } from './text.ts';
 
 export type ChatFinish = 'stop' | 'length' | 'tool_calls';
@@ -26,16 +28,36 @@ export function chatOutput(tok: Tokenizer, stops: readonly string[], callId: (in
   const stop = new StopStrings(stops);
   let reasoningTokens = 0;
   let stopped = false;
+  // Tokens with logprobs not yet shown. A content delta claims the longest run of them, ending at
+  // the newest, whose text ends the delta (a header salvaged as text, a character split over
+  // tokens); any other event drops them (they were header tokens).
+  let pending: SampledToken[] = [];
+  const claim = (delta: string): TokenInfo[] => {
+    let from = pending.length, bytes = new Uint8Array(0);
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const b = tok.tokenBytes(pending[i].id);
+      const next = new Uint8Array(b.length + bytes.length);
+      next.set(b);
+      next.set(bytes, b.length);
+      bytes = next;
+      if (delta.endsWith(utf8.decode(bytes))) from = i;
+    }
+    const got = pending.slice(from).map((t) => tokenInfo(tok, t));
+    pending = [];
+    return got;
+  };
 
-  const translate = (t: SampledToken | null, events: ReturnType<HarmonyParser['push']>): ChatEvent[] => {
+  const translate = (events: ReturnType<HarmonyParser['push']>): ChatEvent[] => {
     const out: ChatEvent[] = [];
     let reasoning = false;
     for (const e of events) {
+      if (e.type !== 'content' && e.type !== 'preamble') pending = [];
       if (e.type === 'reasoning') { reasoning = true; out.push({ type: 'reasoning', text: e.delta }); }
       if ((e.type === 'content' || e.type === 'preamble') && !stopped) {
+        const tokens = claim(e.delta);
         const r = stop.push(e.delta);
         stopped = r.stopped;
-        if (r.text || (t && t.logprob !== undefined)) out.push({ type: 'content', text: r.text, tokens: t?.logprob !== undefined ? [tokenInfo(tok, t)] : [] });
+        if (r.text || tokens.length) out.push({ type: 'content', text: r.text, tokens });
       }
       if (e.type === 'tool-call') out.push({ type: 'tool-call', index: e.index, id: callId(e.index), name: e.name });
       if (e.type === 'tool-args') out.push({ type: 'tool-args', index: e.index, text: e.delta });
@@ -50,7 +72,10 @@ export function chatOutput(tok: Tokenizer, stops: readonly string[], callId: (in
   };
 
   return {
-    token: (t) => ({ events: translate(t, parser.push(t.id)), stop: stopped }),
-    end: (finish) => translate(null, parser.finish(finish)),
+    token(t) {
+      if (t.logprob !== undefined) pending.push(t);
+      return { events: translate(parser.push(t.id)), stop: stopped };
+    },
+    end: (finish) => translate(parser.finish(finish)),
   };
 }

@@ -1,7 +1,7 @@
 // A model ready to serve: the engine, its tokenizer and what the server announces about it. This is
 // the one place above the engine that knows how a model is opened, and where the demo comes from.
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadProgress } from '../engine/backend.ts';
 import { Model } from '../engine/model.ts';
@@ -59,10 +59,16 @@ export async function loadModel(path: string | null, o: LoadOptions = {}): Promi
   const V = m.config.vocabSize;
   const d = m.backend.describe();
   return {
-    id: demo ? DEMO_MODEL_ID : basename(file).replace(/\.gguf$/i, ''),
+    id: demo ? DEMO_MODEL_ID : modelId(file),
     demo, source: file, tokenizer, context: m.context, limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
     model: { vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context) },
     backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes },
     release: () => m.release(),
   };
+}
+
+/** `gpt-oss-20b` for …/gpt-oss-20b/ or …/gpt-oss-20b.gguf; a generic `model.gguf` is named by its folder. */
+function modelId(path: string): string {
+  const name = basename(path).replace(/\.(gguf|safetensors)$/i, '');
+  return name === 'model' ? basename(dirname(path)) : name;
 }
