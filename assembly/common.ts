@@ -48,3 +48,14 @@ export function round_f16(x: f32): f32 {
 @inline export function e8m0_half(e: u32): f32 {
   return e < 2 ? reinterpret<f32>(0x00200000 << e) : reinterpret<f32>((e - 1) << 23);
 }
+
+/** Reads 64-byte lines [l0, l1) of the region at p (memory-bandwidth probe for bench/). */
+export function read_lines(p: usize, unused: i32, l0: i32, l1: i32): i32 {
+  let a = i32x4.splat(0), b = i32x4.splat(0);
+  for (let l = l0; l < l1; l++) {
+    const o = p + (<usize>l << 6);
+    a = v128.xor(a, v128.xor(v128.load(o), v128.load(o, 16)));
+    b = v128.xor(b, v128.xor(v128.load(o, 32), v128.load(o, 48)));
+  }
+  return i32x4.extract_lane(v128.xor(a, b), 0);
+}

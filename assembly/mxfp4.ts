@@ -157,3 +157,24 @@ export function matmul_mxfp4_q8_ref(w: usize, x: usize, y: usize, n_in: i32, n_o
     store<f32>(y + ((<usize>b * n_out + r) << 2), s);
   }
 }
+
+/**
+ * Canonical GGML block rows → r4 layout, in place (see src/backends/cpu/repack.ts for why it is
+ * safe): `rows` rows at w, scratch ≥ 4·nb·17 + G·nb·4 bytes elsewhere in this memory.
+ */
+export function repack_mxfp4_r4(w: usize, rows: i32, n_in: i32, scratch: usize): void {
+  const nb = n_in >> 5, rb = <usize>nb * 17, G = (rows + 3) >> 2;
+  const sc = scratch + 4 * rb;
+  for (let k = 0; k < G; k++) {
+    memory.copy(scratch, w + <usize>k * 4 * rb, 4 * rb);
+    for (let g = 0; g < nb; g++) {
+      const codes = w + (<usize>k * nb + g) * CODES;
+      for (let i = 0; i < 4; i++) {
+        const src = scratch + <usize>i * rb + <usize>g * 17;
+        store<u8>(sc + (<usize>k * nb + g) * 4 + i, load<u8>(src));
+        v128.store(codes + (<usize>i << 4), v128.load(src, 1));
+      }
+    }
+  }
+  memory.copy(w + <usize>G * nb * CODES, sc, <usize>G * nb * 4);
+}

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'bun:test';
 import { FORMATS, FP4_VALUES, f32ToF16, rowBytes, type Format } from '../src/model/formats.ts';
 import { MATMUL } from '../src/backends/cpu/kernels.ts';
-import { mxfp4R4Bytes, repackMxfp4R4 } from '../src/backends/cpu/repack.ts';
+import { mxfp4R4Bytes, mxfp4R4Scratch, repackMxfp4R4 } from '../src/backends/cpu/repack.ts';
 import { Scratch, rng } from './helpers/arena.ts';
 
 /** f64 reference y[b][r] = Σ dequant(W)[r][c] · x[b][c]; also Σ|terms| for a relative tolerance. */
@@ -107,6 +107,20 @@ describe('matmul kernels', () => {
         expect(Math.abs(simd[i] - y[i])).toBeLessThanOrEqual(1e-6 * mag[i]);
         expect(Math.abs(twin[i] - y[i])).toBeLessThanOrEqual(1e-6 * mag[i]);
       }
+    }
+  });
+
+  test('repack_mxfp4_r4 (wasm) equals the reference repack, partial last group included', () => {
+    const s = new Scratch(), rand = rng(11);
+    for (const [rows, cols] of [[13, 64], [8, 96], [1, 32], [5760 / 40, 2880 / 10]]) {
+      const canon = randomWeights('mxfp4', cols, rows, rand);
+      const ref = new Uint8Array(mxfp4R4Bytes(rows, cols));
+      ref.set(canon);
+      repackMxfp4R4(ref, 0, rows, cols);
+      const W = s.u8(ref.length), tmp = s.u8(mxfp4R4Scratch(rows, cols));
+      s.a.u8.set(canon, W.ptr);
+      s.k.repack_mxfp4_r4(W.ptr, rows, cols, tmp.ptr);
+      expect(Buffer.compare(W.get(), ref)).toBe(0);
     }
   });
 

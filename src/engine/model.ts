@@ -49,6 +49,12 @@ export class Model {
     return new Model(c, be, weights, ropeParams(c), state, maxBatch, context, ckpt);
   }
 
+  /** Bytes of one session's K/V cache for `context` positions (f32; sliding layers keep a ring). */
+  kvBytes(context = this.context): number {
+    const c = this.config, kvw = c.numKvHeads * c.headDim;
+    return c.layerTypes.reduce((s, t) => s + 2 * 4 * kvw * (t === 'sliding_attention' ? Math.min(context, c.slidingWindow + this.maxBatch - 1) : context), 0);
+  }
+
   newSession(context = this.context): Session {
     return new Session(this, this.backend.kvCache(this.config, context));
   }

@@ -8,7 +8,7 @@ import type { Backend, BackendOptions, Buf, KvCache, MoeWeights, Tensor } from '
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { MATMUL, actRowBytes } from './kernels.ts';
 import { isVector, planArenas } from './placement.ts';
-import { mxfp4R4Bytes, repackMxfp4R4 } from './repack.ts';
+import { mxfp4R4Bytes, mxfp4R4Scratch } from './repack.ts';
 import { Pool } from './pool.ts';
 
 class CpuTensor implements Tensor {
@@ -63,12 +63,15 @@ export class CpuBackend implements Backend {
       maxCols = Math.max(maxCols, r.shape[r.shape.length - 1]);
     }
     const chunk = Math.min(maxBatch, CHUNK_ROWS);
-    const scratchBytes = chunk * (maxIn + maxOut) * 4 + 128;
+    let repack = 0;
+    for (const r of records) if (r.format === 'mxfp4' && !isVector(r)) repack = Math.max(repack, mxfp4R4Scratch(r.shape[r.shape.length - 2], r.shape[r.shape.length - 1]));
+    const xBytes = Math.max(chunk * maxIn * 4, repack);
+    const scratchBytes = xBytes + chunk * maxOut * 4 + 128;
     const arenaBytes = Math.min(this.opts.arenaBytes ?? MAX_ARENA_BYTES, MAX_ARENA_BYTES);
     const { where, sizes } = planArenas(records, arenaBytes - 65536 - scratchBytes - 64);
     this.arenas = [this.a0, ...sizes.map((s, i) => new Arena(i + 1, s + scratchBytes + 256, Math.min(arenaBytes, MAX_ARENA_BYTES)))];
     for (const a of this.arenas.slice(1)) {
-      const x = a.alloc(chunk * maxIn * 4), y = a.alloc(chunk * maxOut * 4);
+      const x = a.alloc(xBytes), y = a.alloc(chunk * maxOut * 4); // x doubles as the repack scratch
       this.scratch.set(a, { x, y, bytes: scratchBytes });
     }
     await this.pool.attach(this.arenas);
@@ -96,7 +99,10 @@ export class CpuBackend implements Backend {
         const bytes = r4 ? mxfp4R4Bytes(rows, cols) * (rec.shape.length === 3 ? rec.shape[0] : 1) : rec.byteSize;
         const ptr = arena.alloc(bytes);
         rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), report);
-        if (r4) for (let e = 0, n = rec.shape.length === 3 ? rec.shape[0] : 1; e < n; e++) repackMxfp4R4(arena.u8, ptr + e * rows * rowBytes('mxfp4', cols), rows, cols);
+        if (r4) {
+          const tmp = this.scratch.get(arena)!.x;
+          for (let e = 0, n = rec.shape.length === 3 ? rec.shape[0] : 1; e < n; e++) arena.k.repack_mxfp4_r4(ptr + e * rows * rowBytes('mxfp4', cols), rows, cols, tmp);
+        }
         const t = new CpuTensor(rec.name, rec.shape, rec.format, arena, ptr, rowBytes(rec.format, cols));
         out.set(rec.name, t);
         if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));
@@ -146,13 +152,13 @@ export class CpuBackend implements Backend {
     let src = x;
     if (kern.act === 'q8') { this.a0.k.quantize_q8(x, this.q8!.ptr, nIn, B); src = this.q8!.ptr; }
     const inRow = actRowBytes(kern.act, nIn);
-    if (w.arena === this.a0) { this.pool.run(0, kern.name, [w.ptr, src, y, nIn, nOut, B], nOut); return; }
+    if (w.arena === this.a0) { this.pool.run(0, kern.name, [w.ptr, src, y, nIn, nOut, B], nOut, undefined, 4, nIn * nOut * B); return; }
     const s = this.scratch.get(w.arena)!;
     const a0u8 = this.a0.u8, u8 = w.arena.u8;
     for (let b0 = 0; b0 < B; b0 += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, B - b0);
       u8.set(a0u8.subarray(src + b0 * inRow, src + (b0 + n) * inRow), s.x);
-      this.pool.run(w.arena.index, kern.name, [w.ptr, s.x, s.y, nIn, nOut, n], nOut);
+      this.pool.run(w.arena.index, kern.name, [w.ptr, s.x, s.y, nIn, nOut, n], nOut, undefined, 4, nIn * nOut * n);
       a0u8.set(u8.subarray(s.y, s.y + n * nOut * 4), y + b0 * nOut * 4);
     }
   }
@@ -180,7 +186,8 @@ export class CpuBackend implements Backend {
     }
     const headDim = kv.headDim, nHeads = q.cols / headDim, nKv = kvw / headDim;
     this.pool.run(0, 'attention', [(q as CpuBuf).ptr, L.k, L.v, (out as CpuBuf).ptr, (sinks as CpuTensor).ptr, kv.scratch,
-      nHeads, nKv, headDim, pos0, L.cap, window, 1 / Math.sqrt(headDim)], B * nHeads, { arg: 5, stride: kv.context * 4 });
+      nHeads, nKv, headDim, pos0, L.cap, window, 1 / Math.sqrt(headDim)], B * nHeads, { arg: 5, stride: kv.context * 4 }, 1,
+      B * nHeads * headDim * 2 * Math.min(pos0 + B, window || pos0 + B));
   }
 
   moe(x: Buf, w: MoeWeights, out: Buf, B: number, c: ModelConfig): void {

@@ -22,6 +22,8 @@ export interface Kernels {
   add_bias(y: number, bias: number, n: number, B: number): void;
   axpy(y: number, x: number, s: number, n: number): void;
   round_f16(x: number): number;
+  repack_mxfp4_r4(w: number, rows: number, nIn: number, scratch: number): void;
+  read_lines(p: number, unused: number, l0: number, l1: number): number;
 }
 
 let compiled: WebAssembly.Module | null = null;

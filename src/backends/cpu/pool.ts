@@ -10,6 +10,8 @@ import type { Arena } from './arena.ts';
 export const GEN = 0, DONE = 1, QUIT = 2, ARENA = 3, KERNEL = 4, NARGS = 5, N = 6, PER_ARG = 7, PER_STRIDE = 8,
   THREADS = 9, ALIGN = 10, READY = 11, SLEEP = 16; // SLEEP + worker id
 export const MAX_ARGS = 16;
+/** Below this many multiply-adds a job runs on the calling thread (a wake-up costs ~1–50 µs). */
+const MIN_PARALLEL_WORK = 1 << 17;
 
 /** Rows [r0, r1) of n for thread t of T, boundaries on multiples of `align`. */
 export function share(n: number, t: number, T: number, align: number): [number, number] {
@@ -49,11 +51,14 @@ export class Pool {
     await Promise.all(ready);
   }
 
-  /** Runs kernel `name`(…args, r0, r1) over n items split across the threads. */
-  run(arena: number, name: string, args: number[], n: number, per?: { arg: number; stride: number }, align = 4): void {
+  /**
+   * Runs kernel `name`(…args, r0, r1) over n items split across the threads. `work` (roughly the
+   * multiply-adds) keeps small jobs on the calling thread, where a dispatch would cost more than it saves.
+   */
+  run(arena: number, name: string, args: number[], n: number, per?: { arg: number; stride: number }, align = 4, work = Infinity): void {
     const T = this.workers.length + 1;
     const fn = (this.arenas[arena].k as unknown as Record<string, (...a: number[]) => void>)[name];
-    if (T === 1 || n < 2 * align) {
+    if (T === 1 || n < 2 * align || work < MIN_PARALLEL_WORK) {
       fn(...args, 0, n);
       return;
     }

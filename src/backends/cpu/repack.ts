@@ -4,13 +4,20 @@
 // the matrix) wait in a side buffer until the end. No second copy of the tensor exists.
 import { rowBytes } from '../../model/formats.ts';
 
+/** Scratch bytes repack_mxfp4_r4 (assembly/mxfp4.ts) needs for a matrix of this shape. */
+export function mxfp4R4Scratch(rows: number, cols: number): number {
+  const nb = cols / 32;
+  return 4 * nb * 17 + Math.ceil(rows / 4) * nb * 4;
+}
+
 /** Bytes of an r4 matrix: rows rounded up to a multiple of four. */
 export function mxfp4R4Bytes(rows: number, cols: number): number {
   return Math.ceil(rows / 4) * 4 * rowBytes('mxfp4', cols);
 }
 
 /**
- * Repacks one matrix of `rows` canonical rows at u8[ptr…] (a trailing partial group's missing
+ * Reference implementation of the repack (tests; the backend runs the wasm twin
+ * repack_mxfp4_r4). Repacks one matrix of `rows` canonical rows at u8[ptr…] (a trailing partial group's missing
  * rows must be zero bytes) into the r4 layout occupying mxfp4R4Bytes(rows, cols) bytes.
  */
 export function repackMxfp4R4(u8: Uint8Array, ptr: number, rows: number, cols: number): void {

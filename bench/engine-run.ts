@@ -1,0 +1,33 @@
+// One oss-edge measurement (run by bench/run.ts in its own process, so peak RSS is ours alone):
+// load, prefill the prompt ids, decode greedily, print one JSON line.
+// Usage: bun bench/engine-run.ts --model PATH --ids ids.json --gen 32 --threads 2 [--precision fast] [--batch 512]
+import { readFileSync } from 'node:fs';
+import { Model } from '../src/engine/model.ts';
+import { argmax } from '../src/generate/argmax.ts';
+import { int, parseArgs, str } from '../src/cli/args.ts';
+import { decodeBytesPerToken } from './bytes.ts';
+
+const a = parseArgs(process.argv.slice(2));
+const ids: number[] = JSON.parse(readFileSync(str(a, 'ids'), 'utf8')).ids;
+const gen = int(a, 'gen', 32), threads = int(a, 'threads', 2);
+const precision = str(a, 'precision', 'fast') as 'exact' | 'fast';
+
+const t0 = performance.now();
+const model = await Model.load(str(a, 'model'), { precision, threads, maxBatch: int(a, 'batch', Math.min(512, ids.length)), context: ids.length + gen + 1 });
+const loadS = (performance.now() - t0) / 1000;
+const s = model.newSession();
+const tStart = performance.now();
+let next = argmax(await s.eval(ids, 'last'));
+const tFirst = performance.now();
+for (let i = 1; i < gen; i++) next = argmax(await s.eval([next], 'last'));
+const tEnd = performance.now();
+const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
+console.log(JSON.stringify({
+  name: `oss-edge (${model.backend.describe().name}, ${precision})`, load_s: loadS, prompt_tokens: ids.length, gen_tokens: gen,
+  ttft_s: (tFirst - tStart) / 1000, prefill_tps: ids.length / ((tFirst - tStart) / 1000),
+  decode_tps: (gen - 1) / ((tEnd - tFirst) / 1000), peak_rss_bytes: rss,
+  weight_bytes: model.backend.describe().weightBytes, decode_bytes_per_token: decodeBytesPerToken(model.checkpoint),
+  kv_bytes: model.kvBytes(ids.length + gen + 1), last_id: next,
+}));
+model.release();
+process.exit(0);

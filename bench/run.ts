@@ -1,0 +1,80 @@
+// The CPU benchmark: oss-edge against llama.cpp on the same GGUF, same threads, same prompt
+// (issue 5). Each run is its own process (peak RSS is per engine; two 13 GB models never share
+// RAM); runs alternate ours/peer. Writes bench/results/<stamp>.json + .md and latest.md; the
+// last line printed is one JSON object.
+// Usage: npx bun run bench -- --model PATH [--threads T] [--prompt 512] [--gen 32] [--vs llama.cpp] [--reps 2] [--precision fast]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { basename, join } from 'node:path';
+import { int, parseArgs, str } from '../src/cli/args.ts';
+import { loadCheckpoint } from '../src/model/load.ts';
+import { rng } from './rng.ts';
+import { decodeBytesPerToken } from './bytes.ts';
+import { measureReadBandwidth } from './membw.ts';
+import { markdownReport, type RunResult } from './report.ts';
+
+const HERE = import.meta.dir;
+const a = parseArgs(process.argv.slice(2));
+const model = str(a, 'model');
+const threads = int(a, 'threads', availableParallelism());
+const promptLen = int(a, 'prompt', 512), gen = int(a, 'gen', 32), reps = int(a, 'reps', 2);
+const precision = str(a, 'precision', 'fast');
+const vs = a.flags.get('vs');
+if (vs !== undefined && vs !== 'llama.cpp') throw new Error(`--vs supports llama.cpp only, got ${vs}`);
+
+// identical prompt for every engine: ordinary (non-special) ids from a fixed seed
+const ck = loadCheckpoint(model);
+const V = ck.config.vocabSize, bytesPerToken = decodeBytesPerToken(ck);
+ck.close();
+const r = rng(1234);
+const ids = Array.from({ length: promptLen }, () => Math.floor(r() * Math.min(V, 199998)));
+const idsFile = join(tmpdir(), `oss-edge-bench-ids-${process.pid}.json`);
+writeFileSync(idsFile, JSON.stringify({ ids }));
+
+function once(cmd: string, args: string[]): RunResult {
+  const p = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = p.stdout.trim().split('\n').at(-1) ?? '';
+  if (p.status !== 0 || !line.startsWith('{')) throw new Error(`${cmd} ${args.join(' ')} failed (${p.status}):\n${p.stderr.slice(-2000)}`);
+  return JSON.parse(line);
+}
+
+function ensurePeer(): void {
+  if (existsSync(join(HERE, 'peer', 'node_modules', 'node-llama-cpp'))) return;
+  console.error('installing node-llama-cpp 3.21.1 into bench/peer (once, ~700 MB)…');
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: join(HERE, 'peer'), stdio: 'inherit' });
+}
+
+const bw = await measureReadBandwidth(threads);
+console.error(`memory read bandwidth (wasm, ${threads} threads): ${(bw / 1e9).toFixed(1)} GB/s`);
+if (vs) ensurePeer();
+const ours: RunResult[] = [], peer: RunResult[] = [];
+for (let i = 0; i < reps; i++) {
+  ours.push(once(process.execPath, [join(HERE, 'engine-run.ts'), '--model', model, '--ids', idsFile, '--gen', String(gen), '--threads', String(threads), '--precision', precision]));
+  console.error(`oss-edge run ${i + 1}: prefill ${ours.at(-1)!.prefill_tps.toFixed(2)} tok/s, decode ${ours.at(-1)!.decode_tps.toFixed(2)} tok/s`);
+  if (vs) {
+    peer.push(once('node', [join(HERE, 'peer', 'llama.mjs'), '--model', model, '--ids', idsFile, '--gen', String(gen), '--threads', String(threads)]));
+    console.error(`llama.cpp run ${i + 1}: prefill ${peer.at(-1)!.prefill_tps.toFixed(2)} tok/s, decode ${peer.at(-1)!.decode_tps.toFixed(2)} tok/s`);
+  }
+}
+const best = (rs: RunResult[]) => rs.reduce((b, x) => ({ ...b, prefill_tps: Math.max(b.prefill_tps, x.prefill_tps), decode_tps: Math.max(b.decode_tps, x.decode_tps), ttft_s: Math.min(b.ttft_s, x.ttft_s) }));
+const o = best(ours), p = vs ? best(peer) : null;
+const summary = {
+  date: new Date().toISOString(), model: basename(model), threads, prompt_tokens: promptLen, gen_tokens: gen, precision,
+  machine: `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+  mem_bw_gbs: bw / 1e9, decode_bytes_per_token: bytesPerToken,
+  load_s: o.load_s, prefill_tps: o.prefill_tps, decode_tps: o.decode_tps, ttft_s: o.ttft_s, peak_rss_bytes: o.peak_rss_bytes,
+  weight_bytes: o.weight_bytes, kv_bytes: o.kv_bytes, bandwidth_share: (o.decode_tps * bytesPerToken) / bw,
+  runs: { ours, peer },
+  ...(p ? { peer: { name: p.name, prefill_tps: p.prefill_tps, decode_tps: p.decode_tps, load_s: p.load_s, peak_rss_bytes: p.peak_rss_bytes },
+    ratio: { prefill: o.prefill_tps / p.prefill_tps, decode: o.decode_tps / p.decode_tps } } : {}),
+};
+const out = join(HERE, 'results');
+mkdirSync(out, { recursive: true });
+const stamp = summary.date.replace(/[:.]/g, '-');
+const md = markdownReport(summary);
+writeFileSync(join(out, `${stamp}.json`), JSON.stringify(summary, null, 2) + '\n');
+writeFileSync(join(out, `${stamp}.md`), md);
+writeFileSync(join(out, 'latest.md'), md);
+console.log(md);
+console.log(JSON.stringify({ prefill_tps: summary.prefill_tps, decode_tps: summary.decode_tps, ...(summary.peer ? { peer: { name: summary.peer.name, prefill_tps: summary.peer.prefill_tps, decode_tps: summary.peer.decode_tps } } : {}) }));
