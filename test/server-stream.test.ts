@@ -1,0 +1,135 @@
+// Streaming over real HTTP: exact SSE framing, the msgpack stream decoded with msgpackr, a client
+// that disconnects mid-stream (its slot is freed within a token), 16 concurrent streams, and 429
+// when the queue is full.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { unpackMultiple } from 'msgpackr';
+import type { LoadedModel } from '../src/generate/index.ts';
+import type { RunningServer } from '../src/server/start.ts';
+import { greedyIds, loadReference, startTestServer } from './helpers/server.ts';
+
+let srv: RunningServer, one: RunningServer, ref: LoadedModel;
+beforeAll(async () => {
+  [srv, one, ref] = await Promise.all([
+    startTestServer({ parallel: 4, maxQueue: 32 }),
+    startTestServer({ parallel: 1, maxQueue: 1, ctx: 4096 }), // one slot, one waiting request
+    loadReference(),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([srv?.stop(), one?.stop()]);
+  ref?.release();
+});
+
+const post = (base: string, path: string, body: object, init: RequestInit = {}) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...init.headers }, body: JSON.stringify(body), signal: init.signal });
+
+type Chunk = { id: string; choices: { text?: string; delta?: { content?: string }; finish_reason: string | null }[]; usage?: { completion_tokens: number } };
+
+/** Reads SSE frames until the end or `stopAfter` frames; then `abort` (if given) drops the connection. */
+async function frames(res: Response, stopAfter = Infinity, abort?: AbortController): Promise<string[]> {
+  const reader = res.body!.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  const out: string[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return out;
+    buf += dec.decode(value, { stream: true });
+    let at: number;
+    while ((at = buf.indexOf('\n\n')) >= 0) {
+      out.push(buf.slice(0, at));
+      buf = buf.slice(at + 2);
+      if (out.length < stopAfter) continue;
+      if (abort) { abort.abort(); await reader.cancel().catch(() => {}); } else reader.releaseLock();
+      return out;
+    }
+  }
+}
+
+async function metric(base: string, name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`oss_edge_${name} `));
+  return Number(line?.split(' ')[1]);
+}
+
+async function until(check: () => Promise<boolean>, ms = 3000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 5))) if (await check()) return;
+  throw new Error('condition not met in time');
+}
+
+describe('streaming', () => {
+  test('SSE: exact `data: {json}\\n\\n` frames, one id, role first, finish last, then [DONE]', async () => {
+    const res = await post(srv.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'frame me' }], max_tokens: 12, temperature: 0, stream: true });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toStartWith('text/event-stream');
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    const text = await res.text();
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    const chunks = text.slice(0, -'data: [DONE]\n\n'.length).split('\n\n').slice(0, -1).map((f) => JSON.parse(f.slice('data: '.length)));
+    expect(text).toBe(chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n');
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+    expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant', content: '' });
+    expect(chunks.at(-1).choices[0]).toMatchObject({ delta: {}, finish_reason: 'length' });
+    for (const c of chunks.slice(0, -1)) expect(c).toMatchObject({ object: 'chat.completion.chunk', choices: [{ index: 0, finish_reason: null }] });
+  });
+
+  test('msgpack: the same chunk objects, concatenated, decoded by msgpackr', async () => {
+    const body = { prompt: [504, 7, 8, 9], max_tokens: 10, temperature: 0, stream: true, stream_options: { include_usage: true } };
+    const sse = (await (await post(srv.url, '/v1/completions', body)).text()).split('\n\n').filter((f) => f.startsWith('data: {')).map((f) => JSON.parse(f.slice(6)));
+    const res = await post(srv.url, '/v1/completions', body, { headers: { Accept: 'application/x-msgpack' } });
+    expect(res.headers.get('content-type')).toBe('application/x-msgpack');
+    const objs = unpackMultiple(new Uint8Array(await res.arrayBuffer())) as Chunk[];
+    const strip = (c: Chunk) => ({ ...c, id: '', created: 0, usage: c.usage && { ...c.usage, prompt_tokens_details: null } });
+    expect(objs.map(strip)).toEqual(sse.map(strip));
+    expect(objs.at(-1)!.usage).toMatchObject({ completion_tokens: 10, prompt_tokens_details: { cached_tokens: 3 } }); // the SSE run's prefix
+  });
+
+  test('a client that disconnects mid-stream frees its slot within a token', async () => {
+    const cancelled = await metric(one.url, 'generations_total{finish="cancelled"}');
+    const baseline = await metric(one.url, 'generated_tokens_total');
+    const ac = new AbortController();
+    const res = await post(one.url, '/v1/completions', { prompt: [504, 1, 2, 3], max_tokens: 3500, temperature: 0, logit_bias: { 500: -100, 497: -100 }, stream: true }, { signal: ac.signal });
+    const got = await frames(res, 3, ac);
+    expect(got.length).toBe(3);
+    await until(async () => (await (await fetch(`${one.url}/health`)).json()).slots.busy === 0);
+    const after = await metric(one.url, 'generated_tokens_total');
+    expect(after - baseline).toBeLessThan(50); // of 3500: it stopped as soon as the client left
+    expect(await metric(one.url, 'generations_total{finish="cancelled"}')).toBe(cancelled + 1);
+    const next = await post(one.url, '/v1/completions', { prompt: [504, 5], max_tokens: 3, temperature: 0 });
+    expect(next.status).toBe(200);
+  });
+
+  test('16 concurrent streams on 4 slots all complete with their own greedy tokens', async () => {
+    const stop = new Set([500, 497]);
+    const jobs = Array.from({ length: 16 }, (_, i) => ({ prompt: [504, 10 + i, 200 + i, 30 + 2 * i], max: 6 + (i % 5) * 3 }));
+    const results = await Promise.all(jobs.map(async (j) => {
+      const res = await post(srv.url, '/v1/completions', { prompt: j.prompt, max_tokens: j.max, temperature: 0, stream: true, stream_options: { include_usage: true } });
+      const chunks = (await frames(res)).filter((f) => f.startsWith('data: {')).map((f) => JSON.parse(f.slice(6)) as Chunk);
+      return { text: chunks.map((c) => c.choices[0]?.text ?? '').join(''), usage: chunks.at(-1)!.usage!, finish: chunks.at(-2)!.choices[0].finish_reason };
+    }));
+    for (const [i, j] of jobs.entries()) {
+      const ids = await greedyIds(ref, j.prompt, j.max, stop);
+      expect(results[i].text).toBe(ref.tokenizer.decode(ids.filter((id) => !stop.has(id))));
+      expect(results[i].usage.completion_tokens).toBe(ids.length);
+      expect(results[i].finish).toBe(stop.has(ids.at(-1)!) ? 'stop' : 'length');
+    }
+  });
+
+  test('a full queue answers 429 with Retry-After; the others are served', async () => {
+    const long = { prompt: [504, 9], max_tokens: 3000, temperature: 0, logit_bias: { 500: -100, 497: -100 }, stream: true };
+    const a = new AbortController(), b = new AbortController();
+    const resA = await post(one.url, '/v1/completions', long, { signal: a.signal });
+    expect((await frames(resA, 2)).length).toBe(2); // A holds the only slot
+    const resB = post(one.url, '/v1/completions', long, { signal: b.signal }); // B waits in the queue
+    await until(async () => (await (await fetch(`${one.url}/health`)).json()).queue === 1);
+    const resC = await post(one.url, '/v1/completions', { prompt: [504, 3], max_tokens: 2 });
+    expect(resC.status).toBe(429);
+    expect(resC.headers.get('retry-after')).toBe('1');
+    expect((await resC.json()).error).toMatchObject({ type: 'rate_limit_error', code: 'queue_full' });
+    a.abort();
+    const gotB = await resB;
+    expect(gotB.status).toBe(200);
+    expect((await frames(gotB, 2, b)).length).toBe(2);
+    await until(async () => (await (await fetch(`${one.url}/health`)).json()).slots.busy === 0);
+  });
+});
