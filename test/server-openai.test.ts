@@ -86,6 +86,20 @@ describe('openai SDK against tiny-a', () => {
     expect(t.choices[0].text).toBe('Once upon a time' + ref.tokenizer.decode(tids.filter((id) => !stop.has(id))));
   });
 
+  test('completions: a stop string cuts the text (streamed or not) and ends with finish stop', async () => {
+    const prompt = [504, 253, 271, 145];
+    const full = (await client.completions.create({ model: 'tiny-a', prompt, max_tokens: 30, temperature: 0 })).choices[0].text;
+    const at = [...full].findIndex((ch, i) => i >= 4 && /[a-z]/.test(ch));
+    expect(at).toBeGreaterThan(0);
+    const stop = [...full][at];
+    const want = full.slice(0, full.indexOf(stop));
+    const r = await client.completions.create({ model: 'tiny-a', prompt, max_tokens: 30, temperature: 0, stop: [stop, 'never-there'] });
+    expect(r.choices[0]).toMatchObject({ text: want, finish_reason: 'stop' });
+    let streamed = '';
+    for await (const c of await client.completions.create({ model: 'tiny-a', prompt, max_tokens: 30, temperature: 0, stop, stream: true })) streamed += c.choices[0]?.text ?? '';
+    expect(streamed).toBe(want);
+  });
+
   test('completions, streamed, with logprobs of the raw logits', async () => {
     const prompt = [504, 100, 101, 102];
     const stream = await client.completions.create({ model: 'tiny-a', prompt, max_tokens: 6, temperature: 0, logprobs: 3, stream: true });

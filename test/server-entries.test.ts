@@ -1,0 +1,60 @@
+// The runtime entries as a user starts them: `bun src/cli.ts serve` (what `bun run serve` runs) and
+// `deno run -A src/server/serve.deno.ts`, both without --model (the demo checkpoint), on a free port:
+// ready line, a streamed completion, the demo notice in /v1/models, clean exit on SIGINT.
+import { describe, expect, test } from 'bun:test';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dir, '..');
+const DENO = join(ROOT, 'node_modules', '.bin', 'deno');
+
+async function serveAndProbe(cmd: string[]) {
+  const p = Bun.spawn(cmd, { cwd: ROOT, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, OSS_EDGE_MODEL: '' } });
+  const reader = p.stderr.getReader();
+  let log = '';
+  const timeout = setTimeout(() => p.kill(), 30_000);
+  try {
+    while (!/^ready: /m.test(log)) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the server exited before it was ready:\n${log}`);
+      log += new TextDecoder().decode(value);
+    }
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)![1];
+    const models = await (await fetch(`${url}/v1/models`)).json();
+    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, stream: true }) });
+    const sse = await res.text();
+    p.kill('SIGINT');
+    const code = await p.exited;
+    reader.releaseLock();
+    return { log, models, sse, code };
+  } finally {
+    clearTimeout(timeout);
+    p.kill();
+  }
+}
+
+function expectServed(r: Awaited<ReturnType<typeof serveAndProbe>>) {
+  expect(r.log).toContain('DEMO MODEL: random weights');
+  expect(r.models.data[0]).toMatchObject({ id: 'oss-edge-demo', meta: { demo: true } });
+  expect(r.models.data[0].description).toContain('random weights');
+  expect(r.sse.endsWith('data: [DONE]\n\n')).toBe(true);
+  expect(r.code).toBe(0);
+}
+
+describe('entries', () => {
+  test('bun src/cli.ts serve (the README command) serves the demo checkpoint', async () => {
+    expectServed(await serveAndProbe([process.execPath, 'src/cli.ts', 'serve', '--port', '0', '--threads', '1', '--parallel', '1']));
+  });
+
+  test.skipIf(!existsSync(DENO))('deno run -A src/server/serve.deno.ts', async () => {
+    expectServed(await serveAndProbe([DENO, 'run', '-A', 'src/server/serve.deno.ts', '--port', '0', '--threads', '1', '--parallel', '1']));
+  });
+
+  test('bad flags exit 2 with the usage', async () => {
+    const p = Bun.spawn([process.execPath, 'src/cli.ts', 'serve', '--prot', '80'], { cwd: ROOT, stderr: 'pipe', stdout: 'pipe' });
+    expect(await p.exited).toBe(2);
+    const err = await new Response(p.stderr).text();
+    expect(err).toContain('unknown flag --prot');
+    expect(err).toContain('--max-queue N');
+  });
+});
