@@ -78,6 +78,54 @@ export function matmul_mxfp4_q8(w: usize, x: usize, y: usize, n_in: i32, n_out: 
   }
 }
 
+/**
+ * Prefill form of matmul_mxfp4_q8 for B ≥ 2: each group of four rows is decoded to i16 once into
+ * `scratch` (≥ 8·n_in + 16·nb + 16·B bytes, per thread) and reused by every token, instead of
+ * decoding it again per token. Same integer sums and the same float order per token as the
+ * one-token kernel, so results are bit-identical.
+ */
+export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
+  const nb = n_in >> 5;
+  const sc = w + <usize>((n_out + 3) >> 2) * nb * CODES;
+  const mask = i8x16.splat(15);
+  const dec = scratch, hs = scratch + <usize>nb * 256, acc = hs + <usize>nb * 16;
+  for (let r = r0; r < r1; r += 4) {
+    const wg = w + <usize>(r >> 2) * nb * CODES, sg = sc + <usize>(r >> 2) * nb * 4;
+    for (let g = 0; g < nb; g++) {
+      for (let i = 0; i < 4; i++) {
+        const q = v128.load(wg + <usize>g * CODES + (<usize>i << 4));
+        const wl = i8x16.swizzle(LUT2X, v128.and(q, mask)), wh = i8x16.swizzle(LUT2X, i8x16.shr_u(q, 4));
+        const o = dec + (<usize>(g * 4 + i) << 6);
+        v128.store(o, i16x8.extend_low_i8x16_s(wl)); v128.store(o, i16x8.extend_high_i8x16_s(wl), 16);
+        v128.store(o, i16x8.extend_low_i8x16_s(wh), 32); v128.store(o, i16x8.extend_high_i8x16_s(wh), 48);
+      }
+      v128.store(hs + (<usize>g << 4), half_scales4(sg + (<usize>g << 2)));
+    }
+    memory.fill(acc, 0, <usize>B << 4);
+    for (let g = 0; g < nb; g++) {
+      const d = dec + (<usize>g << 8), s4 = v128.load(hs + (<usize>g << 4));
+      for (let b = 0; b < B; b++) {
+        const xq = x + <usize>b * nb * 36, xb = xq + (<usize>g << 5);
+        const x0 = v128.load(xb), x1 = v128.load(xb, 16);
+        const x0l = i16x8.extend_low_i8x16_s(x0), x0h = i16x8.extend_high_i8x16_s(x0);
+        const x1l = i16x8.extend_low_i8x16_s(x1), x1h = i16x8.extend_high_i8x16_s(x1);
+        const p0 = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(d), x0l), i32x4.dot_i16x8_s(v128.load(d, 16), x0h)),
+                             i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 32), x1l), i32x4.dot_i16x8_s(v128.load(d, 48), x1h)));
+        const p1 = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 64), x0l), i32x4.dot_i16x8_s(v128.load(d, 80), x0h)),
+                             i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 96), x1l), i32x4.dot_i16x8_s(v128.load(d, 112), x1h)));
+        const p2 = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 128), x0l), i32x4.dot_i16x8_s(v128.load(d, 144), x0h)),
+                             i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 160), x1l), i32x4.dot_i16x8_s(v128.load(d, 176), x1h)));
+        const p3 = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 192), x0l), i32x4.dot_i16x8_s(v128.load(d, 208), x0h)),
+                             i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 224), x1l), i32x4.dot_i16x8_s(v128.load(d, 240), x1h)));
+        const dx = f32x4.splat(load<f32>(xq + <usize>nb * 32 + (<usize>g << 2)));
+        const a = acc + (<usize>b << 4);
+        v128.store(a, f32x4.add(v128.load(a), f32x4.mul(f32x4.convert_i32x4_s(hsum4_i32(p0, p1, p2, p3)), f32x4.mul(s4, dx))));
+      }
+    }
+    for (let b = 0; b < B; b++) store_rows(y + ((<usize>b * n_out + r) << 2), v128.load(acc + (<usize>b << 4)), min(4, r1 - r));
+  }
+}
+
 // ---- exact: f32 activations ---------------------------------------------------------------------
 @inline function cvt4(v: v128): v128 { return f32x4.convert_i32x4_s(v); }
 

@@ -2,7 +2,7 @@
 // f64 reference built from the format traits' reference dequant (src/model/formats.ts).
 import { describe, expect, test } from 'bun:test';
 import { FORMATS, FP4_VALUES, f32ToF16, rowBytes, type Format } from '../src/model/formats.ts';
-import { MATMUL } from '../src/backends/cpu/kernels.ts';
+import { MATMUL, batchedScratch } from '../src/backends/cpu/kernels.ts';
 import { mxfp4R4Bytes, mxfp4R4Scratch, repackMxfp4R4 } from '../src/backends/cpu/repack.ts';
 import { Scratch, rng } from './helpers/arena.ts';
 
@@ -107,6 +107,21 @@ describe('matmul kernels', () => {
         expect(Math.abs(simd[i] - y[i])).toBeLessThanOrEqual(1e-6 * mag[i]);
         expect(Math.abs(twin[i] - y[i])).toBeLessThanOrEqual(1e-6 * mag[i]);
       }
+    }
+  });
+
+  test('matmul_mxfp4_q8_batched equals the one-token kernel bit for bit', () => {
+    const s = new Scratch(), rand = rng(12);
+    for (const [nIn, nOut, B] of [[64, 13, 2], [96, 8, 5], [2880 / 10, 40, 7]] as const) {
+      const canon = randomWeights('mxfp4', nIn, nOut, rand);
+      const w = new Uint8Array(mxfp4R4Bytes(nOut, nIn)); w.set(canon); repackMxfp4R4(w, 0, nOut, nIn);
+      const x = Float32Array.from({ length: B * nIn }, () => rand() - 0.5);
+      const W = s.u8(w), X = s.f32(x), Q = s.u8((nIn / 32) * 36 * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
+      const scr = s.u8(batchedScratch(nIn, B));
+      s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
+      s.k.matmul_mxfp4_q8(W.ptr, Q.ptr, Y1.ptr, nIn, nOut, B, 0, nOut);
+      (s.k as unknown as Record<string, (...a: number[]) => void>).matmul_mxfp4_q8_batched(W.ptr, Q.ptr, Y2.ptr, nIn, nOut, B, scr.ptr, 0, nOut);
+      expect([...Y2.get()]).toEqual([...Y1.get()]);
     }
   });
 

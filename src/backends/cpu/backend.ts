@@ -6,7 +6,7 @@ import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
 import type { Checkpoint, ModelConfig } from '../../model/types.ts';
 import type { Backend, BackendOptions, Buf, KvCache, MoeWeights, Tensor } from '../../engine/backend.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
-import { MATMUL, actRowBytes } from './kernels.ts';
+import { MATMUL, actRowBytes, batchedScratch } from './kernels.ts';
 import { isVector, planArenas } from './placement.ts';
 import { mxfp4R4Bytes, mxfp4R4Scratch } from './repack.ts';
 import { Pool } from './pool.ts';
@@ -40,7 +40,7 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu';
   private readonly a0: Arena;
   private arenas: Arena[] = [];
-  private scratch = new Map<Arena, { x: number; y: number; bytes: number }>();
+  private scratch = new Map<Arena, { x: number; y: number; bytes: number; batch: number; batchStride: number }>();
   private q8: CpuBuf | null = null; //       arena-0 buffer for quantised activations
   private experts = new Map<Tensor, CpuTensor[]>();
   private moeScratch: { logits: CpuBuf; xe: CpuBuf; ue: CpuBuf; ae: CpuBuf; oe: CpuBuf; counts: Int32Array; toks: Int32Array; wts: Float32Array } | null = null;
@@ -68,11 +68,13 @@ export class CpuBackend implements Backend {
     const xBytes = Math.max(chunk * maxIn * 4, repack);
     const scratchBytes = xBytes + chunk * maxOut * 4 + 128;
     const arenaBytes = Math.min(this.opts.arenaBytes ?? MAX_ARENA_BYTES, MAX_ARENA_BYTES);
-    const { where, sizes } = planArenas(records, arenaBytes - 65536 - scratchBytes - 64);
-    this.arenas = [this.a0, ...sizes.map((s, i) => new Arena(i + 1, s + scratchBytes + 256, Math.min(arenaBytes, MAX_ARENA_BYTES)))];
+    const { where, sizes } = planArenas(records, arenaBytes - 65536 - scratchBytes - batchedScratch(maxIn, chunk) * this.pool.size - 256);
+    this.arenas = [this.a0, ...sizes.map((s, i) => new Arena(i + 1, s + scratchBytes + batchedScratch(maxIn, chunk) * this.pool.size + 256 + 64 * this.pool.size, Math.min(arenaBytes, MAX_ARENA_BYTES)))];
+    const batchStride = Math.ceil(batchedScratch(maxIn, chunk) / 64) * 64;
     for (const a of this.arenas.slice(1)) {
       const x = a.alloc(xBytes), y = a.alloc(chunk * maxOut * 4); // x doubles as the repack scratch
-      this.scratch.set(a, { x, y, bytes: scratchBytes });
+      const batch = a.alloc(batchStride * this.pool.size);
+      this.scratch.set(a, { x, y, bytes: scratchBytes, batch, batchStride });
     }
     await this.pool.attach(this.arenas);
     this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxCols) / 4));
@@ -152,13 +154,13 @@ export class CpuBackend implements Backend {
     let src = x;
     if (kern.act === 'q8') { this.a0.k.quantize_q8(x, this.q8!.ptr, nIn, B); src = this.q8!.ptr; }
     const inRow = actRowBytes(kern.act, nIn);
-    if (w.arena === this.a0) { this.pool.run(0, kern.name, [w.ptr, src, y, nIn, nOut, B], nOut, undefined, 4, nIn * nOut * B); return; }
     const s = this.scratch.get(w.arena)!;
     const a0u8 = this.a0.u8, u8 = w.arena.u8;
     for (let b0 = 0; b0 < B; b0 += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, B - b0);
       u8.set(a0u8.subarray(src + b0 * inRow, src + (b0 + n) * inRow), s.x);
-      this.pool.run(w.arena.index, kern.name, [w.ptr, s.x, s.y, nIn, nOut, n], nOut, undefined, 4, nIn * nOut * n);
+      if (kern.batched && n >= 2) this.pool.run(w.arena.index, kern.batched, [w.ptr, s.x, s.y, nIn, nOut, n, s.batch], nOut, { arg: 6, stride: s.batchStride }, 4, nIn * nOut * n);
+      else this.pool.run(w.arena.index, kern.name, [w.ptr, s.x, s.y, nIn, nOut, n], nOut, undefined, 4, nIn * nOut * n);
       a0u8.set(u8.subarray(s.y, s.y + n * nOut * 4), y + b0 * nOut * 4);
     }
   }

@@ -90,6 +90,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let n = workgroupUniformLoad(&wn);
   for (var t0 = 0u; t0 < n; t0 += T) {
     var acc: array<f32, R * T>;
+    for (var i = 0u; i < R * T; i++) { acc[i] = 0.0; } // (naga hoists the declaration out of the loop)
     for (var blk = tid; blk < p.nb; blk += WG) {
       for (var r = 0u; r < R; r++) {
         let sc = wdecode(unit * p.rows + min(r0 + r, p.rows - 1u), blk);

@@ -1,0 +1,364 @@
+// WebGPU backend: WGSL kernels over GPU buffers (DESIGN.md "WebGPU backend"), same Backend
+// interface as the CPU path, so forward.ts is shared.
+//   weights   matrices: repacked per format (layout.ts) into parts ≤ the adapter's binding limit;
+//             vectors (norms, biases, sinks): f32 in a few "vec" buffers
+//   act       one storage buffer holding every activation Buf (kernels take element offsets, so
+//             views are free and one binding serves every operand)
+//   K/V       per layer ring buffers (f32; f16 in the fast tier)
+// Every operation but read() only records dispatches (recorder.ts); read() submits and maps.
+import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
+import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
+import type { Backend, BackendOptions, Buf, KvCache, MoeWeights, Tensor } from '../../engine/backend.ts';
+import type { AdapterInfo, DeviceFeatures } from './device.ts';
+import {
+  addSpec, attentionSpec, combineSpec, embedSpec, kvStoreSpec, MATMUL_ROWS, MATMUL_TOKENS, matmulSpec, rmsnormSpec,
+  ropeSpec, routeSpec, type KvType, type MatmulMode,
+} from './kernels.ts';
+import { packPart, planParts, rowLayout, type RowLayout } from './layout.ts';
+import { Recorder } from './recorder.ts';
+
+interface Part { buf: GPUBuffer; row0: number; rows: number; sOff: number }
+
+class GpuMatrix implements Tensor {
+  readonly kind = 'matrix';
+  constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format,
+    readonly layout: RowLayout, readonly parts: Part[]) {}
+  get cols(): number { return this.shape[this.shape.length - 1]; }
+  /** Rows of one matrix (one expert's for a stacked [E, rows, cols] tensor). */
+  get rows(): number { return this.shape[this.shape.length - 2]; }
+}
+
+class GpuVector implements Tensor {
+  readonly kind = 'vector';
+  constructor(readonly name: string, readonly shape: readonly number[], readonly buf: GPUBuffer, readonly off: number) {}
+}
+
+class GpuBuf implements Buf {
+  constructor(readonly rows: number, readonly cols: number, readonly off: number) {}
+}
+
+interface LayerKv { k: GPUBuffer; v: GPUBuffer; cap: number }
+class GpuKv implements KvCache {
+  constructor(readonly context: number, readonly kvw: number, readonly headDim: number, readonly type: KvType, readonly layers: LayerKv[]) {}
+}
+
+interface MoeScratch { logits: GpuBuf; a: GpuBuf; oe: GpuBuf; route: GPUBuffer; K: number; E: number }
+
+/** Norms, biases and sinks: kept as f32 beside the activations, like the CPU backend. */
+function isVector(rec: WeightRecord): boolean {
+  return rec.shape.length === 1 || rec.name.endsWith('_bias');
+}
+
+const VEC_BUFFER_BYTES = 64 << 20;
+
+export interface WebGpuOptions extends BackendOptions {
+  device: GPUDevice;
+  features: DeviceFeatures;
+  adapter: AdapterInfo;
+  /** Called by release() (the device's owner destroys it there). */
+  onRelease?: () => void;
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu';
+  readonly rec: Recorder;
+  private readonly device: GPUDevice;
+  private actWords = 0;
+  private actBuf: GPUBuffer | null = null;
+  private retired: GPUBuffer[] = [];
+  private readonly owned: GPUBuffer[] = [];
+  private readonly dummy: GPUBuffer;
+  private weightBytes = 0;
+  private moeScratch: MoeScratch | null = null;
+  private csAt = -1; private csSubmit = -1; private csLen = 0;
+
+  constructor(private readonly opts: WebGpuOptions) {
+    this.device = opts.device;
+    this.rec = new Recorder(this.device);
+    this.dummy = this.gpuBuffer('webgpu.dummy', 16, GPUBufferUsage.STORAGE);
+  }
+
+  private gpuBuffer(label: string, size: number, usage: number, mapped = false): GPUBuffer {
+    const b = this.device.createBuffer({ label, size: Math.ceil(size / 16) * 16, usage, mappedAtCreation: mapped });
+    this.owned.push(b);
+    return b;
+  }
+
+  private get limits(): GPUSupportedLimits { return this.device.limits; }
+
+  // ---- load ------------------------------------------------------------------------------------
+
+  async upload(ckpt: Checkpoint): Promise<Map<string, Tensor>> {
+    const records = [...ckpt.tensors.values()];
+    const partCap = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize, this.opts.arenaBytes ?? Infinity);
+    const maxRows = this.limits.maxComputeWorkgroupsPerDimension * MATMUL_ROWS;
+    const out = new Map<string, Tensor>();
+    const vectors: { rec: WeightRecord; data: Float32Array }[] = [];
+    let done = 0, count = 0;
+    for (const rec of records) {
+      const report = (n: number) => { done += n; this.opts.progress?.({ bytes: done, totalBytes: ckpt.totalBytes, tensors: count, totalTensors: records.length, name: rec.name }); };
+      // One tensor at a time in host memory: the file's canonical bytes, then straight into
+      // mapped GPU memory (DESIGN.md invariant 4: no second copy of the model).
+      const raw = new Uint8Array(rec.byteSize);
+      rec.fill(raw, report);
+      if (isVector(rec)) {
+        const n = rec.shape.reduce((a, b) => a * b, 1);
+        const data = new Float32Array(n);
+        FORMATS[rec.format].dequant(raw, data, n);
+        vectors.push({ rec, data });
+      } else {
+        out.set(rec.name, this.uploadMatrix(rec, raw, partCap, maxRows));
+      }
+      count++;
+    }
+    for (const [name, t] of this.uploadVectors(vectors, Math.min(partCap, VEC_BUFFER_BYTES))) out.set(name, t);
+    this.allocMoe(ckpt.config);
+    return out;
+  }
+
+  private uploadMatrix(rec: WeightRecord, raw: Uint8Array, partCap: number, maxRows: number): GpuMatrix {
+    if (rec.shape.length !== 2 && rec.shape.length !== 3) throw new Error(`${rec.origin}: a ${rec.shape.length}-D weight is not a matrix`);
+    const cols = rec.shape[rec.shape.length - 1], rb = rowBytes(rec.format, cols), L = rowLayout(rec.format, cols);
+    const parts: Part[] = [];
+    for (const plan of planParts(rec.format, rec.shape, partCap, maxRows)) {
+      const buf = this.gpuBuffer(`webgpu.weight.${rec.name}.${parts.length}`, plan.bytes, GPUBufferUsage.STORAGE, true);
+      try {
+        packPart(rec.format, cols, plan.rows, raw.subarray(plan.row0 * rb, (plan.row0 + plan.rows) * rb), new Uint32Array(buf.getMappedRange()));
+      } catch (e) {
+        throw new Error(`${rec.origin}: ${(e as Error).message}`);
+      }
+      buf.unmap();
+      parts.push({ buf, row0: plan.row0, rows: plan.rows, sOff: plan.rows * L.qWords });
+      this.weightBytes += buf.size;
+    }
+    return new GpuMatrix(rec.name, rec.shape, rec.format, L, parts);
+  }
+
+  private uploadVectors(vectors: { rec: WeightRecord; data: Float32Array }[], cap: number): Map<string, GpuVector> {
+    const out = new Map<string, GpuVector>();
+    let i = 0;
+    while (i < vectors.length) {
+      let words = 0, j = i;
+      while (j < vectors.length && (j === i || (words + vectors[j].data.length) * 4 <= cap)) words += vectors[j++].data.length;
+      if (words * 4 > cap) throw new Error(`${vectors[i].rec.origin}: ${words * 4} bytes exceed one GPU buffer binding (${cap})`);
+      const buf = this.gpuBuffer(`webgpu.vectors.${i}`, words * 4, GPUBufferUsage.STORAGE, true);
+      const f32 = new Float32Array(buf.getMappedRange());
+      let at = 0;
+      for (; i < j; i++) {
+        const { rec, data } = vectors[i];
+        f32.set(data, at);
+        out.set(rec.name, new GpuVector(rec.name, rec.shape, buf, at));
+        at += data.length;
+      }
+      buf.unmap();
+      this.weightBytes += buf.size;
+    }
+    return out;
+  }
+
+  private allocMoe(c: ModelConfig): void {
+    const B = this.opts.maxBatch, K = c.expertsPerToken, E = c.numExperts;
+    const words = 2 * B * K + E + E * B;
+    this.moeScratch = {
+      logits: this.buffer(B, E), a: this.buffer(B * K, c.intermediateSize), oe: this.buffer(B * K, c.hiddenSize),
+      route: this.gpuBuffer('webgpu.moe.route', words * 4, GPUBufferUsage.STORAGE), K, E,
+    };
+  }
+
+  buffer(rows: number, cols: number): GpuBuf {
+    const off = Math.ceil(this.actWords / 64) * 64;
+    this.actWords = off + rows * cols;
+    if (this.actWords * 4 > this.limits.maxStorageBufferBindingSize) {
+      throw new Error(`activations need ${this.actWords * 4} bytes, more than one GPU buffer binding allows (${this.limits.maxStorageBufferBindingSize}); lower --batch`);
+    }
+    return new GpuBuf(rows, cols, off);
+  }
+
+  /** The activation buffer, (re)created when buffers were added since it was last made. */
+  private act(): GPUBuffer {
+    const bytes = Math.max(16, Math.ceil(this.actWords / 4) * 16);
+    if (this.actBuf && this.actBuf.size >= bytes) return this.actBuf;
+    const b = this.gpuBuffer('webgpu.act', bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    if (this.actBuf) {
+      this.rec.copy(this.actBuf, 0, b, 0, this.actBuf.size);
+      this.retired.push(this.actBuf);
+    }
+    this.actBuf = b;
+    this.rec.dropBindGroups();
+    return b;
+  }
+
+  kvCache(c: ModelConfig, context: number): GpuKv {
+    const kvw = c.numKvHeads * c.headDim;
+    const type: KvType = this.opts.precision === 'fast' ? (this.opts.features.f16 ? 'f16' : 'f16packed') : 'f32';
+    const el = type === 'f32' ? 4 : 2;
+    const layers = c.layerTypes.map((t, l) => {
+      const cap = t === 'sliding_attention' ? Math.min(context, c.slidingWindow + this.opts.maxBatch - 1) : context;
+      const bytes = cap * kvw * el;
+      if (bytes > this.limits.maxStorageBufferBindingSize) {
+        throw new Error(`layer ${l}: a K/V cache of ${context} positions needs ${bytes} bytes, more than one GPU buffer binding allows (${this.limits.maxStorageBufferBindingSize}); use a shorter context${type === 'f32' ? ' or --precision fast (f16 K/V)' : ''}`);
+      }
+      return {
+        k: this.gpuBuffer(`webgpu.kv.${l}.k`, bytes, GPUBufferUsage.STORAGE),
+        v: this.gpuBuffer(`webgpu.kv.${l}.v`, bytes, GPUBufferUsage.STORAGE), cap,
+      };
+    });
+    return new GpuKv(context, kvw, c.headDim, type, layers);
+  }
+
+  // ---- operations ------------------------------------------------------------------------------
+
+  embed(table: Tensor, ids: ArrayLike<number>, B: number, out: Buf): void {
+    const t = matrix(table, 'embed'), o = out as GpuBuf;
+    for (let b = 0; b < B; b++) {
+      const id = ids[b];
+      if (!(Number.isInteger(id) && id >= 0 && id < t.rows)) throw new RangeError(`token id ${id} outside the vocabulary (0..${t.rows - 1})`);
+    }
+    const parts = t.parts.filter((p) => Array.prototype.some.call(ids, (id: number, b: number) => b < B && id >= p.row0 && id < p.row0 + p.rows));
+    const k = this.rec.kernel(embedSpec(t.format));
+    const act = this.act();
+    this.rec.reserve(parts.length, B);
+    const idsOff = this.rec.push(Array.prototype.slice.call(ids, 0, B) as number[]);
+    for (const p of parts) {
+      this.rec.dispatch(k, [p.buf, act, this.rec.data], {
+        ...this.weightParams(t, p), row0: p.row0, idsOff, yOff: o.off, yStride: o.cols,
+      }, B);
+    }
+  }
+
+  private weightParams(t: GpuMatrix, p: Part) {
+    return { rows: p.rows, cols: t.cols, nb: t.layout.nb, qv: t.layout.qWords / 4, sOff: p.sOff, sw: t.layout.sWords };
+  }
+
+  rmsnorm(x: Buf, w: Tensor, out: Buf, B: number, eps: number): void {
+    const X = x as GpuBuf, O = out as GpuBuf, W = vector(w, 'rmsnorm');
+    const act = this.act();
+    this.rec.reserve(1);
+    this.rec.dispatch(this.rec.kernel(rmsnormSpec()), [act, W.buf], { n: X.cols, xOff: X.off, yOff: O.off, wOff: W.off, eps }, B);
+  }
+
+  matmul(w: Tensor, x: Buf, out: Buf, B: number, bias?: Tensor): void {
+    const W = matrix(w, 'matmul'), X = x as GpuBuf, O = out as GpuBuf, bv = bias ? vector(bias, 'matmul bias') : null;
+    if (W.shape.length !== 2) throw new Error(`matmul: ${W.name} is a stack of matrices`);
+    if (X.cols !== W.cols || O.cols < W.rows || B > X.rows || B > O.rows) {
+      throw new Error(`matmul ${W.name} [${W.shape}]: operands [${X.rows}, ${X.cols}] → [${O.rows}, ${O.cols}] for ${B} rows do not fit`);
+    }
+    const k = this.rec.kernel(matmulSpec(W.format, 'plain', B > 1 ? MATMUL_TOKENS : 1));
+    const act = this.act();
+    this.rec.reserve(W.parts.length);
+    for (const p of W.parts) {
+      this.rec.dispatch(k, [p.buf, act, bv?.buf ?? this.dummy, this.dummy], {
+        ...this.weightParams(W, p), nTok: B, xOff: X.off, xStride: X.cols, yOff: O.off + p.row0, yStride: O.cols,
+        bias: bv ? 1 : 0, biasOff: bv ? bv.off + p.row0 : 0,
+      }, Math.ceil(p.rows / MATMUL_ROWS));
+    }
+  }
+
+  rope(x: Buf, nHeads: number, headDim: number, cs: Float32Array, B: number): void {
+    const X = x as GpuBuf, n = B * headDim;
+    const act = this.act();
+    this.rec.reserve(1, n);
+    // q and k of one forward share the table: push it once per submission.
+    const same = this.csSubmit === this.rec.submits && this.csLen === n && this.csAt + n <= this.rec.dataUsed &&
+      equalWords(this.rec.pushed(this.csAt, n), cs, n);
+    if (!same) {
+      this.csAt = this.rec.push(cs.subarray(0, n));
+      this.csSubmit = this.rec.submits; this.csLen = n;
+    }
+    this.rec.dispatchThreads(this.rec.kernel(ropeSpec()), [act, this.rec.data],
+      { B, nh: nHeads, hd: headDim, xOff: X.off, xStride: X.cols, csOff: this.csAt }, B * nHeads * headDim / 2);
+  }
+
+  attention(cache: KvCache, layer: number, q: Buf, k: Buf, v: Buf, sinks: Tensor, out: Buf, pos0: number, B: number, window: number): void {
+    const kv = cache as GpuKv, L = kv.layers[layer], Q = q as GpuBuf, K = k as GpuBuf, V = v as GpuBuf, O = out as GpuBuf;
+    const S = vector(sinks, 'attention sinks');
+    if (pos0 + B > kv.context) throw new RangeError(`position ${pos0 + B} exceeds the context of ${kv.context}`);
+    const hd = kv.headDim, nq = Q.cols / hd, nkv = kv.kvw / hd;
+    const act = this.act();
+    this.rec.reserve(2);
+    this.rec.dispatchThreads(this.rec.kernel(kvStoreSpec(kv.type)), [act, L.k, L.v], {
+      B, kvw: kv.kvw, pos0, cap: L.cap, kOff: K.off, kStride: K.cols, vOff: V.off, vStride: V.cols,
+    }, B * kv.kvw / 2);
+    this.rec.dispatch(this.rec.kernel(attentionSpec(kv.type, hd)), [act, S.buf, L.k, L.v], {
+      nq, nkv, kvw: kv.kvw, pos0, cap: L.cap, window, qOff: Q.off, qStride: Q.cols, oOff: O.off, oStride: O.cols,
+      sinkOff: S.off, scale: 1 / Math.sqrt(hd),
+    }, nq, B);
+  }
+
+  moe(x: Buf, w: MoeWeights, out: Buf, B: number, c: ModelConfig): void {
+    const s = this.moeScratch!, X = x as GpuBuf, O = out as GpuBuf;
+    const K = c.expertsPerToken, E = c.numExperts, H = c.hiddenSize, I = c.intermediateSize, maxB = this.opts.maxBatch;
+    if (K !== s.K || E !== s.E) throw new Error(`moe: config (E ${E}, top-${K}) differs from the loaded one`);
+    const gu = matrix(w.gateUp, 'moe'), dn = matrix(w.down, 'moe');
+    const gub = vector(w.gateUpBias, 'moe'), db = vector(w.downBias, 'moe');
+    this.matmul(w.router, x, s.logits, B, w.routerBias);
+    const act = this.act();
+    const lists = { K, maxB, cOff: 2 * maxB * K, lOff: 2 * maxB * K + E };
+    this.rec.reserve(2 + gu.parts.length + dn.parts.length);
+    this.rec.dispatch(this.rec.kernel(routeSpec(K)), [act, s.route], { B, E, xOff: s.logits.off, maxB, selOff: 0, wOff: maxB * K, cOff: lists.cOff, lOff: lists.lOff }, 1);
+    const T = B > 1 ? MATMUL_TOKENS : 1;
+    const experts = (m: GpuMatrix, mode: MatmulMode, bias: GpuVector, xo: GpuBuf, yo: GpuBuf) => {
+      const k = this.rec.kernel(matmulSpec(m.format, mode, T));
+      for (const p of m.parts) {
+        this.rec.dispatch(k, [p.buf, act, bias.buf, s.route], {
+          ...this.weightParams(m, p), rows: m.rows, xOff: xo.off, xStride: xo.cols, yOff: yo.off, yStride: yo.cols,
+          bias: 1, biasOff: bias.off, e0: p.row0 / m.rows, ...lists, alpha: c.swigluAlpha, limit: c.swigluLimit,
+        }, Math.ceil(m.rows / MATMUL_ROWS), p.rows / m.rows);
+      }
+    };
+    experts(gu, 'gate_up', gub, X, s.a); //  a[slot] = SwiGLU(x[token]·W1[e]ᵀ + b1[e])
+    experts(dn, 'down', db, s.a, s.oe); //   oe[slot] = a[slot]·W2[e]ᵀ + b2[e]
+    this.rec.dispatchThreads(this.rec.kernel(combineSpec(K)), [act, s.route],
+      { B, H, wOff: maxB * K, oeOff: s.oe.off, yOff: O.off, yStride: O.cols }, B * H);
+  }
+
+  add(x: Buf, y: Buf, B: number): void {
+    const X = x as GpuBuf, Y = y as GpuBuf, act = this.act();
+    this.rec.reserve(1);
+    this.rec.dispatchThreads(this.rec.kernel(addSpec()), [act], { n: B * X.cols, xOff: X.off, yOff: Y.off }, B * X.cols);
+  }
+
+  view(x: Buf, r0: number, n: number): Buf {
+    const b = x as GpuBuf;
+    if (r0 < 0 || r0 + n > b.rows) throw new RangeError(`rows [${r0}, ${r0 + n}) outside a buffer of ${b.rows}`);
+    return new GpuBuf(n, b.cols, b.off + r0 * b.cols);
+  }
+
+  async read(x: Buf, B: number): Promise<Float32Array> {
+    const X = x as GpuBuf;
+    const bytes = await this.rec.read(this.act(), X.off * 4, B * X.cols * 4);
+    for (const b of this.retired.splice(0)) b.destroy();
+    return new Float32Array(bytes);
+  }
+
+  describe() {
+    return { name: this.name, weightBytes: this.weightBytes, threads: 1, adapter: this.opts.adapter.description, kv: this.opts.precision === 'fast' ? 'f16' : 'f32' };
+  }
+
+  release(): void {
+    this.rec.destroy();
+    for (const b of this.owned) b.destroy();
+    this.owned.length = 0;
+    this.opts.onRelease?.();
+  }
+}
+
+function matrix(t: Tensor, op: string): GpuMatrix {
+  if (!(t instanceof GpuMatrix)) throw new Error(`${op}: ${t.name} is not a weight matrix of this backend`);
+  return t;
+}
+
+function vector(t: Tensor, op: string): GpuVector {
+  if (!(t instanceof GpuVector)) throw new Error(`${op}: ${t.name} is not a weight vector of this backend`);
+  return t;
+}
+
+function equalWords(a: Uint32Array, b: Float32Array, n: number): boolean {
+  const bw = new Uint32Array(b.buffer, b.byteOffset, n);
+  for (let i = 0; i < n; i++) if (a[i] !== bw[i]) return false;
+  return true;
+}
+
+export function createWebGpuBackend(opts: WebGpuOptions): WebGpuBackend {
+  return new WebGpuBackend(opts);
+}
