@@ -2,7 +2,8 @@
 // that disconnects mid-stream (its slot is freed within a token), 16 concurrent streams, and 429
 // when the queue is full.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { unpackMultiple } from 'msgpackr';
+import { unpackMultiple, UnpackrStream } from 'msgpackr';
+import { Readable } from 'node:stream';
 import type { LoadedModel } from '../src/generate/index.ts';
 import type { RunningServer } from '../src/server/start.ts';
 import { greedyIds, loadReference, startTestServer } from './helpers/server.ts';
@@ -82,6 +83,12 @@ describe('streaming', () => {
     const strip = (c: Chunk) => ({ ...c, id: '', created: 0, usage: c.usage && { ...c.usage, prompt_tokens_details: null } });
     expect(objs.map(strip)).toEqual(sse.map(strip));
     expect(objs.at(-1)!.usage).toMatchObject({ completion_tokens: 10, prompt_tokens_details: { cached_tokens: 3 } }); // the SSE run's prefix
+
+    // Decoded incrementally as it arrives, as the README shows.
+    const live = await post(srv.url, '/v1/completions', body, { headers: { Accept: 'application/x-msgpack' } });
+    const decoded: Chunk[] = [];
+    for await (const c of Readable.fromWeb(live.body! as never).pipe(new UnpackrStream({ mapsAsObjects: true }))) decoded.push(c);
+    expect(decoded.map(strip)).toEqual(sse.map(strip));
   });
 
   test('a client that disconnects mid-stream frees its slot within a token', async () => {
