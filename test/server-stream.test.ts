@@ -106,6 +106,19 @@ describe('streaming', () => {
     expect(next.status).toBe(200);
   });
 
+  test('a non-streamed request whose client leaves is cancelled too', async () => {
+    const cancelled = await metric(one.url, 'generations_total{finish="cancelled"}');
+    const baseline = await metric(one.url, 'generated_tokens_total');
+    const ac = new AbortController();
+    const pending = post(one.url, '/v1/completions', { prompt: [504, 1, 2], max_tokens: 3500, temperature: 0, logit_bias: { 500: -100, 497: -100 } }, { signal: ac.signal }).catch((e) => e);
+    await until(async () => (await metric(one.url, 'generated_tokens_total')) > baseline);
+    ac.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await until(async () => (await metric(one.url, 'generations_total{finish="cancelled"}')) === cancelled + 1);
+    expect(await metric(one.url, 'generated_tokens_total') - baseline).toBeLessThan(3500);
+    expect((await (await fetch(`${one.url}/health`)).json()).slots.busy).toBe(0);
+  });
+
   test('16 concurrent streams on 4 slots all complete with their own greedy tokens', async () => {
     const stop = new Set([500, 497]);
     const jobs = Array.from({ length: 16 }, (_, i) => ({ prompt: [504, 10 + i, 200 + i, 30 + 2 * i], max: 6 + (i % 5) * 3 }));
