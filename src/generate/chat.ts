@@ -6,9 +6,11 @@ import type { Tokenizer } from '../tokenizer/index.ts';
 import type { SampledToken } from './sampler.ts';
 import type { OutputHandler } from './scheduler.ts';
 import { StopStrings } from './stop.ts';
+import { tokenInfo, type TokenInfo } from './text.ts';
 
 const utf8 = new TextDecoder();
-import { tokenInfo, type TokenInfo } from './text.ts';
+/** Unclaimed tokens kept for logprobs: a header is at most 48 tokens (harmony/parse.ts). */
+const MAX_PENDING = 64;
 
 export type ChatFinish = 'stop' | 'length' | 'tool_calls';
 export type ChatEvent =
@@ -73,7 +75,7 @@ export function chatOutput(tok: Tokenizer, stops: readonly string[], callId: (in
 
   return {
     token(t) {
-      if (t.logprob !== undefined) pending.push(t);
+      if (t.logprob !== undefined && pending.push(t) > MAX_PENDING) pending.shift();
       return { events: translate(parser.push(t.id)), stop: stopped };
     },
     end: (finish) => translate(parser.finish(finish)),
