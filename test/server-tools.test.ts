@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import OpenAI from 'openai';
 import { loadCheckpoint } from '../src/model/load.ts';
-import { tokenizerForCheckpoint } from '../src/tokenizer/index.ts';
+import { o200kHarmony, tokenizerForCheckpoint, type Tokenizer } from '../src/tokenizer/index.ts';
 import { startScriptedServer, TINY } from './helpers/server.ts';
 
 const CALL = '<|channel|>analysis<|message|>Need the weather.<|end|><|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city":"Paris"}<|call|>';
@@ -15,81 +15,85 @@ const tools: OpenAI.ChatCompletionTool[] = [{
 }];
 const ask: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'Weather in Paris?' };
 
-let srv: Awaited<ReturnType<typeof startScriptedServer>>, client: OpenAI;
-beforeAll(async () => {
+function tinyTokenizer(): Tokenizer {
   const ckpt = loadCheckpoint(TINY);
-  const tok = tokenizerForCheckpoint(ckpt);
-  ckpt.close();
-  srv = await startScriptedServer(tok, (prompt) => (prompt.includes('<|start|>functions.get_weather') ? ANSWER : CALL));
-  client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-});
-afterAll(() => srv?.stop());
+  try { return tokenizerForCheckpoint(ckpt); } finally { ckpt.close(); }
+}
 
-describe('tool calls', () => {
-  test('a harmony call becomes tool_calls, finish_reason tool_calls, reasoning kept apart', async () => {
-    const r = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools });
-    const m = r.choices[0].message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
-    expect(r.choices[0].finish_reason).toBe('tool_calls');
-    expect(m.content).toBeNull();
-    expect(m.reasoning_content).toBe('Need the weather.');
-    expect(m.tool_calls).toHaveLength(1);
-    const call = m.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
-    expect(call.id).toMatch(/^call_[0-9a-f]{24}$/);
-    expect(call.function).toEqual({ name: 'get_weather', arguments: '{"city":"Paris"}' });
-    expect(srv.prompts.at(-1)).toContain('type get_weather = (_: {\ncity: string,\n}) => any;');
-  });
+for (const [vocab, tokenizer] of [['tiny-a byte-level vocab', tinyTokenizer], ['o200k_harmony', o200kHarmony]] as const) {
+  describe(`tool calls (${vocab})`, () => {
+    let srv: Awaited<ReturnType<typeof startScriptedServer>>, client: OpenAI;
+    beforeAll(async () => {
+      srv = await startScriptedServer(tokenizer(), (prompt) => (prompt.includes('<|start|>functions.get_weather') ? ANSWER : CALL));
+      client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    });
+    afterAll(() => srv?.stop());
 
-  test('streamed: the call opens with id and name, then the arguments stream in', async () => {
-    const stream = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools, stream: true });
-    const calls: { id?: string; name?: string; args: string }[] = [];
-    let finish = null, reasoning = '';
-    for await (const c of stream) {
-      const d = c.choices[0]?.delta;
-      reasoning += (d as { reasoning_content?: string })?.reasoning_content ?? '';
-      for (const t of d?.tool_calls ?? []) {
-        calls[t.index] ??= { args: '' };
-        if (t.id) calls[t.index].id = t.id;
-        if (t.function?.name) calls[t.index].name = t.function.name;
-        calls[t.index].args += t.function?.arguments ?? '';
+    test('a harmony call becomes tool_calls, finish_reason tool_calls, reasoning kept apart', async () => {
+      const r = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools });
+      const m = r.choices[0].message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
+      expect(r.choices[0].finish_reason).toBe('tool_calls');
+      expect(m.content).toBeNull();
+      expect(m.reasoning_content).toBe('Need the weather.');
+      expect(m.tool_calls).toHaveLength(1);
+      const call = m.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+      expect(call.id).toMatch(/^call_[0-9a-f]{24}$/);
+      expect(call.function).toEqual({ name: 'get_weather', arguments: '{"city":"Paris"}' });
+      expect(srv.prompts.at(-1)).toContain('type get_weather = (_: {\ncity: string,\n}) => any;');
+    });
+
+    test('streamed: the call opens with id and name, then the arguments stream in', async () => {
+      const stream = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools, stream: true });
+      const calls: { id?: string; name?: string; args: string }[] = [];
+      let finish = null, reasoning = '';
+      for await (const c of stream) {
+        const d = c.choices[0]?.delta;
+        reasoning += (d as { reasoning_content?: string })?.reasoning_content ?? '';
+        for (const t of d?.tool_calls ?? []) {
+          calls[t.index] ??= { args: '' };
+          if (t.id) calls[t.index].id = t.id;
+          if (t.function?.name) calls[t.index].name = t.function.name;
+          calls[t.index].args += t.function?.arguments ?? '';
+        }
+        finish = c.choices[0]?.finish_reason ?? finish;
       }
-      finish = c.choices[0]?.finish_reason ?? finish;
-    }
-    expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ name: 'get_weather', args: '{"city":"Paris"}' });
-    expect(calls[0].id).toMatch(/^call_/);
-    expect(reasoning).toBe('Need the weather.');
-    expect(finish).toBe('tool_calls');
-  });
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ name: 'get_weather', args: '{"city":"Paris"}' });
+      expect(calls[0].id).toMatch(/^call_/);
+      expect(reasoning).toBe('Need the weather.');
+      expect(finish).toBe('tool_calls');
+    });
 
-  test('round trip: the tool result is rendered back and the final answer is content', async () => {
-    const first = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools });
-    const call = first.choices[0].message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
-    const messages: OpenAI.ChatCompletionMessageParam[] = [
-      ask,
-      { ...first.choices[0].message, role: 'assistant' } as OpenAI.ChatCompletionMessageParam,
-      { role: 'tool', tool_call_id: call.id, content: '{"sunny":true}' },
-    ];
-    const r = await client.chat.completions.create({ model: 'scripted', messages, tools });
-    const m = r.choices[0].message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
-    expect(m.content).toBe('It is sunny in Paris.');
-    expect(m.reasoning_content).toBe('The tool says sunny.');
-    expect(r.choices[0].finish_reason).toBe('stop');
-    const prompt = srv.prompts.at(-1)!;
-    expect(prompt).toContain('Need the weather.'); // the unfinished turn keeps its analysis
-    expect(prompt).toContain('to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{"city":"Paris"}<|call|>');
-    expect(prompt).toContain('<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{"sunny":true}<|end|>');
-    expect(prompt.endsWith('<|start|>assistant')).toBe(true);
+    test('round trip: the tool result is rendered back and the final answer is content', async () => {
+      const first = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools });
+      const call = first.choices[0].message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+      const messages: OpenAI.ChatCompletionMessageParam[] = [
+        ask,
+        { ...first.choices[0].message, role: 'assistant' } as OpenAI.ChatCompletionMessageParam,
+        { role: 'tool', tool_call_id: call.id, content: '{"sunny":true}' },
+      ];
+      const r = await client.chat.completions.create({ model: 'scripted', messages, tools });
+      const m = r.choices[0].message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
+      expect(m.content).toBe('It is sunny in Paris.');
+      expect(m.reasoning_content).toBe('The tool says sunny.');
+      expect(r.choices[0].finish_reason).toBe('stop');
+      const prompt = srv.prompts.at(-1)!;
+      expect(prompt).toContain('Need the weather.'); // the unfinished turn keeps its analysis
+      expect(prompt).toContain('to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{"city":"Paris"}<|call|>');
+      expect(prompt).toContain('<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{"sunny":true}<|end|>');
+      expect(prompt.endsWith('<|start|>assistant')).toBe(true);
 
-    const cut = await client.chat.completions.create({ model: 'scripted', messages, tools, stop: ['Paris'] });
-    expect(cut.choices[0].message.content).toBe('It is sunny in ');
-    expect(cut.choices[0].finish_reason).toBe('stop');
-  });
+      const cut = await client.chat.completions.create({ model: 'scripted', messages, tools, stop: ['Paris'] });
+      expect(cut.choices[0].message.content).toBe('It is sunny in ');
+      expect(cut.choices[0].finish_reason).toBe('stop');
+    });
 
-  test('tool_choice: none hides the tools; a named function must exist', async () => {
-    await client.chat.completions.create({ model: 'scripted', messages: [ask], tools, tool_choice: 'none' });
-    expect(srv.prompts.at(-1)).not.toContain('get_weather');
-    const e = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools, tool_choice: { type: 'function', function: { name: 'nope' } } }).catch((x) => x);
-    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(e.param).toBe('tool_choice');
+    test('tool_choice: none hides the tools; a named function must exist', async () => {
+      await client.chat.completions.create({ model: 'scripted', messages: [ask], tools, tool_choice: 'none' });
+      expect(srv.prompts.at(-1)).not.toContain('get_weather');
+      const e = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools, tool_choice: { type: 'function', function: { name: 'nope' } } }).catch((x) => x);
+      expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(e.param).toBe('tool_choice');
+    });
   });
-});
+}

@@ -1,7 +1,7 @@
 // Real servers on 127.0.0.1 for the HTTP tests: the golden tiny-a model (deterministic greedy), or
 // a scripted engine that replies with a fixed harmony token sequence (tool calls on demand).
 import { join } from 'node:path';
-import { argmax, loadModel, type LanguageModel, type LoadedModel } from '../../src/generate/index.ts';
+import { argmax, loadModel, samplingLimit, type LanguageModel, type LoadedModel } from '../../src/generate/index.ts';
 import { createApp, type AppDeps } from '../../src/server/app.ts';
 import { ModelHost } from '../../src/server/host.ts';
 import { bunRuntime } from '../../src/server/serve.bun.ts';
@@ -50,7 +50,7 @@ export async function startScriptedServer(tok: Tokenizer, reply: (prompt: string
     return encodeWithSpecials(tok, reply(prompt));
   });
   await host.load(async () => ({
-    id: 'scripted', demo: false, source: 'test', model, tokenizer: tok, context: 4096, limit: tok.vocabSize, eosTokenId: null,
+    id: 'scripted', demo: false, source: 'test', model, tokenizer: tok, context: 4096, limit: samplingLimit(tok, tok.vocabSize), eosTokenId: null,
     backend: { name: 'scripted', threads: 1, weightBytes: 0 }, release: () => {},
   }));
   return { url: `http://127.0.0.1:${listener.port}`, prompts, stop: async () => { await listener.stop(); host.close(); } };
