@@ -153,3 +153,19 @@ describe('streaming', () => {
     await until(async () => (await (await fetch(`${one.url}/health`)).json()).slots.busy === 0);
   });
 });
+
+test('GET /metrics is Prometheus text: requests, tokens, queue, throughput, time to first token', async () => {
+  expect((await post(srv.url, '/v1/completions', { prompt: [504, 1], max_tokens: 3 })).status).toBe(200);
+  const res = await fetch(`${srv.url}/metrics`);
+  expect(res.headers.get('content-type')).toStartWith('text/plain; version=0.0.4');
+  const text = await res.text();
+  const samples = text.split('\n').filter((l) => l && !l.startsWith('#'));
+  for (const l of samples) expect(l).toMatch(/^oss_edge_[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+-]+$/);
+  for (const name of ['requests_total', 'prompt_tokens_total', 'generated_tokens_total', 'queue_depth', 'slots_busy', 'prefill_tokens_per_second', 'decode_tokens_per_second', 'time_to_first_token_seconds']) {
+    expect(text).toContain(`# TYPE oss_edge_${name} `);
+  }
+  expect(await metric(srv.url, 'generated_tokens_total')).toBeGreaterThan(0);
+  expect(await metric(srv.url, 'decode_tokens_per_second')).toBeGreaterThan(0);
+  expect(text).toMatch(/oss_edge_requests_total\{route="\/v1\/completions",status="200"\} \d+/);
+  expect(text).toMatch(/oss_edge_time_to_first_token_seconds_bucket\{le="\+Inf"\} [1-9]/);
+});
