@@ -1,7 +1,8 @@
 // GGUF v3 writer in llama.cpp's gpt-oss layout (spec §7): metadata keys of §7.2 in the order
 // convert_hf_to_gguf writes them, tensors of §7.3 (gate/up split into even/odd rows), MXFP4 experts
-// as GGML blocks (= our canonical bytes), dense tensors in a per-tensor type. Streams tensor by
-// tensor: peak memory is the largest canonical tensor plus one ≤16 MiB output chunk.
+// as GGML blocks (= our canonical bytes), dense tensors in a per-tensor type. Streams by rows:
+// peak memory is one ≤16 MiB source piece plus one output piece per GGUF tensor when the source
+// records offer fillRows (synthetic checkpoints), else the largest canonical tensor.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { FORMATS, rowBytes, tensorBytes, type Format } from './formats.ts';
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufType } from './gguf.ts';
@@ -9,6 +10,7 @@ import { ByteBuilder, typedValue, type Kv } from './gguf-kv.ts';
 import { ggufNameOf } from './gguf-load.ts';
 import { CHUNK_BYTES, assert } from './io.ts';
 import { encodeValues } from './quantize.ts';
+import { forEachRowChunk } from './synth-rows.ts';
 import type { ModelConfig, WeightRecord } from './types.ts';
 
 /** What the writer needs: a Checkpoint, or anything shaped like one (e.g. a synthetic model). */
@@ -76,7 +78,7 @@ function modelKvs(c: ModelConfig, opts: GgufWriteOptions, fileType: number): Kv[
 }
 
 /** One GGUF tensor: which canonical tensor feeds it and which of its rows (§7.3 gate/up split). */
-interface Planned {
+export interface Planned {
   gguf: string;
   canonical: string;
   /** all rows; the even (gate) / odd (up) units along axis 1; or per expert all gate units then all up units */
@@ -127,11 +129,21 @@ function plan(src: WeightSource, opts: GgufWriteOptions): Planned[] {
 
 const FILE_TYPE: Record<string, number> = { f32: 0, f16: 1, q8_0: 7, bf16: 32 }; // llama_ftype
 
+/** A GGUF file laid out but not written: its header bytes and where every tensor goes. */
+export interface GgufPlan {
+  header: Uint8Array;
+  /** File offset of the data section (= header.length). */
+  dataStart: number;
+  /** File size. */
+  total: number;
+  tensors: ReadonlyArray<Readonly<Planned>>;
+}
+
 /**
- * Writes `src` as a gpt-oss GGUF v3 at `path`; returns the file size. Tokenizer keys of a GGUF
- * source are copied through (an HF source has none; eos/pad ids then come from the config).
+ * Lays out `src` as a gpt-oss GGUF v3 without writing anything: the exact header (metadata and
+ * tensor infos) and file size, so a 12 GB file can be sized in milliseconds.
  */
-export function writeGguf(path: string, src: WeightSource, opts: GgufWriteOptions = {}): number {
+export function planGguf(src: WeightSource, opts: GgufWriteOptions = {}): GgufPlan {
   const c = src.config;
   // GGUF cannot express these: llama.cpp derives them from the architecture (spec §7.2).
   if (c.layerTypes.some((t, i) => t !== (i % 2 === 0 ? 'sliding_attention' : 'full_attention'))) {
@@ -169,7 +181,7 @@ export function writeGguf(path: string, src: WeightSource, opts: GgufWriteOption
   let rel = 0;
   for (const t of tensors) {
     t.offset = rel;
-    rel += Math.ceil(t.byteSize / alignment) * alignment;
+    rel += padded(t.byteSize, alignment);
     h.string(t.gguf);
     h.scalar(GgufType.U32, t.shape.length);
     for (let d = t.shape.length - 1; d >= 0; d--) h.scalar(GgufType.U64, t.shape[d]); // ne: innermost first
@@ -177,75 +189,144 @@ export function writeGguf(path: string, src: WeightSource, opts: GgufWriteOption
     h.scalar(GgufType.U64, t.offset);
   }
   h.pad(alignment);
-  const dataStart = h.len;
-  const total = dataStart + rel;
-
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, h.buf, 0, h.len, 0);
-    let cached = null as { name: string; bytes: Uint8Array } | null;
-    let done = dataStart;
-    for (const t of tensors) {
-      const r = src.tensors.get(t.canonical)!;
-      if (cached?.name !== t.canonical) {
-        cached = null; // drop the previous tensor before allocating the next
-        const bytes = new Uint8Array(r.byteSize);
-        r.fill(bytes);
-        cached = { name: t.canonical, bytes };
-      }
-      writeTensor(fd, dataStart + t.offset, t, r, cached.bytes, alignment);
-      done += Math.ceil(t.byteSize / alignment) * alignment;
-      opts.progress?.(done, total);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return total;
+  return { header: h.buf.subarray(0, h.len), dataStart: h.len, total: h.len + rel, tensors };
 }
 
-/** Converts canonical bytes `srcBytes` (record `r`) into tensor `t` and writes it at `pos`, chunked. */
-function writeTensor(fd: number, pos: number, t: Planned, r: WeightRecord, srcBytes: Uint8Array, alignment: number): void {
+const padded = (n: number, alignment: number) => Math.ceil(n / alignment) * alignment;
+
+/**
+ * Writes `src` as a gpt-oss GGUF v3 at `path`; returns the file size. Tokenizer keys of a GGUF
+ * source are copied through (an HF source has none; eos/pad ids then come from the config).
+ * Streams by rows: each source tensor is read once, in pieces of ≤ 16 MiB when its record offers
+ * fillRows (else whole, once), and every GGUF tensor made from it (gate and up) is fed from the
+ * same piece.
+ */
+export function writeGguf(path: string, src: WeightSource, opts: GgufWriteOptions = {}): number {
+  const p = planGguf(src, opts);
+  const alignment = opts.alignment ?? GGUF_DEFAULT_ALIGNMENT;
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, p.header, 0, p.header.length, 0);
+    let done = p.dataStart;
+    for (let i = 0; i < p.tensors.length;) {
+      // The GGUF tensors fed by one canonical tensor are adjacent in the plan.
+      const group: Planned[] = [];
+      const canonical = p.tensors[i].canonical;
+      while (i < p.tensors.length && p.tensors[i].canonical === canonical) group.push(p.tensors[i++]);
+      const r = src.tensors.get(canonical)!;
+      const sinks = group.map((t, k) => new RowSink(fd, p.dataStart + t.offset, t, alignment, sinkBuffer(k)));
+      forEachRowChunk(r, (bytes, r0, n) => {
+        for (let k = 0; k < group.length; k++) done += convertRows(group[k], r, bytes, r0, n, sinks[k]);
+        opts.progress?.(done, p.total);
+      });
+      for (const s of sinks) done += s.finish();
+      opts.progress?.(done, p.total);
+    }
+    assert(done === p.total, `gguf-write: wrote ${done} of ${p.total} bytes`);
+  } finally {
+    closeSync(fd);
+    sinkBuffers.length = 0;
+  }
+  return p.total;
+}
+
+/**
+ * Buffers output rows of one GGUF tensor and writes runs of consecutive rows at their place in
+ * the file (positioned writes, so gate and up can be filled side by side).
+ */
+class RowSink {
+  readonly rowBytes: number;
+  private readonly buf: Uint8Array;
+  private first = 0;
+  private count = 0;
+
+  constructor(private readonly fd: number, private readonly pos: number, private readonly t: Planned,
+    private readonly alignment: number, space: Uint8Array) {
+    this.rowBytes = rowBytes(t.format, t.shape[t.shape.length - 1]);
+    const n = Math.max(1, Math.floor(space.length / this.rowBytes)) * this.rowBytes;
+    this.buf = n <= space.length ? space.subarray(0, n) : new Uint8Array(n);
+  }
+
+  /** Offset in `buffer` where output row `row` goes (flushes first if it does not continue the run). */
+  at(row: number): number {
+    if (this.count && (row !== this.first + this.count || (this.count + 1) * this.rowBytes > this.buf.length)) this.flush();
+    if (!this.count) this.first = row;
+    return this.count++ * this.rowBytes;
+  }
+
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
+
+  private flush(): void {
+    const len = this.count * this.rowBytes, pos = this.pos + this.first * this.rowBytes;
+    for (let at = 0; at < len;) at += writeSync(this.fd, this.buf, at, len - at, pos + at); // a write may be partial
+    this.count = 0;
+  }
+
+  /** Flushes and writes the zero padding after the tensor (gguf-py pads every tensor); returns the padding bytes. */
+  finish(): number {
+    this.flush();
+    const pad = padded(this.t.byteSize, this.alignment) - this.t.byteSize;
+    if (pad) writeSync(this.fd, new Uint8Array(pad), 0, pad, this.pos + this.t.byteSize);
+    return pad;
+  }
+}
+
+/**
+ * Converts source rows [r0, r0 + n) of canonical record `r` (bytes `src`) into the rows of GGUF
+ * tensor `t` they feed, appending them to `sink`; returns the output bytes produced.
+ */
+function convertRows(t: Planned, r: WeightRecord, src: Uint8Array, r0: number, n: number, sink: RowSink): number {
   const cols = t.shape[t.shape.length - 1];
-  const outRows = t.byteSize / rowBytes(t.format, cols);
-  const outRowBytes = rowBytes(t.format, cols);
   const srcCols = r.shape[r.shape.length - 1];
   const srcRowBytes = rowBytes(r.format, srcCols);
-  // gate/up: output unit k along axis 1 comes from interleaved source unit srcUnit(k) (spec §3.4).
+  // gate/up (spec §3.4): source unit u of an expert is gate (u even) or up (u odd) unit u >> 1.
   // A picked bias selects elements inside each source row; a picked weight selects whole rows.
-  const half = r.shape[1] / 2;
-  const srcUnit = (k: number) => (t.pick === 'concat' ? (k < half ? 2 * k : 2 * (k - half) + 1) : 2 * k + (t.pick as number));
+  const units = r.shape[1], half = units / 2;
   const pickElems = t.pick !== 'all' && r.shape.length === 2;
-  const rowsPer = Math.max(1, Math.floor(CHUNK_BYTES / outRowBytes));
-  const out = new Uint8Array(Math.min(rowsPer, outRows) * outRowBytes + alignment);
-  const vals = new Float32Array(srcCols);
-  const picked = new Float32Array(cols);
-  const unitsOut = t.shape[1];
-  for (let r0 = 0; r0 < outRows; r0 += rowsPer) {
-    const n = Math.min(rowsPer, outRows - r0);
-    for (let i = 0; i < n; i++) {
-      const row = r0 + i;
-      const srcRow = t.pick === 'all' || pickElems ? row : Math.floor(row / unitsOut) * 2 * half + srcUnit(row % unitsOut);
-      const s = srcBytes.subarray(srcRow * srcRowBytes, (srcRow + 1) * srcRowBytes);
-      if (t.format === r.format && !pickElems) {
-        out.set(s, i * outRowBytes); // same storage: byte copy (MXFP4 blocks, or dense kept as is)
-        continue;
-      }
-      FORMATS[r.format].dequant(s, vals, srcCols);
-      let v = vals;
-      if (pickElems) {
-        for (let k = 0; k < cols; k++) picked[k] = vals[srcUnit(k)];
-        v = picked;
-      }
-      assert(t.format !== 'mxfp4', 'mxfp4 output needs an mxfp4 source');
-      encodeValues(t.format, v, cols, out, i * outRowBytes);
+  const srcUnit = (k: number) => (t.pick === 'concat' ? (k < half ? 2 * k : 2 * (k - half) + 1) : 2 * k + (t.pick as number));
+  const outRowOf = (s: number): number => {
+    if (t.pick === 'all' || pickElems) return s;
+    const e = Math.floor(s / units), u = s % units;
+    if (t.pick === 'concat') return e * units + (u & 1) * half + (u >> 1);
+    return (u & 1) === t.pick ? e * half + (u >> 1) : -1;
+  };
+  const vals = scratchF32(0, srcCols);
+  const picked = scratchF32(1, cols);
+  let produced = 0;
+  for (let i = 0; i < n; i++) {
+    const out = outRowOf(r0 + i);
+    if (out < 0) continue;
+    const at = sink.at(out);
+    const s = src.subarray(i * srcRowBytes, (i + 1) * srcRowBytes);
+    produced += sink.rowBytes;
+    if (t.format === r.format && !pickElems) {
+      sink.buffer.set(s, at); // same storage: byte copy (MXFP4 blocks, or dense kept as is)
+      continue;
     }
-    let len = n * outRowBytes;
-    if (r0 + n === outRows) {
-      const padded = Math.ceil(t.byteSize / alignment) * alignment - t.byteSize; // gguf-py pads every tensor
-      out.fill(0, len, len + padded);
-      len += padded;
+    FORMATS[r.format].dequant(s, vals, srcCols);
+    let v = vals;
+    if (pickElems) {
+      for (let k = 0; k < cols; k++) picked[k] = vals[srcUnit(k)];
+      v = picked;
     }
-    writeSync(fd, out, 0, len, pos);
-    pos += len;
+    assert(t.format !== 'mxfp4', 'mxfp4 output needs an mxfp4 source');
+    encodeValues(t.format, v, cols, sink.buffer, at);
   }
+  return produced;
+}
+
+// Output buffers, one per GGUF tensor of a group (≤ 2: gate and up), reused for the whole file:
+// JSC frees large ArrayBuffers lazily, and one fresh 16 MiB buffer per tensor piles up.
+const sinkBuffers: Uint8Array[] = [];
+function sinkBuffer(k: number): Uint8Array {
+  return (sinkBuffers[k] ??= new Uint8Array(CHUNK_BYTES / 4)); // 4 MiB writes are as fast as 16
+}
+
+const f32Scratch: Float32Array[] = [];
+function scratchF32(slot: number, n: number): Float32Array {
+  let b = f32Scratch[slot];
+  if (!b || b.length < n) f32Scratch[slot] = b = new Float32Array(n);
+  return b;
 }

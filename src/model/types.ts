@@ -58,10 +58,18 @@ export interface WeightRecord {
    * Throws ModelLoadError on a short read.
    */
   fill(dst: Uint8Array, progress?: (bytes: number) => void): void;
+  /**
+   * Optional random access: the canonical bytes of rows [r0, r1) only, into dst (length
+   * (r1 − r0) × bytes per row). A row is the last axis; leading axes are flattened ([E, R, C] has
+   * E·R rows). Sources that can produce any row cheaply (synthetic checkpoints) offer it, so the
+   * writers stream a tensor in bounded pieces instead of holding all of it.
+   */
+  fillRows?(dst: Uint8Array, r0: number, r1: number): void;
 }
 
 export interface Checkpoint {
-  kind: 'hf' | 'gguf';
+  /** 'synthetic': generated in memory (src/model/synth.ts), no file behind it. */
+  kind: 'hf' | 'gguf' | 'synthetic';
   path: string;
   config: ModelConfig;
   tensors: Map<string, WeightRecord>;
