@@ -27,12 +27,14 @@ export function badRequest(message: string, param: string | null = null, code: s
 
 /** The app's error handler (Hono `onError`). */
 export function errorResponse(err: unknown, c: Context, log: (line: string) => void): Response {
-  const e = err instanceof ApiError ? err : internal(err, log);
+  const e = asApiError(err, log);
   for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
   return c.json(e.body(), e.status);
 }
 
-function internal(err: unknown, log: (line: string) => void): ApiError {
+/** An ApiError as it is; anything else is logged (with its stack) and becomes a bare 500. */
+export function asApiError(err: unknown, log: (line: string) => void): ApiError {
+  if (err instanceof ApiError) return err;
   log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   return new ApiError(500, 'internal server error (logged on the server)', 'server_error', null, 'internal_error');
 }

@@ -5,7 +5,7 @@
 import type { Context } from 'hono';
 import { stream } from 'hono/streaming';
 import { Packr } from 'msgpackr';
-import { ApiError, type ErrorBody } from './errors.ts';
+import { asApiError } from './errors.ts';
 
 export type Framing = 'sse' | 'msgpack';
 
@@ -36,16 +36,10 @@ export function streamChunks(c: Context, framing: Framing, abort: AbortControlle
     try {
       await produce(send);
     } catch (e) {
-      await send(errorChunk(e, log));
+      await send(asApiError(e, log).body());
     }
     if (sse && !s.aborted) await s.write('data: [DONE]\n\n');
   });
-}
-
-function errorChunk(e: unknown, log: (line: string) => void): ErrorBody {
-  if (e instanceof ApiError) return e.body();
-  log(`error while streaming: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  return new ApiError(500, 'internal server error while generating (logged on the server)', 'server_error', null, 'internal_error').body();
 }
 
 /**
