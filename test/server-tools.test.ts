@@ -24,7 +24,10 @@ for (const [vocab, tokenizer] of [['tiny-a byte-level vocab', tinyTokenizer], ['
   describe(`tool calls (${vocab})`, () => {
     let srv: Awaited<ReturnType<typeof startScriptedServer>>, client: OpenAI;
     beforeAll(async () => {
-      srv = await startScriptedServer(tokenizer(), (prompt) => (prompt.includes('<|start|>functions.get_weather') ? ANSWER : CALL));
+      srv = await startScriptedServer(tokenizer(), (prompt) => {
+        if (prompt.includes('EXPLODE')) throw new Error('engine exploded');
+        return prompt.includes('<|start|>functions.get_weather') ? ANSWER : CALL;
+      });
       client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     });
     afterAll(() => srv?.stop());
@@ -94,6 +97,20 @@ for (const [vocab, tokenizer] of [['tiny-a byte-level vocab', tinyTokenizer], ['
       const e = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools, tool_choice: { type: 'function', function: { name: 'nope' } } }).catch((x) => x);
       expect(e).toBeInstanceOf(OpenAI.BadRequestError);
       expect(e.param).toBe('tool_choice');
+    });
+
+    test('an engine failure is a 500 (not streamed) or a last error chunk (streamed); the server goes on', async () => {
+      const boom: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'EXPLODE' }];
+      const e = await client.chat.completions.create({ model: 'scripted', messages: boom }).catch((x) => x);
+      expect(e).toBeInstanceOf(OpenAI.InternalServerError);
+      expect(e.code).toBe('generation_failed');
+      expect(e.message).toContain('engine exploded');
+      const streamed = await (async () => {
+        for await (const _ of await client.chat.completions.create({ model: 'scripted', messages: boom, stream: true }));
+      })().catch((x) => x);
+      expect(streamed).toBeInstanceOf(OpenAI.APIError);
+      expect(streamed.message).toContain('engine exploded');
+      expect((await client.chat.completions.create({ model: 'scripted', messages: [ask], tools })).choices[0].finish_reason).toBe('tool_calls');
     });
   });
 }
