@@ -11,8 +11,8 @@ import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts
 import type { Backend, BackendOptions, Buf, KvCache, MoeWeights, Tensor } from '../../engine/backend.ts';
 import type { AdapterInfo, DeviceFeatures } from './device.ts';
 import {
-  addSpec, attentionSpec, combineSpec, embedSpec, kvStoreSpec, MATMUL_ROWS, MATMUL_TOKENS, matmulSpec, rmsnormSpec,
-  ropeSpec, routeSpec, type KvType, type MatmulMode,
+  addSpec, attentionSpec, combineSpec, embedSpec, kvStoreSpec, MATMUL_TOKENS, matmulRowsPerGroup, matmulSpec, rmsnormSpec,
+  ropeSpec, routeSpec, type KvType, type Lanes, type MatmulMode,
 } from './kernels.ts';
 import { packPart, planParts, rowLayout, type RowLayout } from './layout.ts';
 import { Recorder } from './recorder.ts';
@@ -55,6 +55,8 @@ export interface WebGpuOptions extends BackendOptions {
   device: GPUDevice;
   features: DeviceFeatures;
   adapter: AdapterInfo;
+  /** Lanes per weight row (default: 1 on a software adapter, 16 on a GPU). */
+  lanes?: Lanes;
   /** Called by release() (the device's owner destroys it there). */
   onRelease?: () => void;
 }
@@ -71,11 +73,14 @@ export class WebGpuBackend implements Backend {
   private weightBytes = 0;
   private moeScratch: MoeScratch | null = null;
   private csAt = -1; private csSubmit = -1; private csLen = 0;
+  /** Lanes per weight row in the matmul kernels (kernels.ts Lanes). */
+  readonly lanes: Lanes;
 
   constructor(private readonly opts: WebGpuOptions) {
     this.device = opts.device;
-    this.rec = new Recorder(this.device);
+    this.rec = new Recorder(this.device, Boolean(opts.features.timestamps));
     this.dummy = this.gpuBuffer('webgpu.dummy', 16, GPUBufferUsage.STORAGE);
+    this.lanes = opts.lanes ?? (opts.adapter.isFallbackAdapter ? 1 : 16);
   }
 
   private gpuBuffer(label: string, size: number, usage: number, mapped = false): GPUBuffer {
@@ -91,7 +96,7 @@ export class WebGpuBackend implements Backend {
   async upload(ckpt: Checkpoint): Promise<Map<string, Tensor>> {
     const records = [...ckpt.tensors.values()];
     const partCap = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize, this.opts.arenaBytes ?? Infinity);
-    const maxRows = this.limits.maxComputeWorkgroupsPerDimension * MATMUL_ROWS;
+    const maxRows = this.limits.maxComputeWorkgroupsPerDimension * (64 / this.lanes);
     const out = new Map<string, Tensor>();
     const vectors: { rec: WeightRecord; data: Float32Array }[] = [];
     let done = 0, count = 0;
@@ -243,14 +248,14 @@ export class WebGpuBackend implements Backend {
     if (X.cols !== W.cols || O.cols < W.rows || B > X.rows || B > O.rows) {
       throw new Error(`matmul ${W.name} [${W.shape}]: operands [${X.rows}, ${X.cols}] → [${O.rows}, ${O.cols}] for ${B} rows do not fit`);
     }
-    const k = this.rec.kernel(matmulSpec(W.format, 'plain', B > 1 ? MATMUL_TOKENS : 1));
-    const act = this.act();
+    const k = this.rec.kernel(matmulSpec(W.format, 'plain', B > 1 ? MATMUL_TOKENS : 1, this.lanes, W.cols % 32 !== 0));
+    const act = this.act(), rpg = matmulRowsPerGroup(k.spec);
     this.rec.reserve(W.parts.length);
     for (const p of W.parts) {
       this.rec.dispatch(k, [p.buf, act, bv?.buf ?? this.dummy, this.dummy], {
         ...this.weightParams(W, p), nTok: B, xOff: X.off, xStride: X.cols, yOff: O.off + p.row0, yStride: O.cols,
         bias: bv ? 1 : 0, biasOff: bv ? bv.off + p.row0 : 0,
-      }, Math.ceil(p.rows / MATMUL_ROWS));
+      }, Math.ceil(p.rows / rpg));
     }
   }
 
@@ -298,12 +303,12 @@ export class WebGpuBackend implements Backend {
     this.rec.dispatch(this.rec.kernel(routeSpec(K)), [act, s.route], { B, E, xOff: s.logits.off, maxB, selOff: 0, wOff: maxB * K, cOff: lists.cOff, lOff: lists.lOff }, 1);
     const T = B > 1 ? MATMUL_TOKENS : 1;
     const experts = (m: GpuMatrix, mode: MatmulMode, bias: GpuVector, xo: GpuBuf, yo: GpuBuf) => {
-      const k = this.rec.kernel(matmulSpec(m.format, mode, T));
+      const k = this.rec.kernel(matmulSpec(m.format, mode, T, this.lanes, m.cols % 32 !== 0)), rpg = matmulRowsPerGroup(k.spec);
       for (const p of m.parts) {
         this.rec.dispatch(k, [p.buf, act, bias.buf, s.route], {
           ...this.weightParams(m, p), rows: m.rows, xOff: xo.off, xStride: xo.cols, yOff: yo.off, yStride: yo.cols,
           bias: 1, biasOff: bias.off, e0: p.row0 / m.rows, ...lists, alpha: c.swigluAlpha, limit: c.swigluLimit,
-        }, Math.ceil(m.rows / MATMUL_ROWS), p.rows / m.rows);
+        }, Math.ceil(m.rows / rpg), p.rows / m.rows);
       }
     };
     experts(gu, 'gate_up', gub, X, s.a); //  a[slot] = SwiGLU(x[token]·W1[e]ᵀ + b1[e])

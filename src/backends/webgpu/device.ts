@@ -53,6 +53,8 @@ export async function requestAdapter(): Promise<GPUAdapter | null> {
 export interface DeviceFeatures {
   /** Use shader-f16 where the adapter has it (the f16 K/V cache of the fast tier). */
   f16: boolean;
+  /** timestamp-query, for the kernel profiler (bench only). */
+  timestamps?: boolean;
 }
 
 /**
@@ -61,10 +63,11 @@ export interface DeviceFeatures {
  */
 export async function openDevice(a: GPUAdapter, want: Partial<DeviceFeatures> = {}): Promise<{ device: GPUDevice; features: DeviceFeatures }> {
   const f16 = (want.f16 ?? true) && a.features.has('shader-f16');
+  const timestamps = Boolean(want.timestamps) && a.features.has('timestamp-query');
   const L = a.limits;
   const device = await a.requestDevice({
     label: 'oss-edge',
-    requiredFeatures: f16 ? ['shader-f16'] : [],
+    requiredFeatures: [...(f16 ? ['shader-f16' as const] : []), ...(timestamps ? ['timestamp-query' as const] : [])],
     requiredLimits: {
       maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
       maxBufferSize: L.maxBufferSize,
@@ -72,5 +75,5 @@ export async function openDevice(a: GPUAdapter, want: Partial<DeviceFeatures> = 
       maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
     },
   });
-  return { device, features: { f16 } };
+  return { device, features: { f16, timestamps } };
 }

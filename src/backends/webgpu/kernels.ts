@@ -59,18 +59,29 @@ const ROUTE_RW: BindingSpec = { name: 'route', access: 'rw', type: 'array<u32>' 
 export type MatmulMode = 'plain' | 'gate_up' | 'down';
 const MODES: Record<MatmulMode, number> = { plain: 0, gate_up: 1, down: 2 };
 
-/** Rows per workgroup of the matmul kernels (even: gate/up pairs stay in one workgroup). */
-export const MATMUL_ROWS = 4;
 /** Token tile of the batched matmul (decode uses 1). */
 export const MATMUL_TOKENS = 8;
 
-export function matmulSpec(format: Format, mode: MatmulMode, tokens: number): KernelSpec {
+/**
+ * Lanes per weight row (power of two ≤ 64): a GPU wants several lanes reading one row's blocks
+ * side by side; a software rasteriser (lavapipe) is fastest with one lane and no barriers.
+ */
+export type Lanes = 1 | 2 | 4 | 8 | 16 | 32 | 64;
+
+/** `ragged`: rows whose length is not a multiple of 32 (dense formats only; gpt-oss has none). */
+export function matmulSpec(format: Format, mode: MatmulMode, tokens: number, lanes: Lanes, ragged = false): KernelSpec {
+  const rt = mode === 'gate_up' ? 2 : 1;
   return {
-    name: `${mode === 'plain' ? 'matmul' : `moe_${mode}`}_${format}_f32_r${MATMUL_ROWS}t${tokens}`,
+    name: `${mode === 'plain' ? 'matmul' : `moe_${mode}`}_${format}_f32_l${lanes}t${tokens}${ragged ? '_ragged' : ''}`,
     files: ['weights.wgsl', `format_${format}.wgsl`, 'matmul.wgsl'],
     params: MATMUL_PARAMS, bindings: [W, ACT, VEC, ROUTE_R],
-    consts: { MODE: MODES[mode], R: MATMUL_ROWS, T: tokens }, wg: 64,
+    consts: { MODE: MODES[mode], RT: rt, T: tokens, TPR: lanes, RAGGED: ragged ? 1 : 0 }, wg: 64,
   };
+}
+
+/** Output rows one workgroup of matmulSpec computes. */
+export function matmulRowsPerGroup(spec: KernelSpec): number {
+  return (spec.wg / spec.consts.TPR) * spec.consts.RT;
 }
 
 export function embedSpec(format: Format): KernelSpec {

@@ -7,6 +7,7 @@ import { kernelSource, paramIndex, PARAM_SLOT, type KernelSpec } from './kernels
 
 const PARAM_RING = 1 << 20; //  4096 dispatches per submit
 const DATA_RING = 4 << 20; //   words of ids and RoPE tables per submit
+const PROFILED = 2048; //      timed dispatches per submit (4096 queries per set at most)
 
 export interface Kernel {
   spec: KernelSpec;
@@ -36,7 +37,17 @@ export class Recorder {
   dispatches = 0;
   submits = 0;
 
-  constructor(readonly device: GPUDevice) {
+  private prof: { set: GPUQuerySet; resolve: GPUBuffer; names: string[]; pending: Promise<void>[]; ns: Map<string, { n: number; ns: number }> } | null = null;
+
+  constructor(readonly device: GPUDevice, profile = false) {
+    if (profile) {
+      if (!device.features.has('timestamp-query')) throw new Error('profiling needs the timestamp-query feature');
+      this.prof = {
+        set: device.createQuerySet({ label: 'webgpu.profile', type: 'timestamp', count: 2 * PROFILED }),
+        resolve: device.createBuffer({ label: 'webgpu.profile.resolve', size: 16 * PROFILED, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+        names: [], pending: [], ns: new Map(),
+      };
+    }
     this.params = device.createBuffer({ label: 'webgpu.params', size: PARAM_RING, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.data = device.createBuffer({ label: 'webgpu.data', size: DATA_RING, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     device.addEventListener('uncapturederror', (e) => { this.error ??= new Error(`WebGPU: ${(e as GPUUncapturedErrorEvent).error.message}`); });
@@ -94,7 +105,8 @@ export class Recorder {
    */
   reserve(dispatches: number, words = 0): void {
     if (dispatches * PARAM_SLOT > PARAM_RING || words > this.dHost.length) throw new Error(`one operation needs ${dispatches} dispatches and ${words} data words: more than a submission holds`);
-    if (this.pUsed + dispatches * PARAM_SLOT > PARAM_RING || this.dUsed + words > this.dHost.length) this.submit();
+    if (this.pUsed + dispatches * PARAM_SLOT > PARAM_RING || this.dUsed + words > this.dHost.length ||
+      (this.prof && this.prof.names.length + dispatches > PROFILED)) this.submit();
   }
 
   /** Appends host data (u32 or f32 words) for this submission; returns its word offset. */
@@ -129,10 +141,17 @@ export class Recorder {
     this.pUsed += PARAM_SLOT;
     const lim = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > lim || y > lim) throw new Error(`${k.spec.name}: ${x}×${y} workgroups exceed the adapter's grid (${lim} per dimension)`);
+    const pr = this.prof;
+    if (pr) { // one pass per dispatch, timed at both ends
+      this.closePass();
+      const i = pr.names.push(k.spec.name) - 1;
+      this.pass = this.encoder().beginComputePass({ timestampWrites: { querySet: pr.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+    }
     const pass = this.openPass();
     pass.setPipeline(k.pipeline);
     pass.setBindGroup(0, this.bindGroup(k, buffers), [at]);
     pass.dispatchWorkgroups(x, y);
+    if (pr) this.closePass();
     this.dispatches++;
   }
 
@@ -172,7 +191,26 @@ export class Recorder {
     const q = this.device.queue;
     if (this.pUsed) q.writeBuffer(this.params, 0, this.pHost, 0, this.pUsed);
     if (this.dUsed) q.writeBuffer(this.data, 0, this.dHost.buffer, 0, this.dUsed * 4);
+    const pr = this.prof, n = pr?.names.length ?? 0;
+    let map: GPUBuffer | null = null;
+    if (pr && n) {
+      map = this.device.createBuffer({ size: 16 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      this.enc.resolveQuerySet(pr.set, 0, 2 * n, pr.resolve, 0);
+      this.enc.copyBufferToBuffer(pr.resolve, 0, map, 0, 16 * n);
+    }
     q.submit([this.enc.finish()]);
+    if (pr && map) {
+      const names = pr.names.splice(0), m = map;
+      pr.pending.push(m.mapAsync(GPUMapMode.READ).then(() => {
+        const t = new BigUint64Array(m.getMappedRange());
+        names.forEach((name, i) => {
+          const e = pr.ns.get(name) ?? { n: 0, ns: 0 };
+          e.n++; e.ns += Number(t[2 * i + 1] - t[2 * i]);
+          pr.ns.set(name, e);
+        });
+        m.destroy();
+      }));
+    }
     this.enc = null;
     this.pUsed = 0;
     this.dUsed = 0;
@@ -196,6 +234,13 @@ export class Recorder {
     this.staging.push(buf);
     if (this.error) throw this.error;
     return out;
+  }
+
+  /** GPU time per kernel since the start (profiling recorders only): name → calls, total ns. */
+  async profile(): Promise<Map<string, { n: number; ns: number }>> {
+    if (!this.prof) throw new Error('this recorder does not profile');
+    await Promise.all(this.prof.pending.splice(0));
+    return this.prof.ns;
   }
 
   destroy(): void {

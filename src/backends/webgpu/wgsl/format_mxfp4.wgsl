@@ -3,20 +3,25 @@
 // blk % 4 of scale word blk / 4. value = FP4[code] · 2^(e − 127), applied to the block's dot
 // product so no weight is ever rounded.
 
-// E2M1 values by 4-bit code (spec §3.1): the OpenAI table, not GGML's doubled one.
-var<private> FP4: array<f32, 16> = array<f32, 16>(0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0,
-                                                  -0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0);
+// E2M1 (spec §3.1), four codes at once: code = s·8 + m; |value| = 0, 0.5 for m = 0, 1, else
+// (1 + (m & 1)/2)·2^((m >> 1) − 1), built as f32 bits (no table: a software rasteriser turns a
+// dynamically indexed array into scattered memory accesses).
+fn e2m1(c: vec4<u32>) -> vec4<f32> {
+  let m = c & vec4<u32>(7u);
+  let normal = (((m >> vec4<u32>(1u)) + vec4<u32>(126u)) << vec4<u32>(23u)) | ((m & vec4<u32>(1u)) << vec4<u32>(22u));
+  let small = select(vec4<u32>(0u), vec4<u32>(0x3f000000u), m == vec4<u32>(1u));
+  return bitcast<vec4<f32>>(select(small, normal, m >= vec4<u32>(2u)) | ((c & vec4<u32>(8u)) << vec4<u32>(28u)));
+}
 
 // Elements 4i..4i+3 (sh = 0: low nibbles of word i) or 16+4i..16+4i+3 (sh = 4: high nibbles).
 fn fp4x4(u: u32, sh: u32) -> vec4<f32> {
-  return vec4<f32>(FP4[(u >> sh) & 15u], FP4[(u >> (sh + 8u)) & 15u], FP4[(u >> (sh + 16u)) & 15u], FP4[(u >> (sh + 24u)) & 15u]);
+  return e2m1((vec4<u32>(u) >> vec4<u32>(sh, sh + 8u, sh + 16u, sh + 24u)) & vec4<u32>(15u));
 }
 
-fn wdecode(row: u32, blk: u32) -> u32 {
+fn wdecode(row: u32, blk: u32) -> Blk {
   let q = w[row * p.qv + blk];
-  wv[0] = fp4x4(q.x, 0u); wv[1] = fp4x4(q.y, 0u); wv[2] = fp4x4(q.z, 0u); wv[3] = fp4x4(q.w, 0u);
-  wv[4] = fp4x4(q.x, 4u); wv[5] = fp4x4(q.y, 4u); wv[6] = fp4x4(q.z, 4u); wv[7] = fp4x4(q.w, 4u);
-  return (wword(p.sOff + row * p.sw + (blk >> 2u)) >> (8u * (blk & 3u))) & 255u;
+  return Blk(fp4x4(q.x, 0u), fp4x4(q.y, 0u), fp4x4(q.z, 0u), fp4x4(q.w, 0u), fp4x4(q.x, 4u), fp4x4(q.y, 4u), fp4x4(q.z, 4u), fp4x4(q.w, 4u),
+             (wword(p.sOff + row * p.sw + (blk >> 2u)) >> (8u * (blk & 3u))) & 255u);
 }
 
 // s · 2^(e − 127) for e in 0..254 (255 is refused at load). e = 0 would need the subnormal factor

@@ -7,13 +7,11 @@ fn i8x4(u: u32) -> vec4<f32> {
   return vec4<f32>(s >> vec4<u32>(24u));
 }
 
-fn wdecode(row: u32, blk: u32) -> u32 {
+fn wdecode(row: u32, blk: u32) -> Blk {
   let q = row * p.qv + blk * 2u;
   let a = w[q];
   let b = w[q + 1u];
-  wv[0] = i8x4(a.x); wv[1] = i8x4(a.y); wv[2] = i8x4(a.z); wv[3] = i8x4(a.w);
-  wv[4] = i8x4(b.x); wv[5] = i8x4(b.y); wv[6] = i8x4(b.z); wv[7] = i8x4(b.w);
-  return wword(p.sOff + row * p.sw + blk);
+  return Blk(i8x4(a.x), i8x4(a.y), i8x4(a.z), i8x4(a.w), i8x4(b.x), i8x4(b.y), i8x4(b.z), i8x4(b.w), wword(p.sOff + row * p.sw + blk));
 }
 
 fn wscale(s: f32, sc: u32) -> f32 { return s * bitcast<f32>(sc); }
