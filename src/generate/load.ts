@@ -1,10 +1,9 @@
 // A model ready to serve: the engine, its tokenizer and what the server announces about it. This is
 // the one place above the engine that knows how a model is opened, and where the demo comes from.
-import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { LoadProgress } from '../engine/backend.ts';
-import { Model } from '../engine/model.ts';
+import { Model, type ModelOptions } from '../engine/model.ts';
+import { demoCheckpoint } from '../model/synth.ts';
 import { tokenizerForCheckpoint, type Tokenizer } from '../tokenizer/index.ts';
 import type { LanguageModel } from './engine.ts';
 import { samplingLimit } from './vocab.ts';
@@ -38,33 +37,30 @@ export interface LoadedModel {
 
 export const DEMO_MODEL_ID = 'oss-edge-demo';
 
-/**
- * The checkpoint served when no model is given. Until the embedded synthetic checkpoint lands this
- * is the golden tiny-a GGUF of ../shared (a 512-token byte-level vocab, random weights); null when
- * that folder is absent.
- */
-export function demoModelPath(): string | null {
-  const p = fileURLToPath(new URL('../../../shared/golden/tiny-a/model.gguf', import.meta.url).href);
-  return existsSync(p) ? p : null;
-}
-
-/** Opens `path` (a .gguf file or an HF folder), or the demo when `path` is null. */
+/** Opens `path` (a .gguf file or an HF folder), or the built-in demo checkpoint when `path` is null. */
 export async function loadModel(path: string | null, o: LoadOptions = {}): Promise<LoadedModel> {
-  if (o.backend === 'webgpu') throw new Error('--backend webgpu: the WebGPU backend is not in this build yet; use --backend cpu');
-  const demo = path === null;
-  const file = path ?? demoModelPath();
-  if (file === null) throw new Error('no --model given and no demo checkpoint found (../shared/golden/tiny-a): pass --model PATH');
-  const m = await Model.load(file, { threads: o.threads, context: o.context, progress: o.progress });
+  if (o.backend === 'webgpu') throw new Error('--backend webgpu: the WebGPU backend cannot be chosen from the server yet; use --backend cpu');
+  const opts: ModelOptions = { threads: o.threads, context: o.context, progress: o.progress };
+  const m = path === null ? await loadDemo(opts) : await Model.load(path, opts);
   const tokenizer = tokenizerForCheckpoint(m.checkpoint);
   const V = m.config.vocabSize;
   const d = m.backend.describe();
   return {
-    id: demo ? DEMO_MODEL_ID : modelId(file),
-    demo, source: file, tokenizer, context: m.context, limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
+    id: path === null ? DEMO_MODEL_ID : modelId(path),
+    demo: path === null, source: path ?? 'built-in demo checkpoint (src/model/synth.ts)', tokenizer, context: m.context,
+    limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
     model: { vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context) },
     backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes },
     release: () => m.release(),
   };
+}
+
+/**
+ * The model served when none is given: gpt-oss's real vocabulary layout (so the o200k_harmony
+ * tokenizer and harmony apply) on a toy body with random weights, generated in memory, no file.
+ */
+export function loadDemo(o: ModelOptions): Promise<Model> {
+  return Model.fromCheckpoint(demoCheckpoint(), o);
 }
 
 /** `gpt-oss-20b` for …/gpt-oss-20b/ or …/gpt-oss-20b.gguf; a generic `model.gguf` is named by its folder. */
