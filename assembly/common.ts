@@ -59,3 +59,18 @@ export function read_lines(p: usize, unused: i32, l0: i32, l1: i32): i32 {
   }
   return i32x4.extract_lane(v128.xor(a, b), 0);
 }
+
+/** [Σa, Σb, Σc, Σd] of four i32x4 vectors: one lane per row of a four-row group. */
+@inline export function hsum4_i32(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
+}
+
+/** Stores the first n (≤ 4) lanes of acc as consecutive f32 at y. */
+@inline export function store_rows(y: usize, acc: v128, n: i32): void {
+  store<f32>(y, f32x4.extract_lane(acc, 0));
+  if (n > 1) store<f32>(y, f32x4.extract_lane(acc, 1), 4);
+  if (n > 2) store<f32>(y, f32x4.extract_lane(acc, 2), 8);
+  if (n > 3) store<f32>(y, f32x4.extract_lane(acc, 3), 12);
+}

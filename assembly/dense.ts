@@ -4,6 +4,7 @@
 // Rows [r0, r1) only, so threads split the output. Every row goes through the same dot function
 // whatever B is: batch and token-by-token evaluation give bit-identical results.
 import { hsum, f16_to_f32, f16x4_to_f32x4 } from './common';
+import { group_times_tokens } from './batched';
 
 // ---- f32 weights ------------------------------------------------------------------------------
 @inline function dot_f32(w: usize, x: usize, n: i32): f32 {
@@ -181,5 +182,34 @@ export function matmul_q8_0_q8_ref(w: usize, x: usize, y: usize, n_in: i32, n_ou
       s += <f32>si * (f16_to_f32(load<u16>(blk)) * load<f32>(xq + <usize>nb * 32 + (<usize>g << 2)));
     }
     store<f32>(y + ((<usize>b * n_out + r) << 2), s);
+  }
+}
+
+/**
+ * Prefill form of matmul_q8_0_q8 for B ≥ 2: four rows at a time are widened to i16 (and their f16
+ * scales to f32) once into `scratch` (batched.ts layout), then multiplied with every token.
+ * Float order per token differs from the one-token kernel (four-row lanes), not the integer sums.
+ */
+export function matmul_q8_0_q8_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
+  const nb = n_in >> 5, rb = <usize>nb * 34;
+  const dec = scratch, ws = scratch + <usize>nb * 256;
+  for (let r = r0; r < r1; r += 4) {
+    const rows = min(4, r1 - r);
+    for (let g = 0; g < nb; g++) {
+      for (let i = 0; i < 4; i++) {
+        const o = dec + (<usize>(g * 4 + i) << 6);
+        if (i < rows) {
+          const blk = w + <usize>(r + i) * rb + <usize>g * 34;
+          const q0 = v128.load(blk, 2), q1 = v128.load(blk, 18);
+          v128.store(o, i16x8.extend_low_i8x16_s(q0)); v128.store(o, i16x8.extend_high_i8x16_s(q0), 16);
+          v128.store(o, i16x8.extend_low_i8x16_s(q1), 32); v128.store(o, i16x8.extend_high_i8x16_s(q1), 48);
+          store<f32>(ws + (<usize>g << 4) + (<usize>i << 2), f16_to_f32(load<u16>(blk)));
+        } else {
+          memory.fill(o, 0, 64);
+          store<f32>(ws + (<usize>g << 4) + (<usize>i << 2), 0);
+        }
+      }
+    }
+    group_times_tokens(scratch, x, y, nb, n_out, B, r, rows);
   }
 }

@@ -11,7 +11,8 @@
 // scale work one vector op for four rows.
 // Codes decode through the doubled E2M1 table with one i8x16.swizzle; the scale is halved to
 // compensate (ggml's E8M0_TO_FP32_HALF), so products stay exact integers until one multiply.
-import { hsum, e8m0 } from './common';
+import { hsum, e8m0, hsum4_i32, store_rows } from './common';
+import { group_times_tokens } from './batched';
 
 const LUT2X = i8x16(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
 const CODES = 64; // code bytes per group block
@@ -24,23 +25,11 @@ const CODES = 64; // code bytes per group block
   return v128.bitselect(tiny, normal, i32x4.lt_s(e, i32x4.splat(2)));
 }
 
-/** [Σa, Σb, Σc, Σd] of four i32x4 (or, with f32 adds, f32x4) vectors. */
-@inline function hsum4_i32(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
-  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
-  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
-}
+/** [Σa, Σb, Σc, Σd] of four f32x4 vectors (the f32 twin of common.ts hsum4_i32). */
 @inline function hsum4_f32(a: v128, b: v128, c: v128, d: v128): v128 {
   const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
   const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
   return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
-}
-
-@inline function store_rows(y: usize, acc: v128, n: i32): void {
-  store<f32>(y, f32x4.extract_lane(acc, 0));
-  if (n > 1) store<f32>(y, f32x4.extract_lane(acc, 1), 4);
-  if (n > 2) store<f32>(y, f32x4.extract_lane(acc, 2), 8);
-  if (n > 3) store<f32>(y, f32x4.extract_lane(acc, 3), 12);
 }
 
 // ---- fast: q8 activations (quant.ts: i8 qs[n] then f32 d[n/32] per row) --------------------------
@@ -80,15 +69,14 @@ export function matmul_mxfp4_q8(w: usize, x: usize, y: usize, n_in: i32, n_out: 
 
 /**
  * Prefill form of matmul_mxfp4_q8 for B ≥ 2: each group of four rows is decoded to i16 once into
- * `scratch` (≥ 8·n_in + 16·nb + 16·B bytes, per thread) and reused by every token, instead of
- * decoding it again per token. Same integer sums and the same float order per token as the
- * one-token kernel, so results are bit-identical.
+ * `scratch` (batched.ts layout) and reused by every token, instead of decoding it again per token.
+ * Same integer sums and the same float order per token as the one-token kernel: bit-identical.
  */
 export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
   const nb = n_in >> 5;
   const sc = w + <usize>((n_out + 3) >> 2) * nb * CODES;
   const mask = i8x16.splat(15);
-  const dec = scratch, hs = scratch + <usize>nb * 256, acc = hs + <usize>nb * 16;
+  const dec = scratch, hs = scratch + <usize>nb * 256;
   for (let r = r0; r < r1; r += 4) {
     const wg = w + <usize>(r >> 2) * nb * CODES, sg = sc + <usize>(r >> 2) * nb * 4;
     for (let g = 0; g < nb; g++) {
@@ -101,28 +89,7 @@ export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32,
       }
       v128.store(hs + (<usize>g << 4), half_scales4(sg + (<usize>g << 2)));
     }
-    memory.fill(acc, 0, <usize>B << 4);
-    for (let g = 0; g < nb; g++) {
-      const d = dec + (<usize>g << 8), s4 = v128.load(hs + (<usize>g << 4));
-      for (let b = 0; b < B; b++) {
-        const xq = x + <usize>b * nb * 36, xb = xq + (<usize>g << 5);
-        const x0 = v128.load(xb), x1 = v128.load(xb, 16);
-        const x0l = i16x8.extend_low_i8x16_s(x0), x0h = i16x8.extend_high_i8x16_s(x0);
-        const x1l = i16x8.extend_low_i8x16_s(x1), x1h = i16x8.extend_high_i8x16_s(x1);
-        const p0 = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(d), x0l), i32x4.dot_i16x8_s(v128.load(d, 16), x0h)),
-                             i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 32), x1l), i32x4.dot_i16x8_s(v128.load(d, 48), x1h)));
-        const p1 = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 64), x0l), i32x4.dot_i16x8_s(v128.load(d, 80), x0h)),
-                             i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 96), x1l), i32x4.dot_i16x8_s(v128.load(d, 112), x1h)));
-        const p2 = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 128), x0l), i32x4.dot_i16x8_s(v128.load(d, 144), x0h)),
-                             i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 160), x1l), i32x4.dot_i16x8_s(v128.load(d, 176), x1h)));
-        const p3 = i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 192), x0l), i32x4.dot_i16x8_s(v128.load(d, 208), x0h)),
-                             i32x4.add(i32x4.dot_i16x8_s(v128.load(d, 224), x1l), i32x4.dot_i16x8_s(v128.load(d, 240), x1h)));
-        const dx = f32x4.splat(load<f32>(xq + <usize>nb * 32 + (<usize>g << 2)));
-        const a = acc + (<usize>b << 4);
-        v128.store(a, f32x4.add(v128.load(a), f32x4.mul(f32x4.convert_i32x4_s(hsum4_i32(p0, p1, p2, p3)), f32x4.mul(s4, dx))));
-      }
-    }
-    for (let b = 0; b < B; b++) store_rows(y + ((<usize>b * n_out + r) << 2), v128.load(acc + (<usize>b << 4)), min(4, r1 - r));
+    group_times_tokens(scratch, x, y, nb, n_out, B, r, min(4, r1 - r));
   }
 }
 

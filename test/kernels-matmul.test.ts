@@ -125,6 +125,21 @@ describe('matmul kernels', () => {
     }
   });
 
+  test('matmul_q8_0_q8_batched ≈ the one-token kernel (same integer sums; f32 order differs), odd row counts', () => {
+    const s = new Scratch(), rand = rng(13);
+    for (const [nIn, nOut, B] of [[64, 13, 2], [96, 8, 5], [288, 6, 3]] as const) {
+      const w = randomWeights('q8_0', nIn, nOut, rand);
+      const x = Float32Array.from({ length: B * nIn }, () => rand() - 0.5);
+      const W = s.u8(w), X = s.f32(x), Q = s.u8((nIn / 32) * 36 * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
+      const scr = s.u8(batchedScratch(nIn, B));
+      s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
+      s.k.matmul_q8_0_q8(W.ptr, Q.ptr, Y1.ptr, nIn, nOut, B, 0, nOut);
+      (s.k as unknown as Record<string, (...a: number[]) => void>).matmul_q8_0_q8_batched(W.ptr, Q.ptr, Y2.ptr, nIn, nOut, B, scr.ptr, 0, nOut);
+      const a = Y1.get(), b = Y2.get();
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(a[i])));
+    }
+  });
+
   test('repack_mxfp4_r4 (wasm) equals the reference repack, partial last group included', () => {
     const s = new Scratch(), rand = rng(11);
     for (const [rows, cols] of [[13, 64], [8, 96], [1, 32], [5760 / 40, 2880 / 10]]) {

@@ -19,7 +19,7 @@ export const MATMUL: Record<Format, Record<Precision, MatmulKernel>> = {
   f32: { exact: { name: 'matmul_f32_f32', act: 'f32' }, fast: { name: 'matmul_f32_f32', act: 'f32' } },
   f16: { exact: { name: 'matmul_f16_f32', act: 'f32' }, fast: { name: 'matmul_f16_f32', act: 'f32' } },
   bf16: { exact: { name: 'matmul_bf16_f32', act: 'f32' }, fast: { name: 'matmul_bf16_f32', act: 'f32' } },
-  q8_0: { exact: { name: 'matmul_q8_0_f32', act: 'f32' }, fast: { name: 'matmul_q8_0_q8', act: 'q8' } },
+  q8_0: { exact: { name: 'matmul_q8_0_f32', act: 'f32' }, fast: { name: 'matmul_q8_0_q8', act: 'q8', batched: 'matmul_q8_0_q8_batched' } },
   mxfp4: { exact: { name: 'matmul_mxfp4_f32', act: 'f32' }, fast: { name: 'matmul_mxfp4_q8', act: 'q8', batched: 'matmul_mxfp4_q8_batched' } },
 };
 

@@ -1,0 +1,97 @@
+// Which backend runs the model: `--backend cpu | webgpu | auto`.
+//   auto    WebGPU on a hardware adapter, else the CPU path (a software adapter such as lavapipe
+//           is slower than the wasm kernels, feasibility §6c: it is used only when asked for)
+//   webgpu  the runtime's adapter, software or not; none → a clear error
+//   cpu     no probing at all
+// Runtimes with navigator.gpu (Deno) use it in-process; Bun has none and reaches the GPU through a
+// Deno child process behind the same Backend interface (webgpu/remote.ts).
+import type { Backend, BackendOptions } from '../engine/backend.ts';
+import type { AdapterInfo } from './webgpu/device.ts';
+
+export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'webgpu'];
+
+// Adapters that do not say isFallbackAdapter but are software renderers all the same.
+const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|\bwarp\b|microsoft basic render/i;
+
+export function isSoftware(a: Pick<AdapterInfo, 'description' | 'isFallbackAdapter'>): boolean {
+  return a.isFallbackAdapter || SOFTWARE.test(a.description);
+}
+
+export interface Choice {
+  kind: 'cpu' | 'webgpu';
+  adapter: AdapterInfo | null;
+  /** One line for logs: why this backend. */
+  reason: string;
+}
+
+export class NoAdapterError extends Error {
+  constructor(why: string) {
+    super(`--backend webgpu: no WebGPU adapter (${why}). On Linux without a GPU, \`apt-get install mesa-vulkan-drivers\` provides a software one (lavapipe); or use --backend cpu`);
+    this.name = 'NoAdapterError';
+  }
+}
+
+/**
+ * The decision alone, from the adapters a probe found (best first) and, when there are none, why.
+ * Pure, so it is tested with fake adapter lists.
+ */
+export function chooseBackend(choice: BackendChoice, adapters: readonly AdapterInfo[], why = 'none found'): Choice {
+  if (choice === 'cpu') return { kind: 'cpu', adapter: null, reason: 'asked for (--backend cpu)' };
+  const hw = adapters.find((a) => !isSoftware(a)) ?? null;
+  if (choice === 'webgpu') {
+    const a = hw ?? adapters[0];
+    if (!a) throw new NoAdapterError(why);
+    return { kind: 'webgpu', adapter: a, reason: `asked for (--backend webgpu): ${a.description || 'unnamed adapter'}${hw ? '' : ' (software)'}` };
+  }
+  if (choice !== 'auto') throw new Error(`unknown backend "${choice}" (auto, cpu or webgpu)`);
+  if (hw) return { kind: 'webgpu', adapter: hw, reason: `auto: GPU adapter ${hw.description || hw.vendor || 'unnamed'}` };
+  const sw = adapters[0];
+  return { kind: 'cpu', adapter: null, reason: sw ? `auto: only a software adapter (${sw.description}); --backend webgpu uses it` : `auto: no GPU adapter (${why})` };
+}
+
+export interface ResolvedBackend extends Choice {
+  /** The factory Model.load takes (`backend` option). */
+  create: (opts: BackendOptions) => Backend;
+  /** Frees what probing kept (a device, a child process) if create() was never called. */
+  dispose(): void;
+}
+
+/** What a probe found: adapters (best first), or why there are none. */
+export interface Probe {
+  adapters: AdapterInfo[];
+  why: string;
+  /** Opens a backend factory on adapters[i] (the probe keeps what it needs to do so). */
+  open(i: number): Promise<(opts: BackendOptions) => Backend>;
+  dispose(): void;
+}
+
+/** Probes (unless `cpu`), decides, and returns a factory for Model.load. */
+export async function resolveBackend(choice: BackendChoice, o: { probe?: () => Promise<Probe> } = {}): Promise<ResolvedBackend> {
+  if (choice === 'cpu') {
+    const { createCpuBackend } = await import('./cpu/backend.ts');
+    return { ...chooseBackend('cpu', []), create: createCpuBackend, dispose() {} };
+  }
+  const probe = await (o.probe ?? probeRuntime)();
+  let c: Choice;
+  try {
+    c = chooseBackend(choice, probe.adapters, probe.why);
+  } catch (e) {
+    probe.dispose();
+    throw e;
+  }
+  if (c.kind === 'cpu') {
+    probe.dispose();
+    const { createCpuBackend } = await import('./cpu/backend.ts');
+    return { ...c, create: createCpuBackend, dispose() {} };
+  }
+  const create = await probe.open(probe.adapters.indexOf(c.adapter!));
+  return { ...c, create, dispose: () => probe.dispose() };
+}
+
+/** In-process WebGPU when the runtime has navigator.gpu, else the Deno child. */
+async function probeRuntime(): Promise<Probe> {
+  const { gpuApi } = await import('./webgpu/device.ts');
+  if (gpuApi()) return (await import('./webgpu/local.ts')).probeLocal();
+  return (await import('./webgpu/remote.ts')).probeRemote();
+}
