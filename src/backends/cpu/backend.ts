@@ -33,14 +33,16 @@ class CpuKv implements KvCache {
   constructor(readonly context: number, readonly headDim: number, readonly layers: LayerCache[], readonly scratch: number) {}
 }
 
-/** Rows per pass through a weight arena's scratch (bounds scratch for the V-row unembedding). */
-const CHUNK_ROWS = 32;
+/** Tokens per pass through a weight arena (the batched kernels' accumulators hold this many). */
+const PASS_ROWS = 128;
+/** …and for the V-row unembedding, whose outputs are large. */
+const UNEMBED_PASS_ROWS = 16;
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   private readonly a0: Arena;
   private arenas: Arena[] = [];
-  private scratch = new Map<Arena, { x: number; y: number; bytes: number; batch: number; batchStride: number }>();
+  private scratch = new Map<Arena, { io: number; ioBytes: number; batch: number; batchStride: number }>();
   private q8: CpuBuf | null = null; //       arena-0 buffer for quantised activations
   private experts = new Map<Tensor, CpuTensor[]>();
   private moeScratch: { logits: CpuBuf; xe: CpuBuf; ue: CpuBuf; ae: CpuBuf; oe: CpuBuf; counts: Int32Array; toks: Int32Array; wts: Float32Array } | null = null;
@@ -55,27 +57,29 @@ export class CpuBackend implements Backend {
   async upload(ckpt: Checkpoint): Promise<Map<string, Tensor>> {
     const { maxBatch } = this.opts;
     const records = [...ckpt.tensors.values()];
-    let maxIn = 0, maxOut = 0, maxCols = 0;
+    let maxIn = 0, maxCols = 0;
     for (const r of records) {
       if (isVector(r)) continue;
       maxIn = Math.max(maxIn, r.shape[r.shape.length - 1]);
-      maxOut = Math.max(maxOut, r.shape[r.shape.length - 2]);
       maxCols = Math.max(maxCols, r.shape[r.shape.length - 1]);
     }
-    const chunk = Math.min(maxBatch, CHUNK_ROWS);
-    let repack = 0;
-    for (const r of records) if (r.format === 'mxfp4' && !isVector(r)) repack = Math.max(repack, mxfp4R4Scratch(r.shape[r.shape.length - 2], r.shape[r.shape.length - 1]));
-    const xBytes = Math.max(chunk * maxIn * 4, repack);
-    const scratchBytes = xBytes + chunk * maxOut * 4 + 128;
-    const arenaBytes = Math.min(this.opts.arenaBytes ?? MAX_ARENA_BYTES, MAX_ARENA_BYTES);
-    const { where, sizes } = planArenas(records, arenaBytes - 65536 - scratchBytes - batchedScratch(maxIn, chunk) * this.pool.size - 256);
-    this.arenas = [this.a0, ...sizes.map((s, i) => new Arena(i + 1, s + scratchBytes + batchedScratch(maxIn, chunk) * this.pool.size + 256 + 64 * this.pool.size, Math.min(arenaBytes, MAX_ARENA_BYTES)))];
-    const batchStride = Math.ceil(batchedScratch(maxIn, chunk) / 64) * 64;
-    for (const a of this.arenas.slice(1)) {
-      const x = a.alloc(xBytes), y = a.alloc(chunk * maxOut * 4); // x doubles as the repack scratch
-      const batch = a.alloc(batchStride * this.pool.size);
-      this.scratch.set(a, { x, y, bytes: scratchBytes, batch, batchStride });
+    // Per weight arena: an io area (activations in, products out; rows per pass fit it) that also
+    // serves as the MXFP4 repack scratch, and per-thread scratch for the batched kernels.
+    const passRows = Math.min(maxBatch, PASS_ROWS);
+    let io = 0;
+    for (const r of records) {
+      if (isVector(r)) continue;
+      const rows = r.shape[r.shape.length - 2], cols = r.shape[r.shape.length - 1];
+      const want = r.name === 'unembed' ? Math.min(passRows, UNEMBED_PASS_ROWS) : passRows;
+      io = Math.max(io, want * (cols + rows) * 4 + 64);
+      if (r.format === 'mxfp4') io = Math.max(io, mxfp4R4Scratch(rows, cols));
     }
+    const batchStride = Math.ceil(batchedScratch(maxIn, passRows) / 64) * 64;
+    const perArena = io + batchStride * this.pool.size + 256;
+    const arenaBytes = Math.min(this.opts.arenaBytes ?? MAX_ARENA_BYTES, MAX_ARENA_BYTES);
+    const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena);
+    this.arenas = [this.a0, ...sizes.map((s, i) => new Arena(i + 1, s + perArena, arenaBytes))];
+    for (const a of this.arenas.slice(1)) this.scratch.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
     await this.pool.attach(this.arenas);
     this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxCols) / 4));
     this.rowTmp = new Float32Array(maxCols);
@@ -102,7 +106,7 @@ export class CpuBackend implements Backend {
         const ptr = arena.alloc(bytes);
         rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), report);
         if (r4) {
-          const tmp = this.scratch.get(arena)!.x;
+          const tmp = this.scratch.get(arena)!.io;
           for (let e = 0, n = rec.shape.length === 3 ? rec.shape[0] : 1; e < n; e++) arena.k.repack_mxfp4_r4(ptr + e * rows * rowBytes('mxfp4', cols), rows, cols, tmp);
         }
         const t = new CpuTensor(rec.name, rec.shape, rec.format, arena, ptr, rowBytes(rec.format, cols));
@@ -156,12 +160,14 @@ export class CpuBackend implements Backend {
     const inRow = actRowBytes(kern.act, nIn);
     const s = this.scratch.get(w.arena)!;
     const a0u8 = this.a0.u8, u8 = w.arena.u8;
-    for (let b0 = 0; b0 < B; b0 += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, B - b0);
-      u8.set(a0u8.subarray(src + b0 * inRow, src + (b0 + n) * inRow), s.x);
-      if (kern.batched && n >= 2) this.pool.run(w.arena.index, kern.batched, [w.ptr, s.x, s.y, nIn, nOut, n, s.batch], nOut, { arg: 6, stride: s.batchStride }, 4, nIn * nOut * n);
-      else this.pool.run(w.arena.index, kern.name, [w.ptr, s.x, s.y, nIn, nOut, n], nOut, undefined, 4, nIn * nOut * n);
-      a0u8.set(u8.subarray(s.y, s.y + n * nOut * 4), y + b0 * nOut * 4);
+    const pass = Math.max(1, Math.min(PASS_ROWS, Math.floor((s.ioBytes - 64) / (inRow + nOut * 4))));
+    const xs = s.io, ys = s.io + Math.ceil((pass * inRow) / 64) * 64;
+    for (let b0 = 0; b0 < B; b0 += pass) {
+      const n = Math.min(pass, B - b0);
+      u8.set(a0u8.subarray(src + b0 * inRow, src + (b0 + n) * inRow), xs);
+      if (kern.batched && n >= 2) this.pool.run(w.arena.index, kern.batched, [w.ptr, xs, ys, nIn, nOut, n, s.batch], nOut, { arg: 6, stride: s.batchStride }, 4, nIn * nOut * n);
+      else this.pool.run(w.arena.index, kern.name, [w.ptr, xs, ys, nIn, nOut, n], nOut, undefined, 4, nIn * nOut * n);
+      a0u8.set(u8.subarray(ys, ys + n * nOut * 4), y + b0 * nOut * 4);
     }
   }
 
