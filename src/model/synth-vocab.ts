@@ -26,35 +26,55 @@ const NORMAL = 1, CONTROL = 3, UNUSED = 5;
  * Returns [left rank, right rank] pairs; o200k gives 446,189.
  */
 export function bpeMergesFromRanks(rankBytes: (rank: number) => Uint8Array, nRanks: number): Array<[number, number]> {
-  const keys: string[] = new Array(nRanks);
+  const flat = mergesOf(Array.from({ length: nRanks }, (_, r) => latin1(rankBytes(r))));
+  return Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]] as [number, number]);
+}
+
+/** Bytes as a latin-1 string (one char per byte): a cheap Map key for byte strings. */
+function latin1(b: Uint8Array): string {
+  return String.fromCharCode.apply(null, b as unknown as number[]); // one flat string (tokens ≤ 128 bytes)
+}
+
+/** The merge rule over latin-1 keys (index = rank); pairs flattened as [l0, r0, l1, r1, …]. */
+function mergesOf(keys: string[]): Int32Array {
   const rankOf = new Map<string, number>();
-  for (let r = 0; r < nRanks; r++) {
-    const b = rankBytes(r);
-    let k = '';
-    for (let i = 0; i < b.length; i++) k += String.fromCharCode(b[i]); // latin-1: one char per byte
-    keys[r] = k;
-    rankOf.set(k, r);
-  }
-  const merges: Array<[number, number]> = [];
-  const local: Array<[number, number]> = [];
-  for (let r = 0; r < nRanks; r++) {
+  keys.forEach((k, r) => rankOf.set(k, r));
+  let out = new Int32Array(1 << 20);
+  let n = 0;
+  const local: number[] = [];
+  for (let r = 0; r < keys.length; r++) {
     const k = keys[r];
     if (k.length < 2) continue;
     local.length = 0;
     for (let i = 1; i < k.length; i++) {
       const a = rankOf.get(k.slice(0, i)), b = rankOf.get(k.slice(i));
-      if (a !== undefined && b !== undefined) local.push([a, b]);
+      if (a !== undefined && b !== undefined) local.push(a, b);
     }
-    local.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-    for (const m of local) merges.push(m);
+    // sort the (a, b) pairs of this token by a, then b; a token has at most a few dozen splits
+    const order = Array.from({ length: local.length / 2 }, (_, i) => i).sort((x, y) => local[2 * x] - local[2 * y] || local[2 * x + 1] - local[2 * y + 1]);
+    if (n + local.length > out.length) {
+      const grown = new Int32Array(out.length * 2);
+      grown.set(out);
+      out = grown;
+    }
+    for (const i of order) {
+      out[n++] = local[2 * i];
+      out[n++] = local[2 * i + 1];
+    }
   }
-  return merges;
+  return out.subarray(0, n);
 }
 
 /** tokenizer.ggml.* keys: gpt2 model, gpt-4o pre-tokenizer, all vocabSize tokens, types, merges, ids. */
 export function ggufTokenizerMetadata(v: VocabSource): Record<string, unknown> {
+  // Each rank's bytes are fetched once (the tokenizer copies them out of wasm on every call).
+  const keys: string[] = new Array(v.nRanks);
   const spelled: string[] = new Array(v.nRanks);
-  for (let r = 0; r < v.nRanks; r++) spelled[r] = v.spell(v.rankBytes(r));
+  for (let r = 0; r < v.nRanks; r++) {
+    const b = v.rankBytes(r);
+    keys[r] = latin1(b);
+    spelled[r] = v.spell(b);
+  }
   const tokens: string[] = new Array(v.vocabSize);
   const types: number[] = new Array(v.vocabSize);
   for (let id = 0; id < v.vocabSize; id++) {
@@ -63,7 +83,9 @@ export function ggufTokenizerMetadata(v: VocabSource): Record<string, unknown> {
     else if (special !== undefined) [tokens[id], types[id]] = [special, CONTROL];
     else [tokens[id], types[id]] = [`[PAD${id}]`, UNUSED]; // rows past the tokenizer (spec §7.2)
   }
-  const merges = bpeMergesFromRanks(v.rankBytes, v.nRanks).map(([a, b]) => `${spelled[a]} ${spelled[b]}`);
+  const flat = mergesOf(keys);
+  const merges: string[] = new Array(flat.length / 2);
+  for (let i = 0; i < merges.length; i++) merges[i] = `${spelled[flat[2 * i]]} ${spelled[flat[2 * i + 1]]}`;
   return {
     'tokenizer.ggml.model': 'gpt2',
     'tokenizer.ggml.pre': 'gpt-4o',
