@@ -50,6 +50,8 @@ function recipeOf(name: string, c: ModelConfig, hotEvery: number): Recipe {
 }
 
 // Scratch for one row (rows are at most a few thousand values; grows if a config needs more).
+// The byte views below assume a little-endian host, as every JS engine we target is; the bytes
+// (and so the seed → file mapping) would differ on a big-endian one.
 let z = new Float32Array(4096);
 let v = new Float32Array(4096);
 let vHalves = new Uint16Array(v.buffer);
