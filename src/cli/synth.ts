@@ -99,15 +99,17 @@ export async function run(argv: string[]): Promise<number> {
 /**
  * GGUF type recipe. q8_0 = llama.cpp's MXFP4_MOE recipe as in ggml-org's published file (spec
  * §7.4): the converter keeps 2-D tensors in the source type (bf16) and 1-D ones in f32, then
- * llama-quantize turns 2-D `.weight`s other than the router into Q8_0; so router weights and the
- * 2-D expert biases stay bf16. Other --dense types apply that type to every 2-D tensor.
+ * llama-quantize turns 2-D `.weight`s other than the router into Q8_0; so router weights stay
+ * bf16. Expert biases are f32: llama.cpp's CPU add_id (the per-expert bias add) asserts an f32
+ * operand and aborts on bf16 (measured with node-llama-cpp 3.21.1). Other --dense types apply
+ * that type to every 2-D weight.
  */
 function ggufOptions(ckpt: Checkpoint, dense: GgufDenseType, name: string, tokenizer: boolean): GgufWriteOptions {
   const small2d = dense === 'q8_0' ? 'bf16' : dense;
   return {
     dense,
     name,
-    typeOf: (n) => (/\.router$|\.experts_(gate_up|down)_bias$/.test(n) ? small2d : undefined),
+    typeOf: (n) => (/\.router$/.test(n) ? small2d : undefined),
     metadata: tokenizer && ckpt.config.vocabSize === O200K_HARMONY_VOCAB ? o200kMetadata(ckpt) : undefined,
   };
 }
