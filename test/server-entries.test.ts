@@ -35,6 +35,7 @@ async function serveAndProbe(cmd: string[]) {
 
 function expectServed(r: Awaited<ReturnType<typeof serveAndProbe>>) {
   expect(r.log).toContain('DEMO MODEL: random weights');
+  expect(r.log).toMatch(/loading the demo checkpoint: 100% .* \(\d+\/\d+ tensors\)/); // not a terminal: progress lines
   expect(r.models.data[0]).toMatchObject({ id: 'oss-edge-demo', meta: { demo: true } });
   expect(r.models.data[0].description).toContain('random weights');
   expect(r.sse.endsWith('data: [DONE]\n\n')).toBe(true);

@@ -4,6 +4,7 @@ import type { BackendChoice } from '../generate/index.ts';
 import type { Runtime } from '../server/runtime.ts';
 import { startServer, type ServerOptions } from '../server/start.ts';
 import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
+import { progress } from './progress.ts';
 
 export const USAGE = `usage: bun run serve [flags]
   --model PATH        gpt-oss checkpoint: a .gguf file or an HF folder (env OSS_EDGE_MODEL);
@@ -62,7 +63,10 @@ export async function run(argv: string[], runtime?: Runtime): Promise<number> {
   const rt = runtime ?? (await currentRuntime());
   let server;
   try {
-    server = await startServer(o, rt);
+    const bar = progress(`loading ${o.model ?? 'the demo checkpoint'}`);
+    server = await startServer(o, rt, {
+      progress: { update: (p) => bar.update(p.bytes, p.totalBytes, `${p.tensors}/${p.totalTensors} tensors`), finish: () => bar.finish() },
+    });
   } catch (e) {
     console.error(`serve: cannot listen on ${o.host}:${o.port}: ${(e as Error).message}`);
     return 1;

@@ -1,9 +1,8 @@
 // Starts the service: listen first (so /health answers 503 with progress while loading), then load
 // the model and serve it. Runtime-free: the caller passes the Runtime.
-import { loadModel, type BackendChoice } from '../generate/index.ts';
+import { loadModel, type BackendChoice, type LoadProgress } from '../generate/index.ts';
 import { createApp } from './app.ts';
 import { ModelHost, type Served } from './host.ts';
-import { progressReporter, size, type Out } from './progress.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ServerOptions {
@@ -32,22 +31,28 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(o: ServerOptions, rt: Runtime, out: Out = process.stderr): Promise<RunningServer> {
-  const log = (line: string) => { out.write(`${line}\n`); };
+/** Where the server reports: log lines, and the load progress (a bar on a terminal, the CLI's). */
+export interface ServerIo {
+  log?: (line: string) => void;
+  progress?: { update(p: LoadProgress): void; finish(): void };
+}
+
+export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo = {}): Promise<RunningServer> {
+  const log = io.log ?? ((line: string) => { process.stderr.write(`${line}\n`); });
+  const bar = io.progress ?? { update() {}, finish() {} };
   const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue });
   const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, log });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
   log(`oss-edge (${rt.name}) listening on ${url} — OpenAI API at ${url}/v1, health at ${url}/health`);
-  const bar = progressReporter(out, `loading ${o.model ?? 'the demo checkpoint'}`);
   const ready = host.load((onProgress) => loadModel(o.model, {
     threads: o.threads, context: o.ctx, backend: o.backend, progress: (p) => { onProgress(p); bar.update(p); },
   })).then((served) => {
-    bar.done();
+    bar.finish();
     announce(served, url, log);
     return served;
   });
-  ready.catch(() => bar.done());
+  ready.catch(() => bar.finish());
   return {
     url, port: listener.port, host, ready,
     async stop() {
@@ -64,7 +69,7 @@ function announce({ model: m, scheduler: s }: Served, url: string, log: (line: s
     const w = Math.max(...lines.map((l) => l.length));
     log(['', `╔${'═'.repeat(w + 2)}╗`, ...lines.map((l) => `║ ${l.padEnd(w)} ║`), `╚${'═'.repeat(w + 2)}╝`].join('\n'));
   }
-  log(`ready: model \`${m.id}\` from ${m.source} — ${m.backend.name} backend, ${m.backend.threads} threads, ${size(m.backend.weightBytes)} of weights, `
+  log(`ready: model \`${m.id}\` from ${m.source} — ${m.backend.name} backend, ${m.backend.threads} threads, ${(m.backend.weightBytes / 1e6).toFixed(1)} MB of weights, `
     + `context ${m.context}, ${s.slots} slots`);
   log(`try: curl -N ${url}/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"${m.id}","stream":true,"messages":[{"role":"user","content":"Hello"}]}'`);
 }

@@ -10,10 +10,9 @@ import { encodeWithSpecials, type Tokenizer } from '../../src/tokenizer/index.ts
 import { GOLDEN } from './golden.ts';
 
 export const TINY = join(GOLDEN, 'tiny-a', 'model.gguf');
-export const silent = { write: () => true, isTTY: false };
 
 export async function startTestServer(o: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  const s = await startServer({ model: TINY, host: '127.0.0.1', port: 0, threads: 1, backend: 'cpu', ctx: 1024, parallel: 4, maxQueue: 64, ...o }, bunRuntime, silent);
+  const s = await startServer({ model: TINY, host: '127.0.0.1', port: 0, threads: 1, backend: 'cpu', ctx: 1024, parallel: 4, maxQueue: 64, ...o }, bunRuntime, { log: () => {} });
   await s.ready;
   return s;
 }
