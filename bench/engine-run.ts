@@ -13,7 +13,7 @@ const gen = int(a, 'gen', 32), threads = int(a, 'threads', 2);
 const precision = str(a, 'precision', 'fast') as 'exact' | 'fast';
 
 const t0 = performance.now();
-const model = await Model.load(str(a, 'model'), { precision, threads, maxBatch: int(a, 'batch', Math.min(512, ids.length)), context: ids.length + gen + 1 });
+const model = await Model.load(str(a, 'model'), { precision, threads, maxBatch: int(a, 'batch', Math.min(512, ids.length)), context: ids.length + gen + 1, denseQ8: a.flags.get('dense-q8') === true });
 const loadS = (performance.now() - t0) / 1000;
 const s = model.newSession();
 const tStart = performance.now();
@@ -23,7 +23,7 @@ for (let i = 1; i < gen; i++) next = argmax(await s.eval([next], 'last'));
 const tEnd = performance.now();
 const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
 console.log(JSON.stringify({
-  name: `oss-edge (${model.backend.describe().name}, ${precision})`, load_s: loadS, prompt_tokens: ids.length, gen_tokens: gen,
+  name: `oss-edge (${model.backend.describe().name}, ${precision}${a.flags.get('dense-q8') === true ? ', dense Q8_0' : ''})`, load_s: loadS, prompt_tokens: ids.length, gen_tokens: gen,
   ttft_s: (tFirst - tStart) / 1000, prefill_tps: ids.length / ((tFirst - tStart) / 1000),
   decode_tps: (gen - 1) / ((tEnd - tFirst) / 1000), peak_rss_bytes: rss,
   weight_bytes: model.backend.describe().weightBytes, decode_bytes_per_token: decodeBytesPerToken(model.checkpoint),

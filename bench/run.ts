@@ -2,7 +2,7 @@
 // (issue 5). Each run is its own process (peak RSS is per engine; two 13 GB models never share
 // RAM); runs alternate ours/peer. Writes bench/results/<stamp>.json + .md and latest.md; the
 // last line printed is one JSON object.
-// Usage: npx bun run bench -- --model PATH [--threads T] [--prompt 512] [--gen 32] [--vs llama.cpp] [--reps 2] [--precision fast]
+// Usage: npx bun run bench -- --model PATH [--threads T] [--prompt 512] [--gen 32] [--vs llama.cpp] [--reps 2] [--precision fast] [--dense-q8]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -50,7 +50,7 @@ console.error(`memory read bandwidth (wasm, ${threads} threads): ${(bw / 1e9).to
 if (vs) ensurePeer();
 const ours: RunResult[] = [], peer: RunResult[] = [];
 for (let i = 0; i < reps; i++) {
-  ours.push(once(process.execPath, [join(HERE, 'engine-run.ts'), '--model', model, '--ids', idsFile, '--gen', String(gen), '--threads', String(threads), '--precision', precision]));
+  ours.push(once(process.execPath, [join(HERE, 'engine-run.ts'), '--model', model, '--ids', idsFile, '--gen', String(gen), '--threads', String(threads), '--precision', precision, ...(a.flags.get('dense-q8') === true ? ['--dense-q8'] : [])]));
   console.error(`oss-edge run ${i + 1}: prefill ${ours.at(-1)!.prefill_tps.toFixed(2)} tok/s, decode ${ours.at(-1)!.decode_tps.toFixed(2)} tok/s`);
   if (vs) {
     peer.push(once('node', [join(HERE, 'peer', 'llama.mjs'), '--model', model, '--ids', idsFile, '--gen', String(gen), '--threads', String(threads)]));

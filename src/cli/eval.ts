@@ -1,4 +1,5 @@
-// `eval --model PATH --prompt PROMPT.json --greedy N --out DIR [--precision exact|fast] [--threads T]`
+// `eval --model PATH --prompt PROMPT.json --greedy N --out DIR [--precision exact|fast] [--threads T]
+//       [--backend cpu|webgpu|auto]` (default cpu; src/backends/select.ts says what auto picks)
 // Writes the golden-folder layout (../shared/golden/README.md): logits_prompt.f32 [n_prompt, V],
 // greedy.json {"greedy_ids": [...]}, logits_greedy.f32 [N, V] (row i = logits after greedy_ids[i]).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import { Model } from '../engine/model.ts';
 import { evaluatePrompt } from '../engine/evaluate.ts';
 import { int, parseArgs, str, UsageError } from './args.ts';
+import { BACKEND_CHOICES, resolveBackend, type BackendChoice } from '../backends/select.ts';
 
 export async function run(argv: string[]): Promise<number> {
   try {
@@ -16,9 +18,14 @@ export async function run(argv: string[]): Promise<number> {
     const ids: number[] = prompt.ids;
     if (!Array.isArray(ids) || !ids.length || !ids.every(Number.isInteger)) throw new UsageError('prompt JSON needs {"ids": [int, ...]}');
     const N = int(a, 'greedy', 0), out = str(a, 'out');
+    const choice = str(a, 'backend', 'cpu') as BackendChoice;
+    if (!BACKEND_CHOICES.includes(choice)) throw new UsageError('--backend must be cpu, webgpu or auto');
+    const backend = await resolveBackend(choice);
     const model = await Model.load(str(a, 'model'), {
+      backend: backend.create,
       precision, threads: a.flags.has('threads') ? int(a, 'threads', 1) : undefined, maxBatch: int(a, 'batch', 64), context: ids.length + N + 1,
       arenaBytes: a.flags.has('arena-bytes') ? int(a, 'arena-bytes', 0) : undefined,
+      denseQ8: a.flags.get('dense-q8') === true,
     });
     try {
       const { promptLogits, greedyIds, greedyLogits, nextAfterLast } = await evaluatePrompt(model, ids, N);
@@ -28,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
       writeFileSync(join(out, 'greedy.json'), JSON.stringify({ greedy_ids: greedyIds, next_after_last: nextAfterLast }) + '\n');
     } finally {
       model.release();
+      backend.dispose();
     }
     return 0;
   } catch (e) {

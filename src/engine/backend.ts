@@ -21,6 +21,11 @@ export interface BackendOptions {
   maxBatch: number;
   /** Threads for the CPU backend (the calling thread included). Default: 1. */
   threads?: number;
+  /**
+   * Re-quantise float (bf16/f16/f32) weight matrices to Q8_0 at load, as llama.cpp's Q8_0 files
+   * hold them: half the bytes per token of a bf16 checkpoint, at Q8_0's rounding error.
+   */
+  denseQ8?: boolean;
   /** Largest weight arena in bytes (CPU; default 4 GiB). Tests force it small. */
   arenaBytes?: number;
   progress?: (p: LoadProgress) => void;

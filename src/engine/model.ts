@@ -17,6 +17,8 @@ export interface ModelOptions {
   /** Default context of a session. */
   context?: number;
   arenaBytes?: number;
+  /** Re-quantise float weight matrices to Q8_0 at load (BackendOptions.denseQ8). */
+  denseQ8?: boolean;
   backend?: (opts: BackendOptions) => Backend;
   progress?: BackendOptions['progress'];
 }
@@ -43,7 +45,7 @@ export class Model {
     const maxBatch = o.maxBatch ?? 64;
     const context = Math.min(o.context ?? 4096, c.maxPositions);
     const make = o.backend ?? (await import('../backends/cpu/backend.ts')).createCpuBackend;
-    const be = make({ precision: o.precision ?? 'exact', maxBatch, threads: o.threads ?? availableParallelism(), arenaBytes: o.arenaBytes, progress: o.progress });
+    const be = make({ precision: o.precision ?? 'exact', maxBatch, threads: o.threads ?? availableParallelism(), arenaBytes: o.arenaBytes, denseQ8: o.denseQ8, progress: o.progress });
     const weights = bindWeights(c, await be.upload(ckpt));
     const state = allocState(be, c, maxBatch, Math.min(LOGIT_ROWS, maxBatch));
     return new Model(c, be, weights, ropeParams(c), state, maxBatch, context, ckpt);

@@ -14,7 +14,10 @@ export interface Span {
   name: string;
 }
 
-type Fill = (dst: Uint8Array, progress: (bytes: number) => void) => void;
+type Fill = ((dst: Uint8Array, progress: (bytes: number) => void) => void) & {
+  /** Rows [r0, r1) alone (fills whose rows are contiguous in the file); becomes WeightRecord.fillRows. */
+  rows?: (dst: Uint8Array, r0: number, r1: number) => void;
+};
 
 /** Where a record's bytes live, for error messages: the file and the tensor name inside it. */
 export interface Source {
@@ -45,6 +48,14 @@ export function makeRecord(src: Source, name: string, shape: number[], format: F
       fill(dst, progress ?? (() => {}));
     },
   };
+  const rows = fill.rows;
+  if (rows && shape.length >= 2) {
+    const rb = byteSize / shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    r.fillRows = (dst, r0, r1) => {
+      assert(r0 >= 0 && r1 >= r0 && r1 * rb <= byteSize && dst.length === (r1 - r0) * rb, `${name}: bad fillRows(${r0}, ${r1})`);
+      rows(dst, r0, r1);
+    };
+  }
   sources.set(r, src);
   return r;
 }
@@ -69,7 +80,7 @@ function checkScales(buf: Uint8Array, from: number, to: number, span: Span, firs
 
 /** Canonical bytes are stored as-is (GGUF tensors, HF dense tensors). */
 export function copyFill(span: Span, format: Format): Fill {
-  return (dst, progress) => {
+  const fill: Fill = (dst, progress) => {
     // Chunks of whole MXFP4 blocks so each chunk can be scale-checked as it lands.
     const step = format === 'mxfp4' ? CHUNK_BYTES - (CHUNK_BYTES % 17) : CHUNK_BYTES;
     for (let at = 0; at < dst.length; at += step) {
@@ -79,6 +90,14 @@ export function copyFill(span: Span, format: Format): Fill {
       progress(n);
     }
   };
+  // Dense rows are contiguous in the file: a row range is one read (the CPU backend re-quantises
+  // dense matrices to Q8_0 row range by row range for the fast precision).
+  if (format !== 'mxfp4') {
+    fill.rows = (dst, r0, r1) => {
+      if (r1 > r0) span.file.read(dst, 0, dst.length, span.offset + r0 * (dst.length / (r1 - r0)), span.name);
+    };
+  }
+  return fill;
 }
 
 /**

@@ -7,8 +7,9 @@ import type { Checkpoint, ModelConfig } from '../../model/types.ts';
 import type { Backend, BackendOptions, Buf, KvCache, MoeWeights, Tensor } from '../../engine/backend.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { MATMUL, actRowBytes, batchedScratch } from './kernels.ts';
-import { isVector, planArenas } from './placement.ts';
-import { mxfp4R4Bytes, mxfp4R4Scratch } from './repack.ts';
+import { cpuLayout, isVector, planArenas } from './placement.ts';
+import { mxfp4R4Scratch } from './repack.ts';
+import { requantizeQ8 } from './requant.ts';
 import { Pool } from './pool.ts';
 
 class CpuTensor implements Tensor {
@@ -72,12 +73,12 @@ export class CpuBackend implements Backend {
       const rows = r.shape[r.shape.length - 2], cols = r.shape[r.shape.length - 1];
       const want = r.name === 'unembed' ? Math.min(passRows, UNEMBED_PASS_ROWS) : passRows;
       io = Math.max(io, want * (cols + rows) * 4 + 64);
-      if (r.format === 'mxfp4') io = Math.max(io, mxfp4R4Scratch(rows, cols));
+      if (cpuLayout(r, this.opts).r4) io = Math.max(io, mxfp4R4Scratch(rows, cols));
     }
     const batchStride = Math.ceil(batchedScratch(maxIn, passRows) / 64) * 64;
     const perArena = io + batchStride * this.pool.size + 256;
     const arenaBytes = Math.min(this.opts.arenaBytes ?? MAX_ARENA_BYTES, MAX_ARENA_BYTES);
-    const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena);
+    const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.opts);
     this.arenas = [this.a0, ...sizes.map((s, i) => new Arena(i + 1, s + perArena, arenaBytes))];
     for (const a of this.arenas.slice(1)) this.scratch.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
     await this.pool.attach(this.arenas);
@@ -100,16 +101,16 @@ export class CpuBackend implements Backend {
       } else {
         const arena = this.arenas[where.get(rec.name)!];
         const cols = rec.shape[rec.shape.length - 1], rows = rec.shape[rec.shape.length - 2];
-        const r4 = rec.format === 'mxfp4' && rec.name !== 'embed'; // products read MXFP4 in the r4 layout
-        if (r4 && rec.shape.length === 3 && rows % 4) throw new Error(`${rec.name}: stacked MXFP4 matrices need rows divisible by 4, got ${rows}`);
-        const bytes = r4 ? mxfp4R4Bytes(rows, cols) * (rec.shape.length === 3 ? rec.shape[0] : 1) : rec.byteSize;
-        const ptr = arena.alloc(bytes);
-        rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), report);
-        if (r4) {
+        const lay = cpuLayout(rec, this.opts);
+        if (lay.r4 && rec.shape.length === 3 && rows % 4) throw new Error(`${rec.name}: stacked MXFP4 matrices need rows divisible by 4, got ${rows}`);
+        const ptr = arena.alloc(lay.bytes);
+        if (lay.requant) requantizeQ8(rec, arena.u8, ptr, report);
+        else rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), report);
+        if (lay.r4) {
           const tmp = this.scratch.get(arena)!.io;
           for (let e = 0, n = rec.shape.length === 3 ? rec.shape[0] : 1; e < n; e++) arena.k.repack_mxfp4_r4(ptr + e * rows * rowBytes('mxfp4', cols), rows, cols, tmp);
         }
-        const t = new CpuTensor(rec.name, rec.shape, rec.format, arena, ptr, rowBytes(rec.format, cols));
+        const t = new CpuTensor(rec.name, rec.shape, lay.format, arena, ptr, rowBytes(lay.format, cols));
         out.set(rec.name, t);
         if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));
       }

@@ -1,34 +1,53 @@
-// Where each weight lives. Vectors (norms, biases, sinks) are converted to f32 and kept in the
-// activation arena (arena 0), where the element-wise kernels run; matrices stay in their storage
-// format in weight arenas, first-fit in checkpoint order, never straddling two arenas.
+// Where each weight lives and in which layout. Vectors (norms, biases, sinks) are converted to f32
+// and kept in the activation arena (arena 0), where the element-wise kernels run; matrices go to
+// weight arenas, first-fit in checkpoint order, never straddling two arenas.
+import { tensorBytes, type Format } from '../../model/formats.ts';
 import type { WeightRecord } from '../../model/types.ts';
+import type { Precision } from '../../engine/backend.ts';
 import { mxfp4R4Bytes } from './repack.ts';
-
-export interface Placement { arena: number; offset: number }
-
-/** Bytes a matrix takes in the CPU layout (MXFP4 rows padded to groups of four, repack.ts). */
-function bytesOf(rec: WeightRecord): number {
-  if (rec.format !== 'mxfp4' || rec.name === 'embed') return rec.byteSize;
-  const rows = rec.shape[rec.shape.length - 2], cols = rec.shape[rec.shape.length - 1];
-  return mxfp4R4Bytes(rows, cols) * (rec.shape.length === 3 ? rec.shape[0] : 1);
-}
 
 export function isVector(rec: WeightRecord): boolean {
   return rec.shape.length === 1 || rec.name.endsWith('_bias');
+}
+
+/** How a matrix is held on the CPU. */
+export interface CpuLayout {
+  format: Format;
+  bytes: number;
+  /** MXFP4 repacked into four-row groups (repack.ts): every MXFP4 product reads this layout. */
+  r4: boolean;
+  /** A float matrix re-quantised to Q8_0 at load (opt-in: half the bytes per token). */
+  requant: boolean;
+}
+
+export interface LayoutOptions { precision: Precision; denseQ8?: boolean }
+
+export function cpuLayout(rec: WeightRecord, o: LayoutOptions): CpuLayout {
+  const rows = rec.shape[rec.shape.length - 2], cols = rec.shape[rec.shape.length - 1];
+  const stack = rec.shape.length === 3 ? rec.shape[0] : 1;
+  if (rec.format === 'mxfp4' && rec.name !== 'embed') {
+    return { format: 'mxfp4', bytes: mxfp4R4Bytes(rows, cols) * stack, r4: true, requant: false };
+  }
+  const float = rec.format === 'bf16' || rec.format === 'f16' || rec.format === 'f32';
+  // As llama.cpp's Q8_0 recipe: the router stays as stored (a rounding flip there changes experts).
+  if (o.denseQ8 && float && !rec.name.endsWith('.router') && cols % 32 === 0 && rec.fillRows) {
+    return { format: 'q8_0', bytes: tensorBytes('q8_0', rec.shape), r4: false, requant: true };
+  }
+  return { format: rec.format, bytes: rec.byteSize, r4: false, requant: false };
 }
 
 /**
  * Assigns matrices to arenas 1… with `capacity` usable bytes each. Returns per-tensor arena index
  * and the bytes each arena needs.
  */
-export function planArenas(records: WeightRecord[], capacity: number): { where: Map<string, number>; sizes: number[] } {
+export function planArenas(records: WeightRecord[], capacity: number, o: LayoutOptions): { where: Map<string, number>; sizes: number[] } {
   const where = new Map<string, number>();
   const sizes: number[] = [];
   for (const rec of records) {
     if (isVector(rec)) continue;
-    const need = Math.ceil(bytesOf(rec) / 64) * 64;
+    const need = Math.ceil(cpuLayout(rec, o).bytes / 64) * 64;
     if (need > capacity) {
-      throw new Error(`tensor ${rec.name} (${rec.byteSize} bytes) does not fit one weight arena (${capacity} usable bytes)`);
+      throw new Error(`tensor ${rec.name} (${need} bytes) does not fit one weight arena (${capacity} usable bytes)`);
     }
     let a = sizes.findIndex((s) => s + need <= capacity);
     if (a < 0) { a = sizes.length; sizes.push(0); }
