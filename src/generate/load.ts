@@ -1,6 +1,7 @@
 // A model ready to serve: the engine, its tokenizer and what the server announces about it. This is
 // the one place above the engine that knows how a model is opened, and where the demo comes from.
 import { basename, dirname } from 'node:path';
+import { resolveBackend, type BackendChoice } from '../backends/select.ts';
 import type { LoadProgress } from '../engine/backend.ts';
 import { Model, type ModelOptions } from '../engine/model.ts';
 import { demoCheckpoint } from '../model/synth.ts';
@@ -8,8 +9,7 @@ import { tokenizerForCheckpoint, type Tokenizer } from '../tokenizer/index.ts';
 import type { LanguageModel } from './engine.ts';
 import { samplingLimit } from './vocab.ts';
 
-export type { LoadProgress };
-export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
+export type { BackendChoice, LoadProgress };
 
 export interface LoadOptions {
   threads?: number;
@@ -31,7 +31,8 @@ export interface LoadedModel {
   /** Ids below this may be sampled (the vocabulary without its padding rows). */
   limit: number;
   eosTokenId: number | null;
-  backend: { name: string; threads: number; weightBytes: number };
+  /** `reason`: why this backend (`auto: no GPU adapter …`). */
+  backend: { name: string; threads: number; weightBytes: number; reason: string };
   release(): void;
 }
 
@@ -39,9 +40,17 @@ export const DEMO_MODEL_ID = 'oss-edge-demo';
 
 /** Opens `path` (a .gguf file or an HF folder), or the built-in demo checkpoint when `path` is null. */
 export async function loadModel(path: string | null, o: LoadOptions = {}): Promise<LoadedModel> {
-  if (o.backend === 'webgpu') throw new Error('--backend webgpu: the WebGPU backend cannot be chosen from the server yet; use --backend cpu');
-  const opts: ModelOptions = { threads: o.threads, context: o.context, progress: o.progress };
-  const m = path === null ? await loadDemo(opts) : await Model.load(path, opts);
+  // The demo's toy weights need no GPU, and the WebGPU child a Bun process drives opens checkpoints
+  // from files, which the in-memory demo is not: `auto` keeps it on the CPU (no probing either).
+  const be = await resolveBackend(path === null && (o.backend ?? 'auto') === 'auto' ? 'cpu' : (o.backend ?? 'auto'));
+  const opts: ModelOptions = { threads: o.threads, context: o.context, progress: o.progress, backend: be.create };
+  let m: Model;
+  try {
+    m = path === null ? await loadDemo(opts) : await Model.load(path, opts);
+  } catch (e) {
+    be.dispose();
+    throw e;
+  }
   const tokenizer = tokenizerForCheckpoint(m.checkpoint);
   const V = m.config.vocabSize;
   const d = m.backend.describe();
@@ -50,7 +59,7 @@ export async function loadModel(path: string | null, o: LoadOptions = {}): Promi
     demo: path === null, source: path ?? 'built-in demo checkpoint (src/model/synth.ts)', tokenizer, context: m.context,
     limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
     model: { vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context) },
-    backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes },
+    backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason: be.reason },
     release: () => m.release(),
   };
 }

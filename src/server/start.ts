@@ -69,7 +69,7 @@ function announce({ model: m, scheduler: s }: Served, url: string, log: (line: s
     const w = Math.max(...lines.map((l) => l.length));
     log(['', `╔${'═'.repeat(w + 2)}╗`, ...lines.map((l) => `║ ${l.padEnd(w)} ║`), `╚${'═'.repeat(w + 2)}╝`].join('\n'));
   }
-  log(`ready: model \`${m.id}\` from ${m.source} — ${m.backend.name} backend, ${m.backend.threads} threads, ${(m.backend.weightBytes / 1e6).toFixed(1)} MB of weights, `
+  log(`ready: model \`${m.id}\` from ${m.source} — ${m.backend.name} backend (${m.backend.reason}), ${m.backend.threads} threads, ${(m.backend.weightBytes / 1e6).toFixed(1)} MB of weights, `
     + `context ${m.context}, ${s.slots} slots`);
   log(`try: curl -N ${url}/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"${m.id}","stream":true,"messages":[{"role":"user","content":"Hello"}]}'`);
 }

@@ -19,7 +19,7 @@ export async function startTestServer(o: Partial<ServerOptions> = {}): Promise<R
 
 /** tiny-a loaded beside the server, to compute what the server must answer. */
 export function loadReference(context = 1024): Promise<LoadedModel> {
-  return loadModel(TINY, { threads: 1, context });
+  return loadModel(TINY, { threads: 1, context, backend: 'cpu' });
 }
 
 /** The engine's own greedy ids (argmax over the sampling limit), stopping after a stop id. */
@@ -50,7 +50,7 @@ export async function startScriptedServer(tok: Tokenizer, reply: (prompt: string
   });
   await host.load(async () => ({
     id: 'scripted', demo: false, source: 'test', model, tokenizer: tok, context: 4096, limit: samplingLimit(tok, tok.vocabSize), eosTokenId: null,
-    backend: { name: 'scripted', threads: 1, weightBytes: 0 }, release: () => {},
+    backend: { name: 'scripted', threads: 1, weightBytes: 0, reason: 'test' }, release: () => {},
   }));
   return { url: `http://127.0.0.1:${listener.port}`, prompts, stop: async () => { await listener.stop(); host.close(); } };
 }
