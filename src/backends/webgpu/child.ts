@@ -53,7 +53,7 @@ function apply(s: Session, op: Op): void {
     case 'view': s.h.set(op[1], be.view(get<Buf>(s, op[2]), op[3], op[4])); break;
     case 'embed': be.embed(get<Tensor>(s, op[1]), op[2], op[3], get<Buf>(s, op[4])); break;
     case 'rmsnorm': be.rmsnorm(get<Buf>(s, op[1]), get<Tensor>(s, op[2]), get<Buf>(s, op[3]), op[4], op[5]); break;
-    case 'matmul': be.matmul(get<Tensor>(s, op[1]), get<Buf>(s, op[2]), get<Buf>(s, op[3]), op[4], op[5] < 0 ? undefined : get<Tensor>(s, op[5])); break;
+    case 'matmul': be.matmul(get<Tensor>(s, op[1]), get<Buf>(s, op[2]), get<Buf>(s, op[3]), op[4], op[5] === null ? undefined : get<Tensor>(s, op[5])); break;
     case 'rope': be.rope(get<Buf>(s, op[1]), op[2], op[3], bytesF32(op[4]), op[5]); break;
     case 'attention': {
       const [, c, layer, q, k, v, sinks, o, pos0, B, window] = op;

@@ -20,7 +20,7 @@ export type Op =
   | ['view', number, number, number, number] //                    h, src, r0, n
   | ['embed', number, number[], number, number] //                 table, ids, B, out
   | ['rmsnorm', number, number, number, number, number] //         x, w, out, B, eps
-  | ['matmul', number, number, number, number, number] //          w, x, out, B, bias (−1: none)
+  | ['matmul', number, number, number, number, number | null] //   w, x, out, B, bias
   | ['rope', number, number, number, Uint8Array, number] //        x, nHeads, headDim, cs (f32 bytes), B
   | ['attention', number, number, number, number, number, number, number, number, number, number] // cache, layer, q, k, v, sinks, out, pos0, B, window
   | ['moe', number, number[], number, number, MoeConfig] //        x, [router, routerBias, gateUp, gateUpBias, down, downBias], out, B, config
@@ -83,6 +83,6 @@ export function f32Bytes(a: Float32Array, n: number): Uint8Array {
 
 /** A Float32Array over bytes that arrived in a frame (copied when unaligned). */
 export function bytesF32(b: Uint8Array): Float32Array {
-  const a = b.byteOffset % 4 === 0 ? b : b.slice();
+  const a = b.byteOffset % 4 === 0 ? b : new Uint8Array(b); // (Buffer#slice would share, not copy)
   return new Float32Array(a.buffer, a.byteOffset, a.byteLength / 4);
 }

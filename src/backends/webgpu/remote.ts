@@ -77,7 +77,8 @@ export class DenoChild {
 
   // While a request is in flight the child keeps this process alive; otherwise it must not (a
   // CLI that forgets release() still exits, and the child sees its stdin close).
-  private busy(): void { this.proc.ref(); (this.proc.stdout as unknown as { ref?(): void }).ref?.(); }
+  // (Only the process handle is re-referenced: Bun 1.4.5 never undoes a stdout.ref().)
+  private busy(): void { this.proc.ref(); }
   private idle(): void {
     if (this.pending.size) return;
     this.proc.unref();
@@ -167,7 +168,7 @@ export class RemoteBackend implements Backend {
 
   rmsnorm(x: Buf, w: Tensor, out: Buf, B: number, eps: number): void { this.ops.push(['rmsnorm', h(x), h(w), h(out), B, eps]); }
 
-  matmul(w: Tensor, x: Buf, out: Buf, B: number, bias?: Tensor): void { this.ops.push(['matmul', h(w), h(x), h(out), B, bias ? h(bias) : -1]); }
+  matmul(w: Tensor, x: Buf, out: Buf, B: number, bias?: Tensor): void { this.ops.push(['matmul', h(w), h(x), h(out), B, bias ? h(bias) : null]); }
 
   rope(x: Buf, nHeads: number, headDim: number, cs: Float32Array, B: number): void {
     this.ops.push(['rope', h(x), nHeads, headDim, f32Bytes(cs, B * headDim), B]);
