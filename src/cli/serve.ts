@@ -13,6 +13,8 @@ export const USAGE = `usage: bun run serve [flags]
   --port N            port (default 8080; 0 picks a free one)
   --threads N         CPU threads (default: all cores)
   --backend B         auto | cpu | webgpu (default auto)
+  --precision P       fast | exact (default fast: 8-bit activations in the MXFP4/Q8_0 products)
+  --dense-q8          re-quantise bf16/f16/f32 weight matrices to Q8_0 at load (half the bytes)
   --ctx N             context length per slot (default 4096)
   --parallel N        concurrent generations, each with its own K/V cache (default 4)
   --max-queue N       requests waiting for a slot before 429 (default 64)
@@ -20,13 +22,15 @@ export const USAGE = `usage: bun run serve [flags]
   --cors-origin O     allow browsers from origin O (comma-separated, or *)
   --max-body BYTES    largest request body (default 8388608)`;
 
-const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'help']);
+const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'precision', 'dense-q8', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'help']);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServerOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
   if (a.rest.length) throw new UsageError(`unexpected argument ${a.rest[0]}`);
   const backend = str(a, 'backend', 'auto');
   if (!['auto', 'cpu', 'webgpu'].includes(backend)) throw new UsageError(`--backend must be auto, cpu or webgpu, got ${backend}`);
+  const precision = str(a, 'precision', 'fast');
+  if (precision !== 'fast' && precision !== 'exact') throw new UsageError(`--precision must be fast or exact, got ${precision}`);
   const positive = (name: string, fallback: number, min = 1) => {
     const n = int(a, name, fallback);
     if (n < min) throw new UsageError(`--${name} must be at least ${min}, got ${n}`);
@@ -40,6 +44,8 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     port,
     threads: a.flags.has('threads') ? positive('threads', 1) : undefined,
     backend: backend as BackendChoice,
+    precision,
+    denseQ8: a.flags.get('dense-q8') === true,
     ctx: a.flags.has('ctx') ? positive('ctx', 4096, 2) : undefined,
     parallel: positive('parallel', 4),
     maxQueue: positive('max-queue', 64, 0),

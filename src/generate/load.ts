@@ -2,7 +2,7 @@
 // the one place above the engine that knows how a model is opened, and where the demo comes from.
 import { basename, dirname } from 'node:path';
 import { resolveBackend, type BackendChoice } from '../backends/select.ts';
-import type { LoadProgress } from '../engine/backend.ts';
+import type { LoadProgress, Precision } from '../engine/backend.ts';
 import { Model, type ModelOptions } from '../engine/model.ts';
 import { demoCheckpoint } from '../model/synth.ts';
 import { tokenizerForCheckpoint, type Tokenizer } from '../tokenizer/index.ts';
@@ -13,6 +13,10 @@ export type { BackendChoice, LoadProgress };
 
 export interface LoadOptions {
   threads?: number;
+  /** Serving defaults to `fast` (8-bit activations in the MXFP4/Q8_0 products, as llama.cpp). */
+  precision?: Precision;
+  /** Re-quantise float weight matrices to Q8_0 at load. */
+  denseQ8?: boolean;
   context?: number;
   backend?: BackendChoice;
   progress?: (p: LoadProgress) => void;
@@ -43,7 +47,8 @@ export async function loadModel(path: string | null, o: LoadOptions = {}): Promi
   // The demo's toy weights need no GPU, and the WebGPU child a Bun process drives opens checkpoints
   // from files, which the in-memory demo is not: `auto` keeps it on the CPU (no probing either).
   const be = await resolveBackend(path === null && (o.backend ?? 'auto') === 'auto' ? 'cpu' : (o.backend ?? 'auto'));
-  const opts: ModelOptions = { threads: o.threads, context: o.context, progress: o.progress, backend: be.create };
+  const opts: ModelOptions = { threads: o.threads, context: o.context, progress: o.progress, backend: be.create,
+    precision: o.precision ?? 'fast', denseQ8: o.denseQ8 };
   let m: Model;
   try {
     m = path === null ? await loadDemo(opts) : await Model.load(path, opts);

@@ -12,6 +12,10 @@ export interface ServerOptions {
   port: number;
   threads?: number;
   backend: BackendChoice;
+  /** exact | fast (default fast, see generate/load.ts). */
+  precision?: 'exact' | 'fast';
+  /** Re-quantise float weight matrices to Q8_0 at load. */
+  denseQ8?: boolean;
   /** Context length per slot (default: the engine's, 4096). */
   ctx?: number;
   apiKey?: string;
@@ -46,7 +50,7 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo = 
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
   log(`oss-edge (${rt.name}) listening on ${url} — OpenAI API at ${url}/v1, health at ${url}/health`);
   const ready = host.load((onProgress) => loadModel(o.model, {
-    threads: o.threads, context: o.ctx, backend: o.backend, progress: (p) => { onProgress(p); bar.update(p); },
+    threads: o.threads, context: o.ctx, backend: o.backend, precision: o.precision, denseQ8: o.denseQ8, progress: (p) => { onProgress(p); bar.update(p); },
   })).then((served) => {
     bar.finish();
     announce(served, url, log);

@@ -88,7 +88,10 @@ export class CpuBackend implements Backend {
     const out = new Map<string, Tensor>();
     const total = ckpt.totalBytes;
     let done = 0, count = 0;
+    let sinceYield = 0;
     for (const rec of records) {
+      // Hand the event loop a turn every ~64 MB so a server answers /health (503 + progress) while loading.
+      if ((sinceYield += rec.byteSize) > 64 << 20) { sinceYield = 0; await new Promise((r) => setTimeout(r, 0)); }
       const report = (n: number) => { done += n; this.opts.progress?.({ bytes: done, totalBytes: total, tensors: count, totalTensors: records.length, name: rec.name }); };
       if (isVector(rec)) {
         // Small: decode to f32 once (exact for every format), keep beside the activations.
