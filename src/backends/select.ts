@@ -6,17 +6,12 @@
 // Runtimes with navigator.gpu (Deno) use it in-process; Bun has none and reaches the GPU through a
 // Deno child process behind the same Backend interface (webgpu/remote.ts).
 import type { Backend, BackendOptions } from '../engine/backend.ts';
-import type { AdapterInfo } from './webgpu/device.ts';
+import { isSoftware, type AdapterInfo } from './webgpu/device.ts';
+
+export { isSoftware };
 
 export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'webgpu'];
-
-// Adapters that do not say isFallbackAdapter but are software renderers all the same.
-const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|\bwarp\b|microsoft basic render/i;
-
-export function isSoftware(a: Pick<AdapterInfo, 'description' | 'isFallbackAdapter'>): boolean {
-  return a.isFallbackAdapter || SOFTWARE.test(a.description);
-}
 
 export interface Choice {
   kind: 'cpu' | 'webgpu';

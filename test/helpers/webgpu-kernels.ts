@@ -3,6 +3,7 @@
 //   deno run -A test/helpers/webgpu-kernels.ts      → one JSON line per check on stdout
 // test/webgpu-kernels.test.ts runs it and turns each line into a bun test.
 // Inputs reach the GPU the way activations do: as f32 "tables" copied into buffers by embed().
+import process from 'node:process';
 import type { Buf, Precision, Tensor } from '../../src/engine/backend.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../../src/backends/webgpu/backend.ts';
 import { describeAdapter, openDevice, requestAdapter, type DeviceFeatures } from '../../src/backends/webgpu/device.ts';
@@ -14,11 +15,12 @@ import { attentionTwin, matmulTwin, moeTwin, rmsnormTwin, ropeTwin } from './web
 
 export interface Check { name: string; worst: number; err: number; pass: boolean; note?: string }
 
-const adapter = await requestAdapter();
-if (!adapter) {
+const found = await requestAdapter();
+if (!found) {
   console.log(JSON.stringify({ skip: 'no WebGPU adapter' }));
-  Deno.exit(0);
+  process.exit(0);
 }
+const adapter = found!;
 const info = describeAdapter(adapter);
 const { device, features } = await openDevice(adapter);
 console.log(JSON.stringify({ adapter: info.description, features: info.features }));

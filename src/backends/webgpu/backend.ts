@@ -9,7 +9,7 @@
 import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
 import type { Backend, BackendOptions, Buf, KvCache, MoeWeights, Tensor } from '../../engine/backend.ts';
-import type { AdapterInfo, DeviceFeatures } from './device.ts';
+import { isSoftware, type AdapterInfo, type DeviceFeatures } from './device.ts';
 import {
   addSpec, attentionSpec, combineSpec, embedSpec, kvStoreSpec, MATMUL_TOKENS, matmulRowsPerGroup, matmulSpec, rmsnormSpec,
   ropeSpec, routeSpec, type KvType, type Lanes, type MatmulMode,
@@ -80,7 +80,7 @@ export class WebGpuBackend implements Backend {
     this.device = opts.device;
     this.rec = new Recorder(this.device, Boolean(opts.features.timestamps));
     this.dummy = this.gpuBuffer('webgpu.dummy', 16, GPUBufferUsage.STORAGE);
-    this.lanes = opts.lanes ?? (opts.adapter.isFallbackAdapter ? 1 : 16);
+    this.lanes = opts.lanes ?? (isSoftware(opts.adapter) ? 1 : 16);
   }
 
   private gpuBuffer(label: string, size: number, usage: number, mapped = false): GPUBuffer {

@@ -28,13 +28,17 @@ function quietMesa(): void {
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = tmpdir();
 }
 
-// Adapters that report a hardware device type but are software renderers.
+// Software renderers, also when they do not set isFallbackAdapter.
 const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|\bwarp\b|microsoft basic render/i;
+
+export function isSoftware(a: Pick<AdapterInfo, 'description' | 'isFallbackAdapter'>): boolean {
+  return a.isFallbackAdapter || SOFTWARE.test(a.description);
+}
 
 export function describeAdapter(a: GPUAdapter): AdapterInfo {
   const info = (a as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
   const description = info?.description || info?.device || '';
-  const fallback = Boolean(info?.isFallbackAdapter ?? (a as { isFallbackAdapter?: boolean }).isFallbackAdapter) || SOFTWARE.test(description);
+  const fallback = Boolean(info?.isFallbackAdapter ?? (a as { isFallbackAdapter?: boolean }).isFallbackAdapter);
   return {
     description, vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', isFallbackAdapter: fallback,
     features: [...a.features].map(String).sort(),

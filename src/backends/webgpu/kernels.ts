@@ -3,6 +3,7 @@
 // and the host-side writer), its bindings and its compile-time constants. Names follow
 // <op>_<weight>_<act>_<tile>: matmul_mxfp4_f32_r4t8, attention_f16kv_hd64, …
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Format } from '../../model/formats.ts';
 
 /** How a kernel sees one binding (binding 0 is always the parameter block). */
@@ -152,7 +153,7 @@ const files = new Map<string, string>();
 function wgslFile(name: string): string {
   let s = files.get(name);
   if (s === undefined) {
-    s = readFileSync(new URL(`./wgsl/${name}`, import.meta.url), 'utf8');
+    s = readFileSync(fileURLToPath(new URL(`./wgsl/${name}`, import.meta.url)), 'utf8');
     files.set(name, s);
   }
   return s;

@@ -61,7 +61,7 @@ export class Recorder {
     const layout = d.createBindGroupLayout({
       label: `webgpu.${spec.name}.layout`,
       entries: [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: spec.params.length * 4 } },
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: Math.ceil(spec.params.length / 4) * 16 } }, // the WGSL struct's size
         ...spec.bindings.map((b, i) => ({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.access === 'rw' ? 'storage' as const : 'read-only-storage' as const } })),
       ],
     });

@@ -16,7 +16,7 @@ import type { AdapterInfo } from './device.ts';
 import { bytesF32, encodeFrame, f32Bytes, FrameDecoder, type Op, type Reply, type Request, type UploadResult } from './protocol.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
 
 /** The Deno binary: $OSS_EDGE_DENO, the npm package's (node_modules/.bin/deno), or `deno` on PATH. */
 export function denoPath(): string {
@@ -25,6 +25,7 @@ export function denoPath(): string {
   return existsSync(local) ? local : 'deno';
 }
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; progress?: (p: unknown) => void };
 
 /** One Deno child and its request/answer bookkeeping. */
@@ -66,7 +67,7 @@ export class DenoChild {
 
   newBackendId(): number { return this.nextBackend++; }
 
-  request(r: Omit<Request, 'id'>, progress?: (p: unknown) => void): Promise<unknown> {
+  request(r: DistributiveOmit<Request, 'id'>, progress?: (p: unknown) => void): Promise<unknown> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     const done = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject, progress }));
@@ -213,5 +214,5 @@ export class RemoteBackend implements Backend {
 }
 
 function h(x: Tensor | Buf | KvCache): number {
-  return (x as { h: number }).h;
+  return (x as unknown as { h: number }).h;
 }
