@@ -13,6 +13,18 @@ export interface Buf { readonly rows: number; readonly cols: number }
 /** Per-layer K/V for one session; sliding layers may hold only their window (spec §4.5.6). */
 export interface KvCache { readonly context: number }
 
+/** Extra ring slots beyond the window so a session can step back this far (a chat turn's reply). */
+export const REWIND_SLACK = 512;
+
+/**
+ * Slots of a sliding layer's K/V ring: the window, plus room for a whole batch written before it
+ * attends, plus REWIND_SLACK so a rewind within that distance still finds its keys. Every backend
+ * sizes its rings with this, and Session.rewind trusts it.
+ */
+export function slidingCapacity(window: number, context: number, maxBatch: number): number {
+  return Math.min(context, window + Math.max(maxBatch - 1, REWIND_SLACK));
+}
+
 export interface LoadProgress { bytes: number; totalBytes: number; tensors: number; totalTensors: number; name: string }
 
 export interface BackendOptions {

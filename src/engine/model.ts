@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { loadCheckpoint } from '../model/load.ts';
 import type { Checkpoint, ModelConfig } from '../model/types.ts';
-import type { Backend, BackendOptions, KvCache, Precision } from './backend.ts';
+import { slidingCapacity, type Backend, type BackendOptions, type KvCache, type Precision } from './backend.ts';
 import { allocState, forward, unembed, type State, type Tap } from './forward.ts';
 import { ropeParams, type RopeParams } from './rope.ts';
 import { bindWeights, type Weights } from './weights.ts';
@@ -54,7 +54,7 @@ export class Model {
   /** Bytes of one session's K/V cache for `context` positions (f32; sliding layers keep a ring). */
   kvBytes(context = this.context): number {
     const c = this.config, kvw = c.numKvHeads * c.headDim;
-    return c.layerTypes.reduce((s, t) => s + 2 * 4 * kvw * (t === 'sliding_attention' ? Math.min(context, c.slidingWindow + this.maxBatch - 1) : context), 0);
+    return c.layerTypes.reduce((s, t) => s + 2 * 4 * kvw * (t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, this.maxBatch) : context), 0);
   }
 
   newSession(context = this.context): Session {
@@ -96,14 +96,17 @@ export class Session {
   }
 
   /**
-   * Forgets everything after `position` (the cache beyond it is simply overwritten). Sliding
-   * layers keep a ring of window + maxBatch − 1 slots, so a rewind may step back at most
-   * maxBatch − 1 tokens past a window's worth of history; further back returns false.
+   * Forgets everything after `position` (the cache beyond it is simply overwritten). A sliding
+   * layer's ring (slidingCapacity) holds its window plus some slack, so a rewind may step back at
+   * most that slack; further back returns false and the caller starts over.
    */
   rewind(position: number): boolean {
     if (position < 0 || position > this.position) throw new RangeError(`cannot rewind to ${position}`);
-    const slidingHistory = this.model.config.layerTypes.includes('sliding_attention');
-    if (slidingHistory && this.position - position > this.model.maxBatch - 1 && position > 0) return false;
+    const c = this.model.config;
+    if (position > 0 && c.layerTypes.includes('sliding_attention')) {
+      const slack = slidingCapacity(c.slidingWindow, this.cache.context, this.model.maxBatch) - c.slidingWindow;
+      if (this.position - position > slack && this.position > slidingCapacity(c.slidingWindow, this.cache.context, this.model.maxBatch)) return false;
+    }
     this.position = position;
     return true;
   }

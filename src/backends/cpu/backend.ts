@@ -4,7 +4,7 @@
 // activations into that arena's scratch, runs there, and copies the result back.
 import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
 import type { Checkpoint, ModelConfig } from '../../model/types.ts';
-import type { Backend, BackendOptions, Buf, KvCache, MoeWeights, Tensor } from '../../engine/backend.ts';
+import { slidingCapacity, type Backend, type BackendOptions, type Buf, type KvCache, type MoeWeights, type Tensor } from '../../engine/backend.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { MATMUL, actRowBytes, batchedScratch } from './kernels.ts';
 import { cpuLayout, isVector, planArenas } from './placement.ts';
@@ -129,7 +129,7 @@ export class CpuBackend implements Backend {
   kvCache(c: ModelConfig, context: number): CpuKv {
     const kvw = c.numKvHeads * c.headDim;
     const layers = c.layerTypes.map((t) => {
-      const cap = t === 'sliding_attention' ? Math.min(context, c.slidingWindow + this.opts.maxBatch - 1) : context;
+      const cap = t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, this.opts.maxBatch) : context;
       return { k: this.a0.alloc(cap * kvw * 4), v: this.a0.alloc(cap * kvw * 4), cap };
     });
     return new CpuKv(context, c.headDim, layers, this.a0.alloc(this.pool.size * context * 4));

@@ -8,7 +8,7 @@
 // Every operation but read() only records dispatches (recorder.ts); read() submits and maps.
 import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
-import type { Backend, BackendOptions, Buf, KvCache, MoeWeights, Tensor } from '../../engine/backend.ts';
+import { slidingCapacity, type Backend, type BackendOptions, type Buf, type KvCache, type MoeWeights, type Tensor } from '../../engine/backend.ts';
 import { isSoftware, type AdapterInfo, type DeviceFeatures } from './device.ts';
 import {
   addSpec, attentionSpec, combineSpec, embedSpec, kvStoreSpec, MATMUL_TOKENS, matmulRowsPerGroup, matmulSpec, rmsnormSpec,
@@ -198,7 +198,7 @@ export class WebGpuBackend implements Backend {
     const type: KvType = this.opts.precision === 'fast' ? (this.opts.features.f16 ? 'f16' : 'f16packed') : 'f32';
     const el = type === 'f32' ? 4 : 2;
     const layers = c.layerTypes.map((t, l) => {
-      const cap = t === 'sliding_attention' ? Math.min(context, c.slidingWindow + this.opts.maxBatch - 1) : context;
+      const cap = t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, this.opts.maxBatch) : context;
       const bytes = cap * kvw * el;
       if (bytes > this.limits.maxStorageBufferBindingSize) {
         throw new Error(`layer ${l}: a K/V cache of ${context} positions needs ${bytes} bytes, more than one GPU buffer binding allows (${this.limits.maxStorageBufferBindingSize}); use a shorter context${type === 'f32' ? ' or --precision fast (f16 K/V)' : ''}`);

@@ -1,0 +1,27 @@
+// Sessions: rewinding within the sliding rings' slack recomputes exactly what a fresh run computes;
+// stepping back further is refused (the caller starts over).
+import { expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { REWIND_SLACK } from '../src/engine/backend.ts';
+import { Model } from '../src/engine/model.ts';
+import { compareRows, golden } from './helpers/golden.ts';
+
+test('rewind after the sliding ring has wrapped: same logits as an uninterrupted run', async () => {
+  const g = golden('tiny-a'); // sliding window 8
+  const m = await Model.load(join(g.dir, 'model.gguf'), { precision: 'exact', threads: 1, maxBatch: 16, context: 2048 });
+  try {
+    const n = 8 + REWIND_SLACK + 200; // longer than the ring: early positions are overwritten
+    const ids = Array.from({ length: n }, (_, i) => g.ids[i % g.ids.length]);
+    const s = m.newSession();
+    const all = await s.eval(ids, 'all');
+    const back = n - 100;
+    expect(s.rewind(back)).toBe(true);
+    const again = await s.eval(ids.slice(back), 'all');
+    expect(compareRows(again, all.subarray(back * g.vocab), g.vocab).max).toBeLessThanOrEqual(1e-5);
+    expect(s.rewind(n - REWIND_SLACK - 8)).toBe(false); // its window's keys are gone
+    expect(s.position).toBe(n);
+    expect(s.rewind(0)).toBe(true);
+  } finally {
+    m.release();
+  }
+});
