@@ -1,11 +1,2 @@
-/** Deterministic PRNG (mulberry32) for benchmark prompts. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for benchmark prompts and test data (the sampler's, src/generate/rng.ts). */
+export { seededRandom as rng } from '../src/generate/rng.ts';

@@ -9,7 +9,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { int, parseArgs, str } from '../src/cli/args.ts';
 import { loadCheckpoint } from '../src/model/load.ts';
-import { rng } from './rng.ts';
+import { seededRandom } from '../src/generate/rng.ts';
 import { decodeBytesPerToken } from './bytes.ts';
 import { measureReadBandwidth } from './membw.ts';
 import { markdownReport, type RunResult } from './report.ts';
@@ -27,7 +27,7 @@ if (vs !== undefined && vs !== 'llama.cpp') throw new Error(`--vs supports llama
 const ck = loadCheckpoint(model);
 const V = ck.config.vocabSize, bytesPerToken = decodeBytesPerToken(ck);
 ck.close();
-const r = rng(1234);
+const r = seededRandom(1234);
 const ids = Array.from({ length: promptLen }, () => Math.floor(r() * Math.min(V, 199998)));
 const idsFile = join(tmpdir(), `oss-edge-bench-ids-${process.pid}.json`);
 writeFileSync(idsFile, JSON.stringify({ ids }));

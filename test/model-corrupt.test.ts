@@ -1,5 +1,6 @@
 // Hostile files: every corruption must end in a ModelLoadError that names the file (and the tensor
 // where there is one), never in a crash, a hang, a huge allocation or an out-of-bounds read.
+import { seededRandom } from '../src/generate/rng.ts';
 import { afterAll, describe, expect, test } from 'bun:test';
 import { copyFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -279,11 +280,8 @@ describe('GGUF', () => {
 
 // Seeded random damage: any outcome is fine except an error that is not a ModelLoadError.
 describe('fuzz', () => {
-  function rng(seed: number) {
-    return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  }
   test.each([['gguf', ggBytes, 16160], ['safetensors', stBytes, 8 + hlen]] as const)('%s: 150 damaged headers', (ext, bytes, headerEnd) => {
-    const r = rng(ext.length);
+    const r = seededRandom(ext.length);
     let loaded = 0;
     for (let i = 0; i < 150; i++) {
       const b = bytes.slice();
