@@ -1,19 +1,10 @@
-// In-memory checkpoints for the WebGPU kernel checks and the benchmark: canonical bytes
+// In-memory checkpoints for the WebGPU kernel checks: canonical bytes
 // (src/model/formats.ts layouts) made from random data, wrapped as WeightRecords.
 import { FORMATS, f32ToF16, rowBytes, tensorBytes, type Format } from '../../src/model/formats.ts';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../src/model/types.ts';
 
-/** Deterministic PRNG (mulberry32), as test/helpers/arena.ts. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, dependency-free so the Deno harness can load it). */
+export { rng } from '../../bench/rng.ts';
 
 export interface MemTensor { name: string; shape: number[]; format: Format; bytes: Uint8Array }
 

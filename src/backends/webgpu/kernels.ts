@@ -1,5 +1,5 @@
 // The WGSL kernels as one table (style-anchors §5b.4, §5c.2/4): per kernel its files, the
-// uniform parameter block (one list of field names is the single source of both the WGSL struct
+// parameter block (one list of field names is the single source of both the WGSL struct
 // and the host-side writer), its bindings and its compile-time constants. Names follow
 // <op>_<weight>_<act>_<tile>: matmul_mxfp4_f32_r4t8, attention_f16kv_hd64, …
 import { readFileSync } from 'node:fs';
@@ -182,7 +182,7 @@ export function kernelSource(k: KernelSpec): string {
   out.push('struct Params {');
   for (const [name, { f32 }] of paramIndex(k.params)) out.push(`  ${name}: ${f32 ? 'f32' : 'u32'},`);
   out.push('}');
-  out.push('@group(0) @binding(0) var<uniform> p: Params;');
+  out.push('@group(0) @binding(0) var<storage, read> p: Params;');
   k.bindings.forEach((b, i) => out.push(`@group(0) @binding(${i + 1}) var<storage, ${b.access === 'rw' ? 'read_write' : 'read'}> ${b.name}: ${b.type};`));
   if (k.prelude) out.push(k.prelude);
   for (const f of k.files) out.push(wgslFile(f));
