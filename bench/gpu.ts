@@ -55,12 +55,13 @@ function once(runtime: 'bun' | 'deno', backend: 'cpu' | 'webgpu'): GpuRun {
 const runs = [once('bun', 'cpu'), once('deno', 'webgpu'), once('bun', 'webgpu')];
 if (new Set(runs.map((x) => x.last_id)).size !== 1) console.error(`note: the backends' last greedy ids differ (${runs.map((x) => x.last_id).join(', ')}): random weights, near-ties`);
 const [, inproc, viaChild] = runs;
-const pipeMs = viaChild.decode_ms - inproc.decode_ms;
+const pipe = spawnSync(process.execPath, [join(HERE, 'gpu-pipe.ts'), '--n', '100'], { encoding: 'utf8', cwd: ROOT });
+const pipeMs: number = pipe.status === 0 ? JSON.parse(pipe.stdout.trim().split('\n').at(-1)!).pipe_ms : NaN;
 const summary: GpuSummary = {
   date: new Date().toISOString(), model: basename(model), machine: `${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   note: `Bun reaches WebGPU through a Deno child process (src/backends/webgpu/remote.ts): one pipe round trip per read-back. ` +
-    `Measured here: ${viaChild.decode_ms.toFixed(1)} ms per decoded token through the child vs ${inproc.decode_ms.toFixed(1)} ms in-process under Deno ` +
-    `(${pipeMs >= 0 ? '+' : ''}${pipeMs.toFixed(1)} ms, ${((100 * pipeMs) / inproc.decode_ms).toFixed(1)} %).` +
+    `Per decoded token here: ${viaChild.decode_ms.toFixed(1)} ms through the child, ${inproc.decode_ms.toFixed(1)} ms in-process under Deno; ` +
+    `the pipe itself (bench/gpu-pipe.ts, median of 100 one-value read-backs, child minus in-process): ${pipeMs.toFixed(2)} ms per round trip.` +
     (runs.some((x) => x.adapter && /llvmpipe|lavapipe/i.test(x.adapter)) ? ' The adapter is lavapipe (Mesa software Vulkan on the CPU): correctness, not speed.' : ''),
   runs,
 };

@@ -50,6 +50,8 @@ function isVector(rec: WeightRecord): boolean {
 }
 
 const VEC_BUFFER_BYTES = 64 << 20;
+/** Load yields to the event loop after this many bytes (/health answers during a load). */
+const YIELD_BYTES = 64 << 20;
 
 export interface WebGpuOptions extends BackendOptions {
   device: GPUDevice;
@@ -99,8 +101,9 @@ export class WebGpuBackend implements Backend {
     const maxRows = this.limits.maxComputeWorkgroupsPerDimension * (64 / this.lanes);
     const out = new Map<string, Tensor>();
     const vectors: { rec: WeightRecord; data: Float32Array }[] = [];
-    let done = 0, count = 0;
+    let done = 0, count = 0, yielded = 0;
     for (const rec of records) {
+      if (done - yielded > YIELD_BYTES) { yielded = done; await new Promise((r) => setTimeout(r, 0)); } // a server stays responsive
       const report = (n: number) => { done += n; this.opts.progress?.({ bytes: done, totalBytes: ckpt.totalBytes, tensors: count, totalTensors: records.length, name: rec.name }); };
       // One tensor at a time in host memory: the file's canonical bytes, then straight into
       // mapped GPU memory (DESIGN.md invariant 4: no second copy of the model).
