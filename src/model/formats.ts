@@ -86,7 +86,9 @@ export const FORMATS: Record<Format, FormatTraits> = {
   bf16: {
     blockElems: 1, blockBytes: 2, ggmlType: 30,
     dequant(src, dst, n) {
-      for (let i = 0; i < n; i++) dst[i] = bf16ToF32(src[2 * i] | (src[2 * i + 1] << 8));
+      // Bits straight into the f32 words (no per-value round trip through a scratch float).
+      const d32 = new Uint32Array(dst.buffer, dst.byteOffset, n);
+      for (let i = 0; i < n; i++) d32[i] = ((src[2 * i] | (src[2 * i + 1] << 8)) << 16) >>> 0;
     },
   },
   // q8_0 (GGML block_q8_0, 34 bytes / 32 values):

@@ -114,13 +114,15 @@ export function hfMxfp4Fill(blocks: Span, scales: Span): Fill {
       const n = Math.min(per, total - b0);
       blocks.file.read(q, 0, n * 16, blocks.offset + b0 * 16, blocks.name);
       scales.file.read(s, 0, n, scales.offset + b0, scales.name);
+      // Built in a plain buffer, then one copy: per-byte stores into a shared (wasm) memory are slow.
+      const out = scratch(2, per * 17);
       for (let b = 0; b < n; b++) {
         const e = s[b];
         if (e === 255) throw new ModelLoadError(scales.file.path, scales.name, `MXFP4 block ${b0 + b} has scale byte 255 (NaN)`);
-        const o = (b0 + b) * 17;
-        dst[o] = e;
-        hfBlockToGgml(q, b * 16, dst, o + 1);
+        out[b * 17] = e;
+        hfBlockToGgml(q, b * 16, out, b * 17 + 1);
       }
+      dst.set(out.subarray(0, n * 17), b0 * 17);
       progress(n * 17);
     }
   };
