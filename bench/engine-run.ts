@@ -3,9 +3,9 @@
 // Usage: bun bench/engine-run.ts --model PATH --ids ids.json --gen 32 --threads 2 [--precision fast] [--batch 512]
 import { readFileSync } from 'node:fs';
 import { Model } from '../src/engine/model.ts';
-import { argmax } from '../src/generate/argmax.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
 import { decodeBytesPerToken } from './bytes.ts';
+import { peakRss, timeGeneration } from './measure.ts';
 
 const a = parseArgs(process.argv.slice(2));
 const ids: number[] = JSON.parse(readFileSync(str(a, 'ids'), 'utf8')).ids;
@@ -15,19 +15,12 @@ const precision = str(a, 'precision', 'fast') as 'exact' | 'fast';
 const t0 = performance.now();
 const model = await Model.load(str(a, 'model'), { precision, threads, maxBatch: int(a, 'batch', Math.min(512, ids.length)), context: ids.length + gen + 1, denseQ8: a.flags.get('dense-q8') === true });
 const loadS = (performance.now() - t0) / 1000;
-const s = model.newSession();
-const tStart = performance.now();
-let next = argmax(await s.eval(ids, 'last'));
-const tFirst = performance.now();
-for (let i = 1; i < gen; i++) next = argmax(await s.eval([next], 'last'));
-const tEnd = performance.now();
-const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
+const t = await timeGeneration(model, ids, gen);
 console.log(JSON.stringify({
   name: `oss-edge (${model.backend.describe().name}, ${precision}${a.flags.get('dense-q8') === true ? ', dense Q8_0' : ''})`, load_s: loadS, prompt_tokens: ids.length, gen_tokens: gen,
-  ttft_s: (tFirst - tStart) / 1000, prefill_tps: ids.length / ((tFirst - tStart) / 1000),
-  decode_tps: (gen - 1) / ((tEnd - tFirst) / 1000), peak_rss_bytes: rss,
+  ...t, peak_rss_bytes: peakRss((p) => readFileSync(p, 'utf8')),
   weight_bytes: model.backend.describe().weightBytes, decode_bytes_per_token: decodeBytesPerToken(model.checkpoint),
-  kv_bytes: model.kvBytes(ids.length + gen + 1), last_id: next,
+  kv_bytes: model.kvBytes(ids.length + gen + 1),
 }));
 model.release();
 process.exit(0);

@@ -7,7 +7,7 @@ import process from 'node:process';
 import { resolveBackend, type BackendChoice } from '../src/backends/select.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
 import { Model } from '../src/engine/model.ts';
-import { argmax } from '../src/generate/argmax.ts';
+import { timeGeneration } from './measure.ts';
 
 const a = parseArgs(process.argv.slice(2));
 const ids: number[] = JSON.parse(readFileSync(str(a, 'ids'), 'utf8')).ids;
@@ -19,19 +19,13 @@ const be = await resolveBackend(choice);
 const t0 = performance.now();
 const model = await Model.load(str(a, 'model'), { backend: be.create, precision, threads, maxBatch: int(a, 'batch', Math.min(64, ids.length)), context: ids.length + gen + 1 });
 const loadS = (performance.now() - t0) / 1000;
-const s = model.newSession();
-const tStart = performance.now();
-let next = argmax(await s.eval(ids, 'last'));
-const tFirst = performance.now();
-for (let i = 1; i < gen; i++) next = argmax(await s.eval([next], 'last'));
-const tEnd = performance.now();
+const t = await timeGeneration(model, ids, gen);
 const d = model.backend.describe() as { name: string; threads: number; weightBytes: number; adapter?: string; via?: string };
 const runtime = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined' ? 'deno' : 'bun';
 console.log(JSON.stringify({
   backend: d.name, runtime, route: d.name === 'webgpu' ? (d.via === 'deno' ? 'bun → deno child' : `${runtime}, in-process`) : runtime,
   adapter: d.adapter ?? null, threads: d.name === 'cpu' ? d.threads : null, precision, load_s: loadS,
-  prompt_tokens: ids.length, gen_tokens: gen, ttft_s: (tFirst - tStart) / 1000, prefill_tps: ids.length / ((tFirst - tStart) / 1000),
-  decode_tps: (gen - 1) / ((tEnd - tFirst) / 1000), decode_ms: (tEnd - tFirst) / (gen - 1), weight_bytes: d.weightBytes, last_id: next,
+  prompt_tokens: ids.length, gen_tokens: gen, ...t, weight_bytes: d.weightBytes,
 }));
 model.release();
 be.dispose();

@@ -2,7 +2,7 @@
 // job), output handlers (text.ts, chat.ts), and the scheduler that owns the engine's sessions.
 export { argmax } from './argmax.ts';
 export type { EngineSession, LanguageModel } from './engine.ts';
-export { DEMO_MODEL_ID, loadDemo, loadModel, type BackendChoice, type LoadedModel, type LoadOptions, type LoadProgress } from './load.ts';
+export { DEMO_MODEL_ID, loadModel, type BackendChoice, type LoadedModel, type LoadOptions, type LoadProgress } from './load.ts';
 export { Sampler, logprobsOf, type SampledToken, type SamplingOptions, type TokenLogprob } from './sampler.ts';
 export { QueueFullError, Scheduler, type End, type GenerateJob, type OutputHandler, type SchedulerOptions, type Usage } from './scheduler.ts';
 export { Stats, TTFT_BUCKETS, type FinishReason } from './stats.ts';

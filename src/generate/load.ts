@@ -1,10 +1,8 @@
-// A model ready to serve: the engine, its tokenizer and what the server announces about it. This is
-// the one place above the engine that knows how a model is opened, and where the demo comes from.
+// A model ready to serve: the engine (engine/open.ts opens it, demo and backend choice included),
+// its tokenizer and what the server announces about it.
 import { basename, dirname } from 'node:path';
-import { resolveBackend, type BackendChoice } from '../backends/select.ts';
 import type { LoadProgress, Precision } from '../engine/backend.ts';
-import { Model, type ModelOptions } from '../engine/model.ts';
-import { demoCheckpoint } from '../model/synth.ts';
+import { openModel, type BackendChoice } from '../engine/open.ts';
 import { tokenizerForCheckpoint, type Tokenizer } from '../tokenizer/index.ts';
 import type { LanguageModel } from './engine.ts';
 import { samplingLimit } from './vocab.ts';
@@ -44,18 +42,10 @@ export const DEMO_MODEL_ID = 'oss-edge-demo';
 
 /** Opens `path` (a .gguf file or an HF folder), or the built-in demo checkpoint when `path` is null. */
 export async function loadModel(path: string | null, o: LoadOptions = {}): Promise<LoadedModel> {
-  // The demo's toy weights need no GPU, and the WebGPU child a Bun process drives opens checkpoints
-  // from files, which the in-memory demo is not: `auto` keeps it on the CPU (no probing either).
-  const be = await resolveBackend(path === null && (o.backend ?? 'auto') === 'auto' ? 'cpu' : (o.backend ?? 'auto'));
-  const opts: ModelOptions = { threads: o.threads, context: o.context, progress: o.progress, backend: be.create,
-    precision: o.precision ?? 'fast', denseQ8: o.denseQ8 };
-  let m: Model;
-  try {
-    m = path === null ? await loadDemo(opts) : await Model.load(path, opts);
-  } catch (e) {
-    be.dispose();
-    throw e;
-  }
+  const { model: m, reason } = await openModel(path, {
+    threads: o.threads, context: o.context, progress: o.progress, backend: o.backend,
+    precision: o.precision ?? 'fast', denseQ8: o.denseQ8,
+  });
   const tokenizer = tokenizerForCheckpoint(m.checkpoint);
   const V = m.config.vocabSize;
   const d = m.backend.describe();
@@ -64,17 +54,9 @@ export async function loadModel(path: string | null, o: LoadOptions = {}): Promi
     demo: path === null, source: path ?? 'built-in demo checkpoint (src/model/synth.ts)', tokenizer, context: m.context,
     limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
     model: { vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context) },
-    backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason: be.reason },
+    backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason },
     release: () => m.release(),
   };
-}
-
-/**
- * The model served when none is given: gpt-oss's real vocabulary layout (so the o200k_harmony
- * tokenizer and harmony apply) on a toy body with random weights, generated in memory, no file.
- */
-export function loadDemo(o: ModelOptions): Promise<Model> {
-  return Model.fromCheckpoint(demoCheckpoint(), o);
 }
 
 /** `gpt-oss-20b` for …/gpt-oss-20b/ or …/gpt-oss-20b.gguf; a generic `model.gguf` is named by its folder. */

@@ -1,0 +1,24 @@
+// One timed generation on a loaded model: prefill the prompt ids, then decode greedily. Shared by
+// bench/engine-run.ts (CPU vs llama.cpp) and bench/gpu-run.ts (CPU vs WebGPU).
+import type { Model } from '../src/engine/model.ts';
+import { argmax } from '../src/generate/argmax.ts';
+
+export interface Timing { ttft_s: number; prefill_tps: number; decode_tps: number; decode_ms: number; last_id: number }
+
+export async function timeGeneration(model: Model, ids: number[], gen: number): Promise<Timing> {
+  const s = model.newSession();
+  const tStart = performance.now();
+  let next = argmax(await s.eval(ids, 'last'));
+  const tFirst = performance.now();
+  for (let i = 1; i < gen; i++) next = argmax(await s.eval([next], 'last'));
+  const tEnd = performance.now();
+  return {
+    ttft_s: (tFirst - tStart) / 1000, prefill_tps: ids.length / ((tFirst - tStart) / 1000),
+    decode_tps: (gen - 1) / ((tEnd - tFirst) / 1000), decode_ms: (tEnd - tFirst) / (gen - 1), last_id: next,
+  };
+}
+
+/** Peak resident memory of this process (Linux), bytes. */
+export function peakRss(readText: (path: string) => string): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(readText('/proc/self/status'))?.[1] ?? 0) * 1024;
+}
