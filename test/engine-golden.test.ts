@@ -47,7 +47,7 @@ for (const name of ['tiny-a', 'tiny-b']) {
     test('weights spread over ≥ 3 small arenas give identical logits', async () => {
       const a = await run(name, 'model.gguf', { precision: 'exact' });
       const b = await run(name, 'model.gguf', { precision: 'exact', arenaBytes: 1 << 20 });
-      expect(models.at(-1)!.backend.describe().arenas).toBeGreaterThanOrEqual(4); // activations + ≥ 3 weight arenas
+      expect(models.at(-1)!.backend.describe().arenas).toBeGreaterThanOrEqual(3); // weight arenas
       expect(compareRows(a.promptLogits, b.promptLogits, g.vocab).max).toBe(0);
       expect(b.greedyIds).toEqual(a.greedyIds);
     });

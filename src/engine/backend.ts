@@ -75,7 +75,7 @@ export interface Backend {
    */
   read(x: Buf, B: number): Promise<Float32Array>;
   /** What the backend holds, for logs and /v1/models. */
-  describe(): { name: string; arenas?: number; weightBytes: number; threads: number };
+  describe(): { name: string; /** CPU: weight arenas */ arenas?: number; weightBytes: number; threads: number };
   release(): void;
 }
 

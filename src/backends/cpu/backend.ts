@@ -30,9 +30,18 @@ class CpuBuf implements Buf {
 }
 
 interface LayerCache { k: number; v: number; cap: number }
+/** A session's K/V rings, in a K/V arena of their own, with staging for q, out and the sinks. */
 class CpuKv implements KvCache {
-  constructor(readonly context: number, readonly headDim: number, readonly layers: LayerCache[], readonly scratch: number) {}
+  constructor(readonly context: number, readonly headDim: number, readonly arena: Arena, readonly layers: LayerCache[],
+    readonly scratch: number, readonly q: number, readonly out: number, readonly sinks: number) {}
 }
+
+/**
+ * K/V arenas: caches live outside the activation arena so their total is not capped by one 4 GiB
+ * memory (32k positions of 20b's f32 K/V take 1.6 GB per session). Reserved at load (workers
+ * instantiate every memory once), grown as sessions are created.
+ */
+const KV_ARENAS = 3;
 
 /** Tokens per pass through a weight arena (the batched kernels' accumulators hold this many). */
 const PASS_ROWS = 128;
@@ -43,6 +52,7 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu';
   private readonly a0: Arena;
   private arenas: Arena[] = [];
+  private kvArenas: Arena[] = [];
   private scratch = new Map<Arena, { io: number; ioBytes: number; batch: number; batchStride: number }>();
   private q8: CpuBuf | null = null; //       arena-0 buffer for quantised activations
   private experts = new Map<Tensor, CpuTensor[]>();
@@ -79,7 +89,10 @@ export class CpuBackend implements Backend {
     const perArena = io + batchStride * this.pool.size + 256;
     const arenaBytes = Math.min(this.opts.arenaBytes ?? MAX_ARENA_BYTES, MAX_ARENA_BYTES);
     const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.opts);
-    this.arenas = [this.a0, ...sizes.map((s, i) => new Arena(i + 1, s + perArena, arenaBytes))];
+    // Weight arenas never grow: their maximum is their size (less address space reserved).
+    this.arenas = [this.a0, ...sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536))];
+    for (let i = 0; i < KV_ARENAS; i++) this.kvArenas.push(new Arena(this.arenas.length + i, 0));
+    this.arenas.push(...this.kvArenas);
     for (const a of this.arenas.slice(1)) this.scratch.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
     await this.pool.attach(this.arenas);
     this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxCols) / 4));
@@ -127,12 +140,15 @@ export class CpuBackend implements Backend {
   }
 
   kvCache(c: ModelConfig, context: number): CpuKv {
-    const kvw = c.numKvHeads * c.headDim;
-    const layers = c.layerTypes.map((t) => {
-      const cap = t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, this.opts.maxBatch) : context;
-      return { k: this.a0.alloc(cap * kvw * 4), v: this.a0.alloc(cap * kvw * 4), cap };
-    });
-    return new CpuKv(context, c.headDim, layers, this.a0.alloc(this.pool.size * context * 4));
+    const kvw = c.numKvHeads * c.headDim, qw = c.numHeads * c.headDim, B = this.opts.maxBatch;
+    const caps = c.layerTypes.map((t) => (t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, B) : context));
+    const need = caps.reduce((n, cap) => n + 2 * Math.ceil((cap * kvw * 4) / 64) * 64, 0) + this.pool.size * context * 4 + 2 * B * qw * 4 + c.numHeads * 4 + 1024;
+    const arena = this.kvArenas.find((a) => a.used + need <= a.maxBytes);
+    if (!arena) {
+      throw new RangeError(`a K/V cache of ${(need / 2 ** 30).toFixed(2)} GiB for ${context} positions does not fit the remaining K/V memory (${KV_ARENAS} × 4 GiB): lower the context or the number of sessions`);
+    }
+    const layers = caps.map((cap) => ({ k: arena.alloc(cap * kvw * 4), v: arena.alloc(cap * kvw * 4), cap }));
+    return new CpuKv(context, c.headDim, arena, layers, arena.alloc(this.pool.size * context * 4), arena.alloc(B * qw * 4), arena.alloc(B * qw * 4), arena.alloc(c.numHeads * 4));
   }
 
   embed(table: Tensor, ids: ArrayLike<number>, B: number, out: Buf): void {
@@ -188,18 +204,22 @@ export class CpuBackend implements Backend {
 
   attention(cache: KvCache, layer: number, q: Buf, k: Buf, v: Buf, sinks: Tensor, out: Buf, pos0: number, B: number, window: number): void {
     const kv = cache as CpuKv, L = kv.layers[layer];
-    const kvw = k.cols, f32 = this.a0.f32;
+    const kvw = k.cols, a0 = this.a0.u8, u8 = kv.arena.u8;
     if (pos0 + B > kv.context) throw new RangeError(`position ${pos0 + B} exceeds the context of ${kv.context}`);
+    // this batch's K/V into their ring slots, q and the sinks into the cache's arena (kilobytes)
     for (let b = 0; b < B; b++) {
-      const slot = (pos0 + b) % L.cap;
-      const kr = (k as CpuBuf).row(b) / 4, vr = (v as CpuBuf).row(b) / 4;
-      f32.copyWithin(L.k / 4 + slot * kvw, kr, kr + kvw);
-      f32.copyWithin(L.v / 4 + slot * kvw, vr, vr + kvw);
+      const slot = (pos0 + b) % L.cap, kr = (k as CpuBuf).row(b), vr = (v as CpuBuf).row(b);
+      u8.set(a0.subarray(kr, kr + kvw * 4), L.k + slot * kvw * 4);
+      u8.set(a0.subarray(vr, vr + kvw * 4), L.v + slot * kvw * 4);
     }
+    const qb = q as CpuBuf, ob = out as CpuBuf, st = sinks as CpuTensor;
+    u8.set(a0.subarray(qb.ptr, qb.ptr + B * q.cols * 4), kv.q);
+    u8.set(a0.subarray(st.ptr, st.ptr + st.rowBytes), kv.sinks);
     const headDim = kv.headDim, nHeads = q.cols / headDim, nKv = kvw / headDim;
-    this.pool.run(0, 'attention', [(q as CpuBuf).ptr, L.k, L.v, (out as CpuBuf).ptr, (sinks as CpuTensor).ptr, kv.scratch,
+    this.pool.run(kv.arena.index, 'attention', [kv.q, L.k, L.v, kv.out, kv.sinks, kv.scratch,
       nHeads, nKv, headDim, pos0, L.cap, window, 1 / Math.sqrt(headDim)], B * nHeads, { arg: 5, stride: kv.context * 4 }, 1,
       B * nHeads * headDim * 2 * Math.min(pos0 + B, window || pos0 + B));
+    a0.set(u8.subarray(kv.out, kv.out + B * q.cols * 4), ob.ptr);
   }
 
   moe(x: Buf, w: MoeWeights, out: Buf, B: number, c: ModelConfig): void {
@@ -270,7 +290,9 @@ export class CpuBackend implements Backend {
   }
 
   describe() {
-    return { name: this.name, arenas: this.arenas.length, weightBytes: this.arenas.reduce((s, a) => s + a.used, 0), threads: this.pool.size };
+    // arenas: the weight arenas (not the activation arena, not the K/V arenas)
+    const weights = this.arenas.filter((a) => a !== this.a0 && !this.kvArenas.includes(a));
+    return { name: this.name, arenas: weights.length, weightBytes: weights.reduce((s, a) => s + a.used, 0), threads: this.pool.size };
   }
 
   release(): void { this.pool.close(); }
