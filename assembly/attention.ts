@@ -1,36 +1,47 @@
 // Causal attention with GQA, one learned sink logit per head and an optional sliding window
-// (spec §4.5.4–§4.5.6), f32 throughout.
-//   q   [B][nq·hd]  (RoPE applied)        out [B][nq·hd]
-//   kc, vc  ring caches [cap][nkv·hd]: position p lives in slot p % cap (full layers: cap ≥ context)
+// (spec §4.5.4–§4.5.6), f32 arithmetic.
+//   q   [B][nq·hd] f32 (RoPE applied)        out [B][nq·hd] f32
+//   kc, vc  ring caches [cap][nkv·hd] of KV = f32 (exact) or f16 bits (u16, fast, as llama.cpp's
+//           default cache): position p lives in slot p % cap (full layers: cap ≥ context)
 //   sinks [nq] f32; scr: ≥ (visible keys) f32 of scratch for this caller
 // Token b sits at position pos0 + b; its keys must already be in the cache. Work items
 // [w0, w1) index (token, head) pairs so threads can split them.
-import { hsum } from './common';
+import { hsum, f16_to_f32, f16x4_to_f32x4, f16_bits } from './common';
 
-@inline function dot(a: usize, b: usize, n: i32): f32 {
+/** Four K/V values at p as f32x4. */
+@inline function load4<KV>(p: usize): v128 {
+  if (isInteger<KV>()) return f16x4_to_f32x4(i32x4.extend_low_i16x8_u(v128.load64_zero(p)));
+  return v128.load(p);
+}
+@inline function load1<KV>(p: usize): f32 {
+  if (isInteger<KV>()) return f16_to_f32(<u32>load<u16>(p));
+  return load<f32>(p);
+}
+
+@inline function dot<KV>(a: usize, b: usize, n: i32): f32 {
   let acc = f32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2))));
+  for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(a + (<usize>i << 2)), load4<KV>(b + <usize>i * sizeof<KV>())));
   let s = hsum(acc);
-  for (; i < n; i++) s += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
+  for (; i < n; i++) s += load<f32>(a + (<usize>i << 2)) * load1<KV>(b + <usize>i * sizeof<KV>());
   return s;
 }
 
-export function attention(q: usize, kc: usize, vc: usize, out: usize, sinks: usize, scr: usize,
-                          nq: i32, nkv: i32, hd: i32, pos0: i32, cap: i32, window: i32, scale: f32,
-                          w0: i32, w1: i32): void {
+@inline function attend<KV>(q: usize, kc: usize, vc: usize, out: usize, sinks: usize, scr: usize,
+                            nq: i32, nkv: i32, hd: i32, pos0: i32, cap: i32, window: i32, scale: f32,
+                            w0: i32, w1: i32): void {
   const group = nq / nkv;
-  const kvw = nkv * hd;
+  const row = <usize>(nkv * hd) * sizeof<KV>();
   for (let w = w0; w < w1; w++) {
     const b = w / nq, h = w % nq;
     const p = pos0 + b;
     const lo = window > 0 ? max(0, p - window + 1) : 0;
     const qh = q + ((<usize>(b * nq + h) * hd) << 2);
-    const kvo = <usize>((h / group) * hd) << 2;
+    const kvo = <usize>((h / group) * hd) * sizeof<KV>();
     const sink = load<f32>(sinks + (<usize>h << 2));
     let m = sink;
     for (let t = lo; t <= p; t++) {
-      const s = dot(qh, kc + ((<usize>(t % cap) * kvw) << 2) + kvo, hd) * scale;
+      const s = dot<KV>(qh, kc + <usize>(t % cap) * row + kvo, hd) * scale;
       store<f32>(scr + (<usize>(t - lo) << 2), s);
       if (s > m) m = s;
     }
@@ -46,21 +57,40 @@ export function attention(q: usize, kc: usize, vc: usize, out: usize, sinks: usi
     const inv: f32 = <f32>1 / den;
     for (let t = lo; t <= p; t++) {
       const pw = f32x4.splat(load<f32>(scr + (<usize>(t - lo) << 2)) * inv);
-      const vt = vc + ((<usize>(t % cap) * kvw) << 2) + kvo;
+      const vt = vc + <usize>(t % cap) * row + kvo;
       let i = 0;
       for (; i + 4 <= hd; i += 4) {
         const o = <usize>i << 2;
-        v128.store(oh + o, f32x4.add(v128.load(oh + o), f32x4.mul(pw, v128.load(vt + o))));
+        v128.store(oh + o, f32x4.add(v128.load(oh + o), f32x4.mul(pw, load4<KV>(vt + <usize>i * sizeof<KV>()))));
       }
       const pws = f32x4.extract_lane(pw, 0);
-      for (; i < hd; i++) store<f32>(oh + (<usize>i << 2), load<f32>(oh + (<usize>i << 2)) + pws * load<f32>(vt + (<usize>i << 2)));
+      for (; i < hd; i++) store<f32>(oh + (<usize>i << 2), load<f32>(oh + (<usize>i << 2)) + pws * load1<KV>(vt + <usize>i * sizeof<KV>()));
     }
   }
 }
 
-export function attention_ref(q: usize, kc: usize, vc: usize, out: usize, sinks: usize, scr: usize,
-                              nq: i32, nkv: i32, hd: i32, pos0: i32, cap: i32, window: i32, scale: f32,
-                              w0: i32, w1: i32): void {
+export function attention(q: usize, kc: usize, vc: usize, out: usize, sinks: usize, scr: usize,
+                          nq: i32, nkv: i32, hd: i32, pos0: i32, cap: i32, window: i32, scale: f32, w0: i32, w1: i32): void {
+  attend<f32>(q, kc, vc, out, sinks, scr, nq, nkv, hd, pos0, cap, window, scale, w0, w1);
+}
+
+export function attention_f16kv(q: usize, kc: usize, vc: usize, out: usize, sinks: usize, scr: usize,
+                                nq: i32, nkv: i32, hd: i32, pos0: i32, cap: i32, window: i32, scale: f32, w0: i32, w1: i32): void {
+  attend<u16>(q, kc, vc, out, sinks, scr, nq, nkv, hd, pos0, cap, window, scale, w0, w1);
+}
+
+/** B rows of n f32 at src → f16 bits in ring slots (pos0 + b) % cap of a [cap][n] u16 cache. */
+export function kv_store_f16(src: usize, ring: usize, n: i32, pos0: i32, cap: i32, B: i32): void {
+  for (let b = 0; b < B; b++) {
+    const d = ring + <usize>((pos0 + b) % cap) * n * 2, s = src + <usize>b * n * 4;
+    for (let i = 0; i < n; i++) store<u16>(d + (<usize>i << 1), f16_bits(load<f32>(s + (<usize>i << 2))));
+  }
+}
+
+// Scalar twin: the spec's two-pass softmax with the sink, element by element.
+@inline function attend_ref<KV>(q: usize, kc: usize, vc: usize, out: usize, sinks: usize, scr: usize,
+                                nq: i32, nkv: i32, hd: i32, pos0: i32, cap: i32, window: i32, scale: f32,
+                                w0: i32, w1: i32): void {
   const group = nq / nkv;
   for (let w = w0; w < w1; w++) {
     const b = w / nq, h = w % nq;
@@ -70,7 +100,7 @@ export function attention_ref(q: usize, kc: usize, vc: usize, out: usize, sinks:
     let m = load<f32>(sinks + (<usize>h << 2));
     for (let t = lo; t <= p; t++) {
       let s: f32 = 0;
-      for (let i = 0; i < hd; i++) s += load<f32>(q + ((<usize>((b * nq + h) * hd + i)) << 2)) * load<f32>(kc + ((<usize>((t % cap) * nkv * hd + kh * hd + i)) << 2));
+      for (let i = 0; i < hd; i++) s += load<f32>(q + ((<usize>((b * nq + h) * hd + i)) << 2)) * load1<KV>(kc + <usize>((t % cap) * nkv * hd + kh * hd + i) * sizeof<KV>());
       s *= scale;
       store<f32>(scr + (<usize>(t - lo) << 2), s);
       m = max(m, s);
@@ -79,8 +109,18 @@ export function attention_ref(q: usize, kc: usize, vc: usize, out: usize, sinks:
     for (let t = lo; t <= p; t++) den += Mathf.exp(load<f32>(scr + (<usize>(t - lo) << 2)) - m);
     for (let i = 0; i < hd; i++) {
       let o: f32 = 0;
-      for (let t = lo; t <= p; t++) o += Mathf.exp(load<f32>(scr + (<usize>(t - lo) << 2)) - m) / den * load<f32>(vc + ((<usize>((t % cap) * nkv * hd + kh * hd + i)) << 2));
+      for (let t = lo; t <= p; t++) o += Mathf.exp(load<f32>(scr + (<usize>(t - lo) << 2)) - m) / den * load1<KV>(vc + <usize>((t % cap) * nkv * hd + kh * hd + i) * sizeof<KV>());
       store<f32>(out + ((<usize>((b * nq + h) * hd + i)) << 2), o);
     }
   }
+}
+
+export function attention_ref(q: usize, kc: usize, vc: usize, out: usize, sinks: usize, scr: usize,
+                              nq: i32, nkv: i32, hd: i32, pos0: i32, cap: i32, window: i32, scale: f32, w0: i32, w1: i32): void {
+  attend_ref<f32>(q, kc, vc, out, sinks, scr, nq, nkv, hd, pos0, cap, window, scale, w0, w1);
+}
+
+export function attention_f16kv_ref(q: usize, kc: usize, vc: usize, out: usize, sinks: usize, scr: usize,
+                                    nq: i32, nkv: i32, hd: i32, pos0: i32, cap: i32, window: i32, scale: f32, w0: i32, w1: i32): void {
+  attend_ref<u16>(q, kc, vc, out, sinks, scr, nq, nkv, hd, pos0, cap, window, scale, w0, w1);
 }

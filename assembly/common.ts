@@ -74,3 +74,13 @@ export function read_lines(p: usize, unused: i32, l0: i32, l1: i32): i32 {
   if (n > 2) store<f32>(y, f32x4.extract_lane(acc, 2), 8);
   if (n > 3) store<f32>(y, f32x4.extract_lane(acc, 3), 12);
 }
+
+/** f32 → f16 bits, rounding to nearest even (GGML_FP32_TO_FP16). */
+export function f16_bits(x: f32): u16 {
+  const r = round_f16(x);
+  const b = reinterpret<u32>(r);
+  const sign = (b >> 16) & 0x8000, a = b & 0x7fffffff;
+  if (a >= 0x7f800000) return <u16>(sign | (a > 0x7f800000 ? 0x7e00 : 0x7c00));
+  if (a < 0x38800000) return <u16>(sign | <u32>(reinterpret<f32>(a) * reinterpret<f32>(0x4b800000))); // subnormal: units of 2^-24
+  return <u16>(sign | (((a >> 23) - 112) << 10) | ((a >> 13) & 0x3ff));
+}

@@ -6,4 +6,4 @@ export * from './norm';
 export * from './rope';
 export * from './attention';
 export * from './moe';
-export { round_f16, read_lines } from './common';
+export { round_f16, f16_bits, read_lines } from './common';

@@ -94,6 +94,33 @@ describe('kernels', () => {
     }
   });
 
+  test('attention_f16kv (fast precision cache): kv_store_f16 rounds like f32ToF16; SIMD = twin = f64 on the rounded K/V', () => {
+    const rand = rng(8);
+    for (const [nq, nkv, hd, window, pos0, B, cap] of [[4, 2, 64, 0, 0, 5, 16], [4, 1, 6, 3, 2, 4, 16], [6, 2, 8, 4, 9, 3, 6]]) {
+      const s = new Scratch();
+      const kvw = nkv * hd;
+      const q = Float32Array.from({ length: B * nq * hd }, () => rand() - 0.5);
+      const kc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * 3), vc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * 3);
+      const sinks = Float32Array.from({ length: nq }, () => rand() * 2 - 1);
+      // store every slot through kv_store_f16 (cap rows at positions 0…cap−1)
+      const K = s.f32(kc), V = s.f32(vc), Kh = s.u8(cap * kvw * 2), Vh = s.u8(cap * kvw * 2);
+      s.k.kv_store_f16(K.ptr, Kh.ptr, kvw, 0, cap, cap);
+      s.k.kv_store_f16(V.ptr, Vh.ptr, kvw, 0, cap, cap);
+      const kh = new Uint16Array(Kh.get().buffer), vh = new Uint16Array(Vh.get().buffer);
+      for (let i = 0; i < cap * kvw; i++) { expect(kh[i]).toBe(f32ToF16(kc[i])); expect(vh[i]).toBe(f32ToF16(vc[i])); }
+      const Q = s.f32(q), S = s.f32(sinks), O = s.f32(B * nq * hd), scr = s.f32(256);
+      s.k.attention_f16kv(Q.ptr, Kh.ptr, Vh.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
+      const simd = O.get();
+      s.k.attention_f16kv_ref(Q.ptr, Kh.ptr, Vh.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
+      expect(maxAbsDiff(simd, O.get())).toBeLessThan(1e-5);
+      // f32 attention over the same rounded values
+      const kr = Float32Array.from(kh, (h) => f16ToF32(h)), vr = Float32Array.from(vh, (h) => f16ToF32(h));
+      const K2 = s.f32(kr), V2 = s.f32(vr), O2 = s.f32(B * nq * hd);
+      s.k.attention(Q.ptr, K2.ptr, V2.ptr, O2.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
+      expect(maxAbsDiff(simd, O2.get())).toBeLessThan(1e-6);
+    }
+  });
+
   test('quantize_q8: SIMD = twin; d at f16 precision; ties to even; zero blocks', () => {
     const s = new Scratch(), rand = rng(4);
     const n = 96, B = 3;
@@ -125,6 +152,9 @@ describe('kernels', () => {
     const s = new Scratch(), rand = rng(6);
     const vals = [0, -0, 1, 65504, 65520, 1e6, 6.1e-5, 5.96e-8, 2.98e-8, 1e-9, 1 + 2 ** -11, 1 + 3 * 2 ** -11];
     for (let i = 0; i < 2000; i++) vals.push((rand() - 0.5) * 2 ** ((rand() * 40 - 28) | 0));
-    for (const v of vals) expect(s.k.round_f16(v)).toBe(f16ToF32(f32ToF16(v)));
+    for (const v of vals) {
+      expect(s.k.round_f16(v)).toBe(f16ToF32(f32ToF16(v)));
+      expect(s.k.f16_bits(v)).toBe(f32ToF16(v));
+    }
   });
 });

@@ -13,6 +13,11 @@ export interface Buf { readonly rows: number; readonly cols: number }
 /** Per-layer K/V for one session; sliding layers may hold only their window (spec §4.5.6). */
 export interface KvCache { readonly context: number }
 
+/** Bytes per cached K or V value: f32 for `exact`, f16 for `fast` (llama.cpp's default cache type). */
+export function kvValueBytes(precision: Precision): number {
+  return precision === 'fast' ? 2 : 4;
+}
+
 /** Extra ring slots beyond the window so a session can step back this far (a chat turn's reply). */
 export const REWIND_SLACK = 512;
 

@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { loadCheckpoint } from '../model/load.ts';
 import type { Checkpoint, ModelConfig } from '../model/types.ts';
-import { slidingCapacity, type Backend, type BackendOptions, type KvCache, type Precision } from './backend.ts';
+import { kvValueBytes, slidingCapacity, type Backend, type BackendOptions, type KvCache, type Precision } from './backend.ts';
 import { allocState, forward, unembed, type State, type Tap } from './forward.ts';
 import { ropeParams, type RopeParams } from './rope.ts';
 import { bindWeights, type Weights } from './weights.ts';
@@ -29,7 +29,7 @@ const LOGIT_ROWS = 16;
 export class Model {
   private constructor(readonly config: ModelConfig, readonly backend: Backend, readonly weights: Weights,
     readonly rope: RopeParams, readonly state: State, readonly maxBatch: number, readonly context: number,
-    readonly checkpoint: Checkpoint) {}
+    readonly checkpoint: Checkpoint, readonly precision: Precision) {}
 
   static async load(path: string, o: ModelOptions = {}): Promise<Model> {
     const ckpt = loadCheckpoint(path);
@@ -45,16 +45,17 @@ export class Model {
     const maxBatch = o.maxBatch ?? 64;
     const context = Math.min(o.context ?? 4096, c.maxPositions);
     const make = o.backend ?? (await import('../backends/cpu/backend.ts')).createCpuBackend;
-    const be = make({ precision: o.precision ?? 'exact', maxBatch, threads: o.threads ?? availableParallelism(), arenaBytes: o.arenaBytes, denseQ8: o.denseQ8, progress: o.progress });
+    const precision = o.precision ?? 'exact';
+    const be = make({ precision, maxBatch, threads: o.threads ?? availableParallelism(), arenaBytes: o.arenaBytes, denseQ8: o.denseQ8, progress: o.progress });
     const weights = bindWeights(c, await be.upload(ckpt));
     const state = allocState(be, c, maxBatch, Math.min(LOGIT_ROWS, maxBatch));
-    return new Model(c, be, weights, ropeParams(c), state, maxBatch, context, ckpt);
+    return new Model(c, be, weights, ropeParams(c), state, maxBatch, context, ckpt, precision);
   }
 
-  /** Bytes of one session's K/V cache for `context` positions (f32; sliding layers keep a ring). */
+  /** Bytes of one session's K/V cache for `context` positions (sliding layers keep a ring). */
   kvBytes(context = this.context): number {
-    const c = this.config, kvw = c.numKvHeads * c.headDim;
-    return c.layerTypes.reduce((s, t) => s + 2 * 4 * kvw * (t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, this.maxBatch) : context), 0);
+    const c = this.config, kvw = c.numKvHeads * c.headDim, e = kvValueBytes(this.precision);
+    return c.layerTypes.reduce((s, t) => s + 2 * e * kvw * (t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, this.maxBatch) : context), 0);
   }
 
   newSession(context = this.context): Session {

@@ -4,7 +4,7 @@
 // activations into that arena's scratch, runs there, and copies the result back.
 import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
 import type { Checkpoint, ModelConfig } from '../../model/types.ts';
-import { slidingCapacity, type Backend, type BackendOptions, type Buf, type KvCache, type MoeWeights, type Tensor } from '../../engine/backend.ts';
+import { kvValueBytes, slidingCapacity, type Backend, type BackendOptions, type Buf, type KvCache, type MoeWeights, type Tensor } from '../../engine/backend.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { MATMUL, actRowBytes, batchedScratch } from './kernels.ts';
 import { cpuLayout, isVector, planArenas } from './placement.ts';
@@ -33,7 +33,9 @@ interface LayerCache { k: number; v: number; cap: number }
 /** A session's K/V rings, in a K/V arena of their own, with staging for q, out and the sinks. */
 class CpuKv implements KvCache {
   constructor(readonly context: number, readonly headDim: number, readonly arena: Arena, readonly layers: LayerCache[],
-    readonly scratch: number, readonly q: number, readonly out: number, readonly sinks: number) {}
+    readonly scratch: number, readonly q: number, readonly out: number, readonly sinks: number,
+    /** bytes per value: 4 = f32, 2 = f16 (then k/v rows stage at `kv` before conversion) */
+    readonly valueBytes: number, readonly kv: number) {}
 }
 
 /**
@@ -142,13 +144,15 @@ export class CpuBackend implements Backend {
   kvCache(c: ModelConfig, context: number): CpuKv {
     const kvw = c.numKvHeads * c.headDim, qw = c.numHeads * c.headDim, B = this.opts.maxBatch;
     const caps = c.layerTypes.map((t) => (t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, B) : context));
-    const need = caps.reduce((n, cap) => n + 2 * Math.ceil((cap * kvw * 4) / 64) * 64, 0) + this.pool.size * context * 4 + 2 * B * qw * 4 + c.numHeads * 4 + 1024;
+    const e = kvValueBytes(this.opts.precision);
+    const need = caps.reduce((n, cap) => n + 2 * Math.ceil((cap * kvw * e) / 64) * 64, 0) + this.pool.size * context * 4 + 2 * B * qw * 4 + 2 * B * kvw * 4 + c.numHeads * 4 + 1024;
     const arena = this.kvArenas.find((a) => a.used + need <= a.maxBytes);
     if (!arena) {
       throw new RangeError(`a K/V cache of ${(need / 2 ** 30).toFixed(2)} GiB for ${context} positions does not fit the remaining K/V memory (${KV_ARENAS} × 4 GiB): lower the context or the number of sessions`);
     }
-    const layers = caps.map((cap) => ({ k: arena.alloc(cap * kvw * 4), v: arena.alloc(cap * kvw * 4), cap }));
-    return new CpuKv(context, c.headDim, arena, layers, arena.alloc(this.pool.size * context * 4), arena.alloc(B * qw * 4), arena.alloc(B * qw * 4), arena.alloc(c.numHeads * 4));
+    const layers = caps.map((cap) => ({ k: arena.alloc(cap * kvw * e), v: arena.alloc(cap * kvw * e), cap }));
+    return new CpuKv(context, c.headDim, arena, layers, arena.alloc(this.pool.size * context * 4), arena.alloc(B * qw * 4), arena.alloc(B * qw * 4),
+      arena.alloc(c.numHeads * 4), e, e === 2 ? arena.alloc(2 * B * kvw * 4) : 0);
   }
 
   embed(table: Tensor, ids: ArrayLike<number>, B: number, out: Buf): void {
@@ -207,16 +211,24 @@ export class CpuBackend implements Backend {
     const kvw = k.cols, a0 = this.a0.u8, u8 = kv.arena.u8;
     if (pos0 + B > kv.context) throw new RangeError(`position ${pos0 + B} exceeds the context of ${kv.context}`);
     // this batch's K/V into their ring slots, q and the sinks into the cache's arena (kilobytes)
-    for (let b = 0; b < B; b++) {
-      const slot = (pos0 + b) % L.cap, kr = (k as CpuBuf).row(b), vr = (v as CpuBuf).row(b);
-      u8.set(a0.subarray(kr, kr + kvw * 4), L.k + slot * kvw * 4);
-      u8.set(a0.subarray(vr, vr + kvw * 4), L.v + slot * kvw * 4);
+    if (kv.valueBytes === 2) {
+      const kb = k as CpuBuf, vb = v as CpuBuf, n = B * kvw * 4;
+      u8.set(a0.subarray(kb.ptr, kb.ptr + n), kv.kv);
+      u8.set(a0.subarray(vb.ptr, vb.ptr + n), kv.kv + n);
+      kv.arena.k.kv_store_f16(kv.kv, L.k, kvw, pos0, L.cap, B);
+      kv.arena.k.kv_store_f16(kv.kv + n, L.v, kvw, pos0, L.cap, B);
+    } else {
+      for (let b = 0; b < B; b++) {
+        const slot = (pos0 + b) % L.cap, kr = (k as CpuBuf).row(b), vr = (v as CpuBuf).row(b);
+        u8.set(a0.subarray(kr, kr + kvw * 4), L.k + slot * kvw * 4);
+        u8.set(a0.subarray(vr, vr + kvw * 4), L.v + slot * kvw * 4);
+      }
     }
     const qb = q as CpuBuf, ob = out as CpuBuf, st = sinks as CpuTensor;
     u8.set(a0.subarray(qb.ptr, qb.ptr + B * q.cols * 4), kv.q);
     u8.set(a0.subarray(st.ptr, st.ptr + st.rowBytes), kv.sinks);
     const headDim = kv.headDim, nHeads = q.cols / headDim, nKv = kvw / headDim;
-    this.pool.run(kv.arena.index, 'attention', [kv.q, L.k, L.v, kv.out, kv.sinks, kv.scratch,
+    this.pool.run(kv.arena.index, kv.valueBytes === 2 ? 'attention_f16kv' : 'attention', [kv.q, L.k, L.v, kv.out, kv.sinks, kv.scratch,
       nHeads, nKv, headDim, pos0, L.cap, window, 1 / Math.sqrt(headDim)], B * nHeads, { arg: 5, stride: kv.context * 4 }, 1,
       B * nHeads * headDim * 2 * Math.min(pos0 + B, window || pos0 + B));
     a0.set(u8.subarray(kv.out, kv.out + B * q.cols * 4), ob.ptr);

@@ -18,6 +18,12 @@ export interface Kernels {
     hd: number, pos0: number, cap: number, window: number, scale: number, w0: number, w1: number): void;
   attention_ref(q: number, kc: number, vc: number, out: number, sinks: number, scr: number, nq: number, nkv: number,
     hd: number, pos0: number, cap: number, window: number, scale: number, w0: number, w1: number): void;
+  attention_f16kv(q: number, kc: number, vc: number, out: number, sinks: number, scr: number, nq: number, nkv: number,
+    hd: number, pos0: number, cap: number, window: number, scale: number, w0: number, w1: number): void;
+  attention_f16kv_ref(q: number, kc: number, vc: number, out: number, sinks: number, scr: number, nq: number, nkv: number,
+    hd: number, pos0: number, cap: number, window: number, scale: number, w0: number, w1: number): void;
+  kv_store_f16(src: number, ring: number, n: number, pos0: number, cap: number, B: number): void;
+  f16_bits(x: number): number;
   swiglu_oai(u: number, a: number, I: number, B: number, alpha: number, limit: number): void;
   add_bias(y: number, bias: number, n: number, B: number): void;
   axpy(y: number, x: number, s: number, n: number): void;
