@@ -44,11 +44,6 @@ export function round_f16(x: f32): f32 {
   return e == 0 ? reinterpret<f32>(0x00400000) : reinterpret<f32>(e << 23);
 }
 
-/** Half of e8m0(e): the scale that goes with the doubled FP4 table (ggml's E8M0_TO_FP32_HALF). */
-@inline export function e8m0_half(e: u32): f32 {
-  return e < 2 ? reinterpret<f32>(0x00200000 << e) : reinterpret<f32>((e - 1) << 23);
-}
-
 /** Reads 64-byte lines [l0, l1) of the region at p (memory-bandwidth probe for bench/). */
 export function read_lines(p: usize, unused: i32, l0: i32, l1: i32): i32 {
   let a = i32x4.splat(0), b = i32x4.splat(0);
