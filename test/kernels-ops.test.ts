@@ -58,7 +58,7 @@ describe('kernels', () => {
     const hd = 4, scale = 1;
     const q = s.f32([1, 0, 0, 0]), k = s.f32([1, 0, 0, 0, 2, 0, 0, 0]), v = s.f32([1, 0, 0, 0, 0, 1, 0, 0]);
     const out = s.f32(hd), sinks = s.f32([0.5]), scr = s.f32(16);
-    s.k.attention(q.ptr, k.ptr, v.ptr, out.ptr, sinks.ptr, scr.ptr, 1, 1, hd, 1, 8, 0, scale, 0, 1);
+    s.k.attention(q.ptr, k.ptr, v.ptr, out.ptr, sinks.ptr, scr.ptr, 1, 1, hd, 1, 8, 0, scale, 0, 1); // 1 token × 1 K/V head
     const o = out.get();
     expect(o[0]).toBeCloseTo(0.231224, 5);
     expect(o[1]).toBeCloseTo(0.628532, 5);
@@ -72,8 +72,9 @@ describe('kernels', () => {
       const q = Float32Array.from({ length: B * nq * hd }, () => rand() - 0.5);
       const kc = Float32Array.from({ length: cap * kvw }, () => rand() - 0.5), vc = Float32Array.from({ length: cap * kvw }, () => rand() - 0.5);
       const sinks = Float32Array.from({ length: nq }, () => rand() * 2 - 1);
-      const Q = s.f32(q), K = s.f32(kc), V = s.f32(vc), S = s.f32(sinks), O = s.f32(B * nq * hd), scr = s.f32(256);
-      s.k.attention(Q.ptr, K.ptr, V.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
+      const Q = s.f32(q), K = s.f32(kc), V = s.f32(vc), S = s.f32(sinks), O = s.f32(B * nq * hd), scr = s.f32(1024);
+      // kernel work items: (token, K/V head); the twin's: (token, query head)
+      s.k.attention(Q.ptr, K.ptr, V.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nkv);
       const simd = O.get();
       s.k.attention_ref(Q.ptr, K.ptr, V.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
       expect(maxAbsDiff(simd, O.get())).toBeLessThan(1e-6);
@@ -108,15 +109,15 @@ describe('kernels', () => {
       s.k.kv_store_f16(V.ptr, Vh.ptr, kvw, 0, cap, cap);
       const kh = new Uint16Array(Kh.get().buffer), vh = new Uint16Array(Vh.get().buffer);
       for (let i = 0; i < cap * kvw; i++) { expect(kh[i]).toBe(f32ToF16(kc[i])); expect(vh[i]).toBe(f32ToF16(vc[i])); }
-      const Q = s.f32(q), S = s.f32(sinks), O = s.f32(B * nq * hd), scr = s.f32(256);
-      s.k.attention_f16kv(Q.ptr, Kh.ptr, Vh.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
+      const Q = s.f32(q), S = s.f32(sinks), O = s.f32(B * nq * hd), scr = s.f32(1024);
+      s.k.attention_f16kv(Q.ptr, Kh.ptr, Vh.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nkv);
       const simd = O.get();
       s.k.attention_f16kv_ref(Q.ptr, Kh.ptr, Vh.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
       expect(maxAbsDiff(simd, O.get())).toBeLessThan(1e-5);
       // f32 attention over the same rounded values
       const kr = Float32Array.from(kh, (h) => f16ToF32(h)), vr = Float32Array.from(vh, (h) => f16ToF32(h));
       const K2 = s.f32(kr), V2 = s.f32(vr), O2 = s.f32(B * nq * hd);
-      s.k.attention(Q.ptr, K2.ptr, V2.ptr, O2.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
+      s.k.attention(Q.ptr, K2.ptr, V2.ptr, O2.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nkv);
       expect(maxAbsDiff(simd, O2.get())).toBeLessThan(1e-6);
     }
   });

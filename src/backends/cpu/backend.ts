@@ -32,10 +32,18 @@ class CpuBuf implements Buf {
 interface LayerCache { k: number; v: number; cap: number }
 /** A session's K/V rings, in a K/V arena of their own, with staging for q, out and the sinks. */
 class CpuKv implements KvCache {
+  readonly scratchStride: number;
   constructor(readonly context: number, readonly headDim: number, readonly arena: Arena, readonly layers: LayerCache[],
     readonly scratch: number, readonly q: number, readonly out: number, readonly sinks: number,
     /** bytes per value: 4 = f32, 2 = f16 (then k/v rows stage at `kv` before conversion) */
-    readonly valueBytes: number, readonly kv: number) {}
+    readonly valueBytes: number, readonly kv: number, c: ModelConfig) {
+    this.scratchStride = attnScratch(c, context);
+  }
+}
+
+/** Per-thread attention scratch (assembly/attention.ts): a group's scores over the context + one row. */
+function attnScratch(c: ModelConfig, context: number): number {
+  return Math.ceil(((c.numHeads / c.numKvHeads) * context + c.headDim) * 4 / 64) * 64;
 }
 
 /**
@@ -145,14 +153,14 @@ export class CpuBackend implements Backend {
     const kvw = c.numKvHeads * c.headDim, qw = c.numHeads * c.headDim, B = this.opts.maxBatch;
     const caps = c.layerTypes.map((t) => (t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, B) : context));
     const e = kvValueBytes(this.opts.precision);
-    const need = caps.reduce((n, cap) => n + 2 * Math.ceil((cap * kvw * e) / 64) * 64, 0) + this.pool.size * context * 4 + 2 * B * qw * 4 + 2 * B * kvw * 4 + c.numHeads * 4 + 1024;
+    const need = caps.reduce((n, cap) => n + 2 * Math.ceil((cap * kvw * e) / 64) * 64, 0) + this.pool.size * attnScratch(c, context) + 2 * B * qw * 4 + 2 * B * kvw * 4 + c.numHeads * 4 + 1024;
     const arena = this.kvArenas.find((a) => a.used + need <= a.maxBytes);
     if (!arena) {
       throw new RangeError(`a K/V cache of ${(need / 2 ** 30).toFixed(2)} GiB for ${context} positions does not fit the remaining K/V memory (${KV_ARENAS} × 4 GiB): lower the context or the number of sessions`);
     }
     const layers = caps.map((cap) => ({ k: arena.alloc(cap * kvw * e), v: arena.alloc(cap * kvw * e), cap }));
-    return new CpuKv(context, c.headDim, arena, layers, arena.alloc(this.pool.size * context * 4), arena.alloc(B * qw * 4), arena.alloc(B * qw * 4),
-      arena.alloc(c.numHeads * 4), e, e === 2 ? arena.alloc(2 * B * kvw * 4) : 0);
+    return new CpuKv(context, c.headDim, arena, layers, arena.alloc(this.pool.size * attnScratch(c, context)), arena.alloc(B * qw * 4), arena.alloc(B * qw * 4),
+      arena.alloc(c.numHeads * 4), e, e === 2 ? arena.alloc(2 * B * kvw * 4) : 0, c);
   }
 
   embed(table: Tensor, ids: ArrayLike<number>, B: number, out: Buf): void {
@@ -229,7 +237,7 @@ export class CpuBackend implements Backend {
     u8.set(a0.subarray(st.ptr, st.ptr + st.rowBytes), kv.sinks);
     const headDim = kv.headDim, nHeads = q.cols / headDim, nKv = kvw / headDim;
     this.pool.run(kv.arena.index, kv.valueBytes === 2 ? 'attention_f16kv' : 'attention', [kv.q, L.k, L.v, kv.out, kv.sinks, kv.scratch,
-      nHeads, nKv, headDim, pos0, L.cap, window, 1 / Math.sqrt(headDim)], B * nHeads, { arg: 5, stride: kv.context * 4 }, 1,
+      nHeads, nKv, headDim, pos0, L.cap, window, 1 / Math.sqrt(headDim)], B * nKv, { arg: 5, stride: kv.scratchStride }, 1,
       B * nHeads * headDim * 2 * Math.min(pos0 + B, window || pos0 + B));
     a0.set(u8.subarray(kv.out, kv.out + B * q.cols * 4), ob.ptr);
   }
