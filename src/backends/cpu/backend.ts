@@ -10,6 +10,7 @@ import { MATMUL, actRowBytes, batchedScratch } from './kernels.ts';
 import { cpuLayout, isVector, planArenas } from './placement.ts';
 import { mxfp4R4Scratch } from './repack.ts';
 import { requantizeQ8 } from './requant.ts';
+import { Routing } from './route.ts';
 import { Pool } from './pool.ts';
 
 class CpuTensor implements Tensor {
@@ -66,7 +67,7 @@ export class CpuBackend implements Backend {
   private scratch = new Map<Arena, { io: number; ioBytes: number; batch: number; batchStride: number }>();
   private q8: CpuBuf | null = null; //       arena-0 buffer for quantised activations
   private experts = new Map<Tensor, CpuTensor[]>();
-  private moeScratch: { logits: CpuBuf; xe: CpuBuf; ue: CpuBuf; ae: CpuBuf; oe: CpuBuf; counts: Int32Array; toks: Int32Array; wts: Float32Array } | null = null;
+  private moeScratch: { logits: CpuBuf; xe: CpuBuf; ue: CpuBuf; ae: CpuBuf; oe: CpuBuf; routing: Routing } | null = null;
   private readonly pool: Pool;
   private rowTmp = new Float32Array(0);
 
@@ -246,47 +247,27 @@ export class CpuBackend implements Backend {
     const E = c.numExperts, K = c.expertsPerToken, H = c.hiddenSize, I = c.intermediateSize;
     const s = this.moeScratch ??= {
       logits: this.buffer(this.opts.maxBatch, E), xe: this.buffer(this.opts.maxBatch, H), ue: this.buffer(this.opts.maxBatch, 2 * I),
-      ae: this.buffer(this.opts.maxBatch, I), oe: this.buffer(this.opts.maxBatch, H),
-      counts: new Int32Array(E), toks: new Int32Array(E * this.opts.maxBatch), wts: new Float32Array(E * this.opts.maxBatch),
+      ae: this.buffer(this.opts.maxBatch, I), oe: this.buffer(this.opts.maxBatch, H), routing: new Routing(E, K, this.opts.maxBatch),
     };
     this.matmul(w.router, x, s.logits, B, w.routerBias);
-    const f32 = this.a0.f32, lg = s.logits.ptr / 4;
-    s.counts.fill(0);
-    const top = new Int32Array(K), val = new Float64Array(K);
-    for (let b = 0; b < B; b++) {
-      // top-k by value (ties: lower expert id first), then softmax over the k selected (spec §4.6)
-      for (let j = 0; j < K; j++) { top[j] = -1; val[j] = -Infinity; }
-      for (let e = 0; e < E; e++) {
-        const g = f32[lg + b * E + e];
-        if (!(g > val[K - 1])) continue;
-        let j = K - 1;
-        while (j > 0 && g > val[j - 1]) { val[j] = val[j - 1]; top[j] = top[j - 1]; j--; }
-        val[j] = g; top[j] = e;
-      }
-      let den = 0;
-      for (let j = 0; j < K; j++) den += Math.exp(val[j] - val[0]);
-      for (let j = 0; j < K; j++) {
-        const e = top[j], n = s.counts[e]++;
-        s.toks[e * this.opts.maxBatch + n] = b;
-        s.wts[e * this.opts.maxBatch + n] = Math.exp(val[j] - val[0]) / den;
-      }
-    }
+    const f32 = this.a0.f32, r = s.routing;
+    r.route(f32.subarray(s.logits.ptr / 4, s.logits.ptr / 4 + B * E), B);
     const o = out as CpuBuf, xb = x as CpuBuf;
     f32.fill(0, o.ptr / 4, o.ptr / 4 + B * H);
     const gateUp = this.experts.get(w.gateUp)!, down = this.experts.get(w.down)!;
     const gub = (w.gateUpBias as CpuTensor).ptr, db = (w.downBias as CpuTensor).ptr;
     const k = this.a0.k;
     for (let e = 0; e < E; e++) {
-      const n = s.counts[e];
+      const n = r.counts[e];
       if (n === 0) continue;
       const base = e * this.opts.maxBatch;
-      for (let i = 0; i < n; i++) { const r = xb.row(s.toks[base + i]) / 4; f32.copyWithin(s.xe.row(i) / 4, r, r + H); }
+      for (let i = 0; i < n; i++) { const row = xb.row(r.toks[base + i]) / 4; f32.copyWithin(s.xe.row(i) / 4, row, row + H); }
       this.matmulAt(gateUp[e], s.xe.ptr, s.ue.ptr, n);
       k.add_bias(s.ue.ptr, gub + e * 2 * I * 4, 2 * I, n);
       k.swiglu_oai(s.ue.ptr, s.ae.ptr, I, n, c.swigluAlpha, c.swigluLimit);
       this.matmulAt(down[e], s.ae.ptr, s.oe.ptr, n);
       k.add_bias(s.oe.ptr, db + e * H * 4, H, n);
-      for (let i = 0; i < n; i++) k.axpy(o.row(s.toks[base + i]), s.oe.row(i), s.wts[base + i], H);
+      for (let i = 0; i < n; i++) k.axpy(o.row(r.toks[base + i]), s.oe.row(i), r.wts[base + i], H);
     }
   }
 
