@@ -25,3 +25,18 @@ test('rewind after the sliding ring has wrapped: same logits as an uninterrupted
     m.release();
   }
 });
+
+test('sessions evaluated concurrently do not mix (the shared activation state is taken in turn)', async () => {
+  const g = golden('tiny-b');
+  // batches of 32 rows unembedded 16 at a time: an await between the two halves of one batch
+  const m = await Model.load(join(g.dir, 'model.gguf'), { precision: 'exact', threads: 1, maxBatch: 32, context: 128 });
+  try {
+    const a = g.ids.slice(0, 20), b = g.ids.slice(20, 45);
+    const alone = [await m.newSession().eval(a, 'all'), await m.newSession().eval(b, 'all')];
+    const together = await Promise.all([m.newSession().eval(a, 'all'), m.newSession().eval(b, 'all')]);
+    expect(compareRows(together[0], alone[0], g.vocab).max).toBe(0);
+    expect(compareRows(together[1], alone[1], g.vocab).max).toBe(0);
+  } finally {
+    m.release();
+  }
+});

@@ -62,6 +62,14 @@ export class Model {
     return new Session(this, this.backend.kvCache(this.config, context));
   }
 
+  /** The activation State is shared by all sessions: forward passes run one at a time. */
+  private turn: Promise<unknown> = Promise.resolve();
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(work, work);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
   release(): void { this.backend.release(); }
 }
 
@@ -74,7 +82,11 @@ export class Session {
    * or of the last one ([V], `last`). On the CPU backend the work is done when this returns and
    * the promise is already settled; a GPU backend settles it when the logits are read back.
    */
-  async eval(ids: ArrayLike<number>, want: 'all' | 'last' = 'last', tap?: Tap): Promise<Float32Array> {
+  eval(ids: ArrayLike<number>, want: 'all' | 'last' = 'last', tap?: Tap): Promise<Float32Array> {
+    return this.model.exclusive(() => this.evalNow(ids, want, tap));
+  }
+
+  private async evalNow(ids: ArrayLike<number>, want: 'all' | 'last', tap?: Tap): Promise<Float32Array> {
     const m = this.model, V = m.config.vocabSize, n = ids.length;
     if (n === 0) throw new RangeError('eval needs at least one token');
     if (this.position + n > this.cache.context) throw new RangeError(`${this.position + n} tokens exceed the context of ${this.cache.context}`);
