@@ -9,6 +9,8 @@ import { aliasRecord, copyFill, interleaveFill, makeRecord, type HalfSource } fr
 import { ModelLoadError, type Checkpoint, type ModelConfig, type WeightRecord } from './types.ts';
 import { validateTensors } from './validate.ts';
 
+const LOADABLE = Object.values(GGML_TYPES).filter((t) => t.format).map((t) => t.name).join(', ');
+
 // GGUF name (after `blk.{n}.`) → canonical suffix (spec §7.3). gate/up are handled apart.
 const LAYER: Record<string, string> = {
   'attn_norm.weight': 'attn_norm',
@@ -136,7 +138,7 @@ function buildRecords(file: ModelFile, c: ModelConfig, byName: Map<string, GgufT
     throw new ModelLoadError(file.path, t, problem);
   };
   const formatOf = (t: GgufTensorInfo): Format =>
-    GGML_TYPES[t.type].format ?? bad(t.name, `GGML type ${GGML_TYPES[t.type].name} is not supported (loadable: F32, F16, BF16, Q8_0, MXFP4)`);
+    GGML_TYPES[t.type].format ?? bad(t.name, `GGML type ${GGML_TYPES[t.type].name} is not supported (loadable: ${LOADABLE})`);
   const shapeOf = (t: GgufTensorInfo) => [...t.ne].reverse(); // ne is innermost-first
   const span = (t: GgufTensorInfo, extra = 0) => ({ file, offset: t.offset + extra, name: t.name });
 

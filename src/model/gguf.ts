@@ -2,7 +2,7 @@
 // count, string length and array length checked against the bytes that remain before it is used;
 // tensor infos checked for known types, sane dims, exact sizes, alignment and in-file data.
 import { Cursor } from './cursor.ts';
-import type { Format } from './formats.ts';
+import { FORMATS, type Format } from './formats.ts';
 import { ModelFile } from './io.ts';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
@@ -24,13 +24,10 @@ const MIN_SIZE = [1, 1, 2, 2, 4, 4, 4, 1, 8, 12, 8, 8, 8];
  * `format` are loadable; the rest are known so that the error can name them.
  */
 export const GGML_TYPES: Record<number, { name: string; blockElems: number; blockBytes: number; format?: Format }> = {
-  0: { name: 'F32', blockElems: 1, blockBytes: 4, format: 'f32' },
-  1: { name: 'F16', blockElems: 1, blockBytes: 2, format: 'f16' },
   2: { name: 'Q4_0', blockElems: 32, blockBytes: 18 },
   3: { name: 'Q4_1', blockElems: 32, blockBytes: 20 },
   6: { name: 'Q5_0', blockElems: 32, blockBytes: 22 },
   7: { name: 'Q5_1', blockElems: 32, blockBytes: 24 },
-  8: { name: 'Q8_0', blockElems: 32, blockBytes: 34, format: 'q8_0' },
   9: { name: 'Q8_1', blockElems: 32, blockBytes: 36 },
   10: { name: 'Q2_K', blockElems: 256, blockBytes: 84 },
   11: { name: 'Q3_K', blockElems: 256, blockBytes: 110 },
@@ -44,8 +41,9 @@ export const GGML_TYPES: Record<number, { name: string; blockElems: number; bloc
   26: { name: 'I32', blockElems: 1, blockBytes: 4 },
   27: { name: 'I64', blockElems: 1, blockBytes: 8 },
   28: { name: 'F64', blockElems: 1, blockBytes: 8 },
-  30: { name: 'BF16', blockElems: 1, blockBytes: 2, format: 'bf16' },
-  39: { name: 'MXFP4', blockElems: 32, blockBytes: 17, format: 'mxfp4' },
+  // the loadable ones come from the format traits (formats.ts), the one place a format is defined
+  ...Object.fromEntries((Object.keys(FORMATS) as Format[]).map((f) => [FORMATS[f].ggmlType,
+    { name: f.toUpperCase(), blockElems: FORMATS[f].blockElems, blockBytes: FORMATS[f].blockBytes, format: f }])),
 };
 
 export interface GgufTensorInfo {
