@@ -79,12 +79,8 @@ export class CpuBackend implements Backend {
   async upload(ckpt: Checkpoint): Promise<Map<string, Tensor>> {
     const { maxBatch } = this.opts;
     const records = [...ckpt.tensors.values()];
-    let maxIn = 0, maxCols = 0;
-    for (const r of records) {
-      if (isVector(r)) continue;
-      maxIn = Math.max(maxIn, r.shape[r.shape.length - 1]);
-      maxCols = Math.max(maxCols, r.shape[r.shape.length - 1]);
-    }
+    let maxIn = 0;
+    for (const r of records) if (!isVector(r)) maxIn = Math.max(maxIn, r.shape[r.shape.length - 1]);
     // Per weight arena: an io area (activations in, products out; rows per pass fit it) that also
     // serves as the MXFP4 repack scratch, and per-thread scratch for the batched kernels.
     const passRows = Math.min(maxBatch, PASS_ROWS);
@@ -101,13 +97,13 @@ export class CpuBackend implements Backend {
     const arenaBytes = Math.min(this.opts.arenaBytes ?? MAX_ARENA_BYTES, MAX_ARENA_BYTES);
     const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.opts);
     // Weight arenas never grow: their maximum is their size (less address space reserved).
-    this.arenas = [this.a0, ...sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536))];
-    for (let i = 0; i < KV_ARENAS; i++) this.kvArenas.push(new Arena(this.arenas.length + i, 0));
-    this.arenas.push(...this.kvArenas);
-    for (const a of this.arenas.slice(1)) this.scratch.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
+    const weightArenas = sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536));
+    for (const a of weightArenas) this.scratch.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
+    this.kvArenas = Array.from({ length: KV_ARENAS }, (_, i) => new Arena(1 + weightArenas.length + i, 0));
+    this.arenas = [this.a0, ...weightArenas, ...this.kvArenas];
     await this.pool.attach(this.arenas);
-    this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxCols) / 4));
-    this.rowTmp = new Float32Array(maxCols);
+    this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxIn) / 4));
+    this.rowTmp = new Float32Array(maxIn);
 
     const out = new Map<string, Tensor>();
     const total = ckpt.totalBytes;
@@ -154,14 +150,18 @@ export class CpuBackend implements Backend {
     const kvw = c.numKvHeads * c.headDim, qw = c.numHeads * c.headDim, B = this.opts.maxBatch;
     const caps = c.layerTypes.map((t) => (t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, B) : context));
     const e = kvValueBytes(this.opts.precision);
-    const need = caps.reduce((n, cap) => n + 2 * Math.ceil((cap * kvw * e) / 64) * 64, 0) + this.pool.size * attnScratch(c, context) + 2 * B * qw * 4 + 2 * B * kvw * 4 + c.numHeads * 4 + 1024;
+    // in allocation order: K and V rings per layer, attention scratch, q and out staging, sinks,
+    // and (f16 caches) the f32 K/V rows waiting for conversion
+    const sizes = [...caps.flatMap((cap) => [cap * kvw * e, cap * kvw * e]), this.pool.size * attnScratch(c, context),
+      B * qw * 4, B * qw * 4, c.numHeads * 4, e === 2 ? 2 * B * kvw * 4 : 0];
+    const need = sizes.reduce((n, b) => n + Math.ceil(b / 64) * 64, 0);
     const arena = this.kvArenas.find((a) => a.used + need <= a.maxBytes);
     if (!arena) {
       throw new RangeError(`a K/V cache of ${(need / 2 ** 30).toFixed(2)} GiB for ${context} positions does not fit the remaining K/V memory (${KV_ARENAS} × 4 GiB): lower the context or the number of sessions`);
     }
-    const layers = caps.map((cap) => ({ k: arena.alloc(cap * kvw * e), v: arena.alloc(cap * kvw * e), cap }));
-    return new CpuKv(context, c.headDim, arena, layers, arena.alloc(this.pool.size * attnScratch(c, context)), arena.alloc(B * qw * 4), arena.alloc(B * qw * 4),
-      arena.alloc(c.numHeads * 4), e, e === 2 ? arena.alloc(2 * B * kvw * 4) : 0, c);
+    const [ptrs, [scr, q, out, sinks, rows]] = [sizes.slice(0, -5), sizes.slice(-5)].map((part) => part.map((b) => arena.alloc(b)));
+    const layers = caps.map((cap, l) => ({ k: ptrs[2 * l], v: ptrs[2 * l + 1], cap }));
+    return new CpuKv(context, c.headDim, arena, layers, scr, q, out, sinks, e, rows, c);
   }
 
   embed(table: Tensor, ids: ArrayLike<number>, B: number, out: Buf): void {
