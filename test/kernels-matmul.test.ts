@@ -110,32 +110,31 @@ describe('matmul kernels', () => {
     }
   });
 
+  /** One-token kernel and its batched (prefill) form on the same q8 activations. */
+  function oneAndBatched(s: Scratch, format: 'mxfp4' | 'q8_0', canon: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number) {
+    let w = canon;
+    if (format === 'mxfp4') { w = new Uint8Array(mxfp4R4Bytes(nOut, nIn)); w.set(canon); repackMxfp4R4(w, 0, nOut, nIn); }
+    const W = s.u8(w), X = s.f32(x), Q = s.u8((nIn / 32) * 36 * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
+    const scr = s.u8(batchedScratch(nIn, B));
+    const k = s.k as unknown as Record<string, (...a: number[]) => void>;
+    s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
+    k[`matmul_${format}_q8`](W.ptr, Q.ptr, Y1.ptr, nIn, nOut, B, 0, nOut);
+    k[`matmul_${format}_q8_batched`](W.ptr, Q.ptr, Y2.ptr, nIn, nOut, B, scr.ptr, 0, nOut);
+    return [Y1.get(), Y2.get()];
+  }
+
   test('matmul_mxfp4_q8_batched equals the one-token kernel bit for bit', () => {
     const s = new Scratch(), rand = rng(12);
     for (const [nIn, nOut, B] of [[64, 13, 2], [96, 8, 5], [2880 / 10, 40, 7]] as const) {
-      const canon = randomWeights('mxfp4', nIn, nOut, rand);
-      const w = new Uint8Array(mxfp4R4Bytes(nOut, nIn)); w.set(canon); repackMxfp4R4(w, 0, nOut, nIn);
-      const x = Float32Array.from({ length: B * nIn }, () => rand() - 0.5);
-      const W = s.u8(w), X = s.f32(x), Q = s.u8((nIn / 32) * 36 * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
-      const scr = s.u8(batchedScratch(nIn, B));
-      s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
-      s.k.matmul_mxfp4_q8(W.ptr, Q.ptr, Y1.ptr, nIn, nOut, B, 0, nOut);
-      (s.k as unknown as Record<string, (...a: number[]) => void>).matmul_mxfp4_q8_batched(W.ptr, Q.ptr, Y2.ptr, nIn, nOut, B, scr.ptr, 0, nOut);
-      expect([...Y2.get()]).toEqual([...Y1.get()]);
+      const [one, batched] = oneAndBatched(s, 'mxfp4', randomWeights('mxfp4', nIn, nOut, rand), Float32Array.from({ length: B * nIn }, () => rand() - 0.5), nIn, nOut, B);
+      expect([...batched]).toEqual([...one]);
     }
   });
 
   test('matmul_q8_0_q8_batched ≈ the one-token kernel (same integer sums; f32 order differs), odd row counts', () => {
     const s = new Scratch(), rand = rng(13);
     for (const [nIn, nOut, B] of [[64, 13, 2], [96, 8, 5], [288, 6, 3]] as const) {
-      const w = randomWeights('q8_0', nIn, nOut, rand);
-      const x = Float32Array.from({ length: B * nIn }, () => rand() - 0.5);
-      const W = s.u8(w), X = s.f32(x), Q = s.u8((nIn / 32) * 36 * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
-      const scr = s.u8(batchedScratch(nIn, B));
-      s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
-      s.k.matmul_q8_0_q8(W.ptr, Q.ptr, Y1.ptr, nIn, nOut, B, 0, nOut);
-      (s.k as unknown as Record<string, (...a: number[]) => void>).matmul_q8_0_q8_batched(W.ptr, Q.ptr, Y2.ptr, nIn, nOut, B, scr.ptr, 0, nOut);
-      const a = Y1.get(), b = Y2.get();
+      const [a, b] = oneAndBatched(s, 'q8_0', randomWeights('q8_0', nIn, nOut, rand), Float32Array.from({ length: B * nIn }, () => rand() - 0.5), nIn, nOut, B);
       for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(a[i])));
     }
   });
