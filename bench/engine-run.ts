@@ -2,7 +2,7 @@
 // load, prefill the prompt ids, decode greedily, print one JSON line.
 // Usage: bun bench/engine-run.ts --model PATH --ids ids.json --gen 32 --threads 2 [--precision fast] [--batch 512]
 import { readFileSync } from 'node:fs';
-import { Model } from '../src/engine/model.ts';
+import { openEngine } from '../src/boot/open-model.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
 import { decodeBytesPerToken } from './bytes.ts';
 import { peakRss, timeGeneration } from './measure.ts';
@@ -13,7 +13,7 @@ const gen = int(a, 'gen', 32), threads = int(a, 'threads', 2);
 const precision = str(a, 'precision', 'fast') as 'exact' | 'fast';
 
 const t0 = performance.now();
-const model = await Model.load(str(a, 'model'), { precision, threads, maxBatch: int(a, 'batch', Math.min(512, ids.length)), context: ids.length + gen + 1, denseQ8: a.flags.get('dense-q8') === true });
+const { engine: model } = await openEngine(str(a, 'model'), { backend: 'cpu', precision, threads, maxBatch: int(a, 'batch', Math.min(512, ids.length)), context: ids.length + gen + 1, denseQ8: a.flags.get('dense-q8') === true });
 const loadS = (performance.now() - t0) / 1000;
 const t = await timeGeneration(model, ids, gen);
 console.log(JSON.stringify({

@@ -5,18 +5,16 @@
 import { spawnSync } from 'node:child_process';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { resolveBackend } from '../src/backends/select.ts';
+import { openEngine } from '../src/boot/open-model.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
-import { Model } from '../src/engine/model.ts';
-import { denoPath } from '../src/backends/webgpu/remote.ts';
+import { denoPath } from '../src/backends/remote/remote-backend.ts';
 
 const a = parseArgs(process.argv.slice(2));
 const model = str(a, 'model', fileURLToPath(new URL('../../shared/golden/tiny-a/model.gguf', import.meta.url)));
 const n = int(a, 'n', 100);
 
 async function measure(): Promise<{ runtime: string; median_ms: number; p90_ms: number }> {
-  const be = await resolveBackend('webgpu');
-  const m = await Model.load(model, { backend: be.create, context: 16 });
+  const { engine: m } = await openEngine(model, { backend: 'webgpu', context: 16 });
   const buf = m.backend.buffer(1, 1);
   await m.backend.read(buf, 1);
   const t: number[] = [];
@@ -26,7 +24,6 @@ async function measure(): Promise<{ runtime: string; median_ms: number; p90_ms: 
     t.push(performance.now() - t0);
   }
   m.release();
-  be.dispose();
   t.sort((x, y) => x - y);
   return { runtime: typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined' ? 'deno, in-process' : 'bun → deno child', median_ms: t[n >> 1], p90_ms: t[Math.floor(n * 0.9)] };
 }

@@ -4,9 +4,9 @@
 // Usage: bun|deno bench/gpu-run.ts --backend cpu|webgpu --model PATH --ids ids.json --gen 8 [--threads T] [--precision exact|fast] [--batch 64]
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
-import { resolveBackend, type BackendChoice } from '../src/backends/select.ts';
+import type { BackendChoice } from '../src/backends/options.ts';
+import { openEngine } from '../src/boot/open-model.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
-import { Model } from '../src/engine/model.ts';
 import { timeGeneration } from './measure.ts';
 
 const a = parseArgs(process.argv.slice(2));
@@ -15,9 +15,8 @@ const gen = int(a, 'gen', 8), threads = int(a, 'threads', 2);
 const precision = str(a, 'precision', 'exact') as 'exact' | 'fast';
 const choice = str(a, 'backend') as BackendChoice;
 
-const be = await resolveBackend(choice);
 const t0 = performance.now();
-const model = await Model.load(str(a, 'model'), { backend: be.create, precision, threads, maxBatch: int(a, 'batch', Math.min(64, ids.length)), context: ids.length + gen + 1 });
+const { engine: model } = await openEngine(str(a, 'model'), { backend: choice, precision, threads, maxBatch: int(a, 'batch', Math.min(64, ids.length)), context: ids.length + gen + 1 });
 const loadS = (performance.now() - t0) / 1000;
 const t = await timeGeneration(model, ids, gen);
 const d = model.backend.describe() as { name: string; threads: number; weightBytes: number; adapter?: string; via?: string };
@@ -28,5 +27,4 @@ console.log(JSON.stringify({
   prompt_tokens: ids.length, gen_tokens: gen, ...t, weight_bytes: d.weightBytes,
 }));
 model.release();
-be.dispose();
 process.exit(0);

@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { int, parseArgs, str } from '../src/cli/args.ts';
-import { denoPath } from '../src/backends/webgpu/remote.ts';
-import { loadCheckpoint } from '../src/model/load.ts';
+import { denoPath } from '../src/backends/remote/remote-backend.ts';
+import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { gpuMarkdown, gpuSvg, type GpuRun, type GpuSummary } from './gpu-report.ts';
 import { rng } from './rng.ts';
 
@@ -59,7 +59,7 @@ const pipe = spawnSync(process.execPath, [join(HERE, 'gpu-pipe.ts'), '--n', '100
 const pipeMs: number = pipe.status === 0 ? JSON.parse(pipe.stdout.trim().split('\n').at(-1)!).pipe_ms : NaN;
 const summary: GpuSummary = {
   date: new Date().toISOString(), model: basename(model), machine: `${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
-  note: `Bun reaches WebGPU through a Deno child process (src/backends/webgpu/remote.ts): one pipe round trip per read-back. ` +
+  note: `Bun reaches WebGPU through a Deno child process (src/backends/remote/remote-backend.ts): one pipe round trip per read-back. ` +
     `Per decoded token here: ${viaChild.decode_ms.toFixed(1)} ms through the child, ${inproc.decode_ms.toFixed(1)} ms in-process under Deno; ` +
     `the pipe itself (bench/gpu-pipe.ts, median of 100 one-value read-backs, child minus in-process): ${pipeMs.toFixed(2)} ms per round trip.` +
     (runs.some((x) => x.adapter && /llvmpipe|lavapipe/i.test(x.adapter)) ? ' The adapter is lavapipe (Mesa software Vulkan on the CPU): correctness, not speed.' : ''),

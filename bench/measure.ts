@@ -1,11 +1,11 @@
 // One timed generation on a loaded model: prefill the prompt ids, then decode greedily. Shared by
 // bench/engine-run.ts (CPU vs llama.cpp) and bench/gpu-run.ts (CPU vs WebGPU).
-import type { Model } from '../src/engine/model.ts';
-import { argmax } from '../src/generate/argmax.ts';
+import type { Engine } from '../src/engine/engine.ts';
+import { argmax } from '../src/engine/argmax.ts';
 
 export interface Timing { ttft_s: number; prefill_tps: number; decode_tps: number; decode_ms: number; last_id: number }
 
-export async function timeGeneration(model: Model, ids: number[], gen: number): Promise<Timing> {
+export async function timeGeneration(model: Engine, ids: number[], gen: number): Promise<Timing> {
   const s = model.newSession();
   const tStart = performance.now();
   let next = argmax(await s.eval(ids, 'last'));

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { int, parseArgs, str } from '../src/cli/args.ts';
-import { loadCheckpoint } from '../src/model/load.ts';
+import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { seededRandom } from '../src/generate/rng.ts';
 import { decodeBytesPerToken } from './bytes.ts';
 import { measureReadBandwidth } from './membw.ts';

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ASC_FLAGS, ROOT, STAMP_PATH, WASM_PATH, sourceHash } from './wasm-stamp.mjs';
+import { ASC_FLAGS, ROOT, STAMP_PATH, WASM_PATH, sourceHash } from '../src/backends/cpu/wasm-stamp.mjs';
 
 const hash = sourceHash();
 const fresh = existsSync(WASM_PATH) && existsSync(STAMP_PATH) &&

@@ -11,9 +11,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluatePrompt } from '../src/engine/evaluate.ts';
-import { Model } from '../src/engine/model.ts';
-import { writeGguf, type GgufDenseType } from '../src/model/gguf-write.ts';
-import { loadCheckpoint } from '../src/model/load.ts';
+import { createCpuBackend } from '../src/backends/cpu/cpu-backend.ts';
+import { Engine } from '../src/engine/engine.ts';
+import { writeGguf, type GgufDenseType } from '../src/synth/gguf-write.ts';
+import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { SHARED, compareRows, f32file } from './helpers/golden.ts';
 
 const TOOLS = join(SHARED, 'tools');
@@ -63,7 +64,7 @@ describe('other gpt-oss configurations vs the float64 reference', () => {
         paths.push(p);
       }
       for (const path of paths) {
-        const m = await Model.load(path, { precision: 'exact', threads: 2, maxBatch: 16 });
+        const m = await Engine.load(path, { precision: 'exact', threads: 2, maxBatch: 16 }, createCpuBackend);
         try {
           const r = await evaluatePrompt(m, g.ids, c.greedy);
           const d = compareRows(r.promptLogits, g.ref, g.vocab);
@@ -85,7 +86,7 @@ describe('other gpt-oss configurations vs the float64 reference', () => {
     try { writeGguf(f32, src, { dense: 'f32' }); } finally { src.close(); }
     const out: Float32Array[] = [];
     for (const path of [q8, f32]) {
-      const m = await Model.load(path, { precision: 'exact', threads: 1 });
+      const m = await Engine.load(path, { precision: 'exact', threads: 1 }, createCpuBackend);
       try { out.push((await evaluatePrompt(m, g.ids, 2)).promptLogits); } finally { m.release(); }
     }
     expect(compareRows(out[0], out[1], g.vocab).max).toBeLessThanOrEqual(1e-4);

@@ -3,16 +3,18 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { evaluatePrompt, type Evaluation } from '../src/engine/evaluate.ts';
-import { Model, type ModelOptions } from '../src/engine/model.ts';
+import { createCpuBackend } from '../src/backends/cpu/cpu-backend.ts';
+import type { EngineOptions } from '../src/backends/options.ts';
+import { Engine } from '../src/engine/engine.ts';
 import { compareRows, golden } from './helpers/golden.ts';
 
 const FILES = ['model.safetensors', 'model.gguf'] as const;
-const models: Model[] = [];
+const models: Engine[] = [];
 afterAll(() => models.forEach((m) => m.release()));
 
-async function run(name: string, file: string, o: ModelOptions, tokenByToken = false): Promise<Evaluation> {
+async function run(name: string, file: string, o: Partial<EngineOptions>, tokenByToken = false): Promise<Evaluation> {
   const g = golden(name);
-  const m = await Model.load(join(g.dir, file), { context: 128, ...o });
+  const m = await Engine.load(join(g.dir, file), { context: 128, ...o }, createCpuBackend);
   models.push(m);
   const r = await evaluatePrompt(m, g.ids, g.greedy.length, tokenByToken);
   m.release();

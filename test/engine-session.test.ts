@@ -2,13 +2,14 @@
 // stepping back further is refused (the caller starts over).
 import { expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { REWIND_SLACK } from '../src/engine/backend.ts';
-import { Model } from '../src/engine/model.ts';
+import { REWIND_SLACK } from '../src/backends/backend.ts';
+import { createCpuBackend } from '../src/backends/cpu/cpu-backend.ts';
+import { Engine } from '../src/engine/engine.ts';
 import { compareRows, golden } from './helpers/golden.ts';
 
 test('rewind after the sliding ring has wrapped: same logits as an uninterrupted run', async () => {
   const g = golden('tiny-a'); // sliding window 8
-  const m = await Model.load(join(g.dir, 'model.gguf'), { precision: 'exact', threads: 1, maxBatch: 16, context: 2048 });
+  const m = await Engine.load(join(g.dir, 'model.gguf'), { precision: 'exact', threads: 1, maxBatch: 16, context: 2048 }, createCpuBackend);
   try {
     const n = 8 + REWIND_SLACK + 200; // longer than the ring: early positions are overwritten
     const ids = Array.from({ length: n }, (_, i) => g.ids[i % g.ids.length]);
@@ -29,7 +30,7 @@ test('rewind after the sliding ring has wrapped: same logits as an uninterrupted
 test('sessions evaluated concurrently do not mix (the shared activation state is taken in turn)', async () => {
   const g = golden('tiny-b');
   // batches of 32 rows unembedded 16 at a time: an await between the two halves of one batch
-  const m = await Model.load(join(g.dir, 'model.gguf'), { precision: 'exact', threads: 1, maxBatch: 32, context: 128 });
+  const m = await Engine.load(join(g.dir, 'model.gguf'), { precision: 'exact', threads: 1, maxBatch: 32, context: 128 }, createCpuBackend);
   try {
     const a = g.ids.slice(0, 20), b = g.ids.slice(20, 45);
     const alone = [await m.newSession().eval(a, 'all'), await m.newSession().eval(b, 'all')];

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { argmax, logprobsOf, Sampler, samplingLimit, StopStrings } from '../src/generate/index.ts';
 import { seededRandom } from '../src/generate/rng.ts';
-import { topIndices } from '../src/generate/select.ts';
+import { topIndices } from '../src/generate/top-k.ts';
 import { o200kHarmony } from '../src/tokenizer/index.ts';
 
 function row(n: number, seed: number): Float32Array {

@@ -4,7 +4,7 @@ import { seededRandom } from '../src/generate/rng.ts';
 import { afterAll, describe, expect, test } from 'bun:test';
 import { copyFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCheckpoint } from '../src/model/load.ts';
+import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { ModelLoadError } from '../src/model/types.ts';
 import { GOLDEN } from './helpers/golden.ts';
 import {

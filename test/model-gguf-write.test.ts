@@ -3,10 +3,10 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeGguf, type GgufDenseType } from '../src/model/gguf-write.ts';
+import { writeGguf, type GgufDenseType } from '../src/synth/gguf-write.ts';
 import { readGguf } from '../src/model/gguf.ts';
 import { ModelFile } from '../src/model/io.ts';
-import { loadCheckpoint } from '../src/model/load.ts';
+import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { f32ToBf16, quantizeQ8_0 } from '../src/model/quantize.ts';
 import type { Checkpoint } from '../src/model/types.ts';
 import { GOLDEN } from './helpers/golden.ts';

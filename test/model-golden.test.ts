@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { FORMATS, hfBlockToGgml } from '../src/model/formats.ts';
-import { loadCheckpoint } from '../src/model/load.ts';
+import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { expectedTensors } from '../src/model/types.ts';
 import { GOLDEN } from './helpers/golden.ts';
 import { dequantAll, fillAll } from './helpers/model-files.ts';

@@ -3,7 +3,7 @@
 import { afterAll, expect, test } from 'bun:test';
 import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCheckpoint } from '../src/model/load.ts';
+import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import type { Checkpoint } from '../src/model/types.ts';
 import { GOLDEN } from './helpers/golden.ts';
 import { expectLoadError, fillAll, readSt, stHeader, tempDir, writeShards } from './helpers/model-files.ts';

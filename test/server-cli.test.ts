@@ -7,13 +7,13 @@ const opts = (argv: string[], env: Record<string, string> = {}) => serveOptions(
 
 describe('serve flags', () => {
   test('defaults: demo model, 127.0.0.1:8080, 4 slots, queue 64', () => {
-    expect(opts([])).toMatchObject({ model: null, host: '127.0.0.1', port: 8080, backend: 'auto', parallel: 4, maxQueue: 64, apiKey: undefined, ctx: undefined });
+    expect(opts([])).toMatchObject({ model: null, host: '127.0.0.1', port: 8080, engine: {}, parallel: 4, maxQueue: 64, apiKey: undefined });
   });
   test('flags win over the environment; the environment fills in', () => {
     expect(opts([], { OSS_EDGE_MODEL: '/m.gguf', OSS_EDGE_API_KEY: 'k' })).toMatchObject({ model: '/m.gguf', apiKey: 'k' });
     expect(opts(['--model', '/x', '--api-key', 'z'], { OSS_EDGE_MODEL: '/m.gguf', OSS_EDGE_API_KEY: 'k' })).toMatchObject({ model: '/x', apiKey: 'z' });
     expect(opts(['--host', '0.0.0.0', '--port', '0', '--threads', '3', '--backend', 'cpu', '--ctx', '2048', '--cors-origin', '*', '--max-queue', '0', '--parallel', '2']))
-      .toMatchObject({ host: '0.0.0.0', port: 0, threads: 3, backend: 'cpu', ctx: 2048, corsOrigin: '*', maxQueue: 0, parallel: 2 });
+      .toMatchObject({ host: '0.0.0.0', port: 0, engine: { threads: 3, backend: 'cpu', context: 2048 }, corsOrigin: '*', maxQueue: 0, parallel: 2 });
   });
   test('bad values and unknown flags are usage errors', () => {
     for (const argv of [['--port', 'x'], ['--port', '70000'], ['--backend', 'tpu'], ['--parallel', '0'], ['--threads', '-1'], ['--max-queue', '-1'], ['--nope'], ['extra']]) {

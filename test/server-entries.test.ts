@@ -1,5 +1,5 @@
 // The runtime entries as a user starts them: `bun src/cli.ts serve` (what `bun run serve` runs) and
-// `deno run -A src/server/serve.deno.ts`, both without --model (the demo checkpoint), on a free port:
+// `deno run -A src/cli.ts serve`, both without --model (the demo checkpoint), on a free port:
 // ready line, a streamed completion, the demo notice in /v1/models, clean exit on SIGINT.
 import { describe, expect, test } from 'bun:test';
 import { existsSync } from 'node:fs';
@@ -47,8 +47,8 @@ describe('entries', () => {
     expectServed(await serveAndProbe([process.execPath, 'src/cli.ts', 'serve', '--port', '0', '--threads', '1', '--parallel', '1']));
   });
 
-  test.skipIf(!existsSync(DENO))('deno run -A src/server/serve.deno.ts', async () => {
-    expectServed(await serveAndProbe([DENO, 'run', '-A', 'src/server/serve.deno.ts', '--port', '0', '--threads', '1', '--parallel', '1']));
+  test.skipIf(!existsSync(DENO))('deno run -A src/cli.ts serve', async () => {
+    expectServed(await serveAndProbe([DENO, 'run', '-A', 'src/cli.ts', 'serve', '--port', '0', '--threads', '1', '--parallel', '1']));
   });
 
   test('bad flags exit 2 with the usage', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { seededRandom } from '../src/generate/rng.ts';
 import { createApp } from '../src/server/app.ts';
 import { ModelHost } from '../src/server/host.ts';
-import { bunRuntime } from '../src/server/serve.bun.ts';
+import { bunRuntime } from '../src/server/runtime.bun.ts';
 import type { Listener } from '../src/server/runtime.ts';
 import type { RunningServer } from '../src/server/start.ts';
 import { startTestServer } from './helpers/server.ts';
@@ -13,7 +13,7 @@ import { startTestServer } from './helpers/server.ts';
 const KEY = 'sk-errors';
 const auth = { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' };
 let srv: RunningServer;
-beforeAll(async () => { srv = await startTestServer({ apiKey: KEY, maxBodyBytes: 64 << 10, corsOrigin: 'http://app.example', ctx: 256, parallel: 1 }); });
+beforeAll(async () => { srv = await startTestServer({ apiKey: KEY, maxBodyBytes: 64 << 10, corsOrigin: 'http://app.example', engine: { context: 256 }, parallel: 1 }); });
 afterAll(() => srv?.stop());
 
 async function call(path: string, body: unknown, headers: Record<string, string> = auth) {

@@ -12,7 +12,7 @@ let srv: RunningServer, one: RunningServer, ref: LoadedModel;
 beforeAll(async () => {
   [srv, one, ref] = await Promise.all([
     startTestServer({ parallel: 4, maxQueue: 32 }),
-    startTestServer({ parallel: 1, maxQueue: 1, ctx: 4096 }), // one slot, one waiting request
+    startTestServer({ parallel: 1, maxQueue: 1, engine: { context: 4096 } }), // one slot, one waiting request
     loadReference(),
   ]);
 });

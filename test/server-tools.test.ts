@@ -3,7 +3,7 @@
 // tool_calls; the tool result goes back into the prompt; the final answer becomes content.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import OpenAI from 'openai';
-import { loadCheckpoint } from '../src/model/load.ts';
+import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { o200kHarmony, tokenizerForCheckpoint, type Tokenizer } from '../src/tokenizer/index.ts';
 import { startScriptedServer, TINY } from './helpers/server.ts';
 

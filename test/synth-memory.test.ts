@@ -3,10 +3,10 @@
 import { afterAll, expect, test } from 'bun:test';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeGguf } from '../src/model/gguf-write.ts';
-import { writeHf } from '../src/model/safetensors-write.ts';
-import { synthCheckpoint } from '../src/model/synth.ts';
-import { configOfJson, presetConfigJson } from '../src/model/synth-presets.ts';
+import { writeGguf } from '../src/synth/gguf-write.ts';
+import { writeHf } from '../src/synth/safetensors-write.ts';
+import { synthCheckpoint } from '../src/synth/generator.ts';
+import { configOfJson, presetConfigJson } from '../src/synth/presets.ts';
 import { tempDir } from './helpers/model-files.ts';
 
 const tmp = tempDir('synth-mem');

@@ -1,18 +1,20 @@
-// Synthetic checkpoints (src/model/synth*.ts) and their writers: determinism, both formats read
+// Synthetic checkpoints (src/synth/) and their writers: determinism, both formats read
 // back by the loaders with the same canonical values, full-size layouts sized without writing,
 // the o200k tokenizer keys, and the built-in demo model running a forward pass.
 import { afterAll, describe, expect, test } from 'bun:test';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { run as synthCli } from '../src/cli/synth.ts';
-import { Model } from '../src/engine/model.ts';
+import { createCpuBackend } from '../src/backends/cpu/cpu-backend.ts';
+import { Engine } from '../src/engine/engine.ts';
 import { FORMATS } from '../src/model/formats.ts';
-import { planGguf, writeGguf, type GgufDenseType } from '../src/model/gguf-write.ts';
-import { loadCheckpoint } from '../src/model/load.ts';
-import { planHf, writeHf } from '../src/model/safetensors-write.ts';
-import { demoCheckpoint, synthCheckpoint } from '../src/model/synth.ts';
-import { configOfJson, presetConfigJson } from '../src/model/synth-presets.ts';
-import { ggufTokenizerMetadata } from '../src/model/synth-vocab.ts';
+import { planGguf, writeGguf, type GgufDenseType } from '../src/synth/gguf-write.ts';
+import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { planHf, writeHf } from '../src/synth/safetensors-write.ts';
+import { synthCheckpoint } from '../src/synth/generator.ts';
+import { demoCheckpoint } from '../src/synth/demo.ts';
+import { configOfJson, presetConfigJson } from '../src/synth/presets.ts';
+import { ggufTokenizerMetadata } from '../src/synth/tokenizer-metadata.ts';
 import type { Checkpoint } from '../src/model/types.ts';
 import { bytesToByteLevel } from '../src/tokenizer/byte-level.ts';
 import { o200kHarmony, tokenizerFor, tokenizerForCheckpoint } from '../src/tokenizer/index.ts';
@@ -195,9 +197,9 @@ describe('demo checkpoint', () => {
     expect(tok.special.return).toBe(200002);
   });
 
-  test('Model.fromCheckpoint runs a forward pass: finite logits over 201088 ids', async () => {
+  test('Engine.fromCheckpoint runs a forward pass: finite logits over 201088 ids', async () => {
     const t0 = performance.now();
-    const m = await Model.fromCheckpoint(demoCheckpoint(), { threads: 1, context: 64 });
+    const m = await Engine.fromCheckpoint(demoCheckpoint(), { precision: 'exact', threads: 1, context: 64 }, createCpuBackend);
     const loadMs = performance.now() - t0;
     try {
       const logits = await m.newSession().eval([200006, 17360, 200008, 13225, 5922], 'last');

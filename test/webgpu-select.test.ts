@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseBackend, isSoftware, NoAdapterError, resolveBackend, type Probe } from '../src/backends/select.ts';
+import { chooseBackend, isSoftware, NoAdapterError, resolveBackend, type Probe } from '../src/boot/backend-choice.ts';
 import type { AdapterInfo } from '../src/backends/webgpu/device.ts';
 import { compareRows, f32file, golden } from './helpers/golden.ts';
 import { webgpuStatus } from './helpers/webgpu.ts';
@@ -100,7 +100,7 @@ describe('eval --backend', () => {
   test('a bad --backend is a usage error', () => {
     const r = spawnSync(process.execPath, evalArgs('/tmp/x', 'gpu'), { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--backend must be cpu, webgpu or auto');
+    expect(r.stderr).toContain('--backend must be auto, cpu, webgpu, got gpu');
   });
 
   test('auto on this machine: the CPU path unless a hardware adapter is present', () => {

@@ -1,9 +1,9 @@
-// `serve [--model PATH] [--host H] [--port P] …`: the OpenAI-compatible HTTP server (src/server/).
-// Without --model (or OSS_EDGE_MODEL) it serves the demo checkpoint.
-import type { BackendChoice } from '../generate/index.ts';
+// `serve [--model PATH] [--host H] [--port P] …`: the OpenAI-compatible HTTP server (src/server/),
+// assembled by src/boot/serve.ts. Without --model (or OSS_EDGE_MODEL) it serves the demo checkpoint.
+import { startService, type ServiceOptions } from '../boot/service.ts';
 import type { Runtime } from '../server/runtime.ts';
-import { startServer, type ServerOptions } from '../server/start.ts';
 import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
+import { ENGINE_FLAGS, engineFlags, engineHelp } from './engine-flags.ts';
 import { progress } from './progress.ts';
 
 export const USAGE = `usage: bun run serve [flags]
@@ -11,26 +11,18 @@ export const USAGE = `usage: bun run serve [flags]
                       none: the demo checkpoint (random weights)
   --host HOST         address to bind (default 127.0.0.1)
   --port N            port (default 8080; 0 picks a free one)
-  --threads N         CPU threads (default: all cores)
-  --backend B         auto | cpu | webgpu (default auto)
-  --precision P       fast | exact (default fast: 8-bit activations in the MXFP4/Q8_0 products)
-  --dense-q8          re-quantise bf16/f16/f32 weight matrices to Q8_0 at load (half the bytes)
-  --ctx N             context length per slot (default 4096)
+${engineHelp()}
   --parallel N        concurrent generations, each with its own K/V cache (default 4)
   --max-queue N       requests waiting for a slot before 429 (default 64)
   --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY)
   --cors-origin O     allow browsers from origin O (comma-separated, or *)
   --max-body BYTES    largest request body (default 8388608)`;
 
-const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'precision', 'dense-q8', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'help']);
+const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'help']);
 
-export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServerOptions {
+export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
   if (a.rest.length) throw new UsageError(`unexpected argument ${a.rest[0]}`);
-  const backend = str(a, 'backend', 'auto');
-  if (!['auto', 'cpu', 'webgpu'].includes(backend)) throw new UsageError(`--backend must be auto, cpu or webgpu, got ${backend}`);
-  const precision = str(a, 'precision', 'fast');
-  if (precision !== 'fast' && precision !== 'exact') throw new UsageError(`--precision must be fast or exact, got ${precision}`);
   const positive = (name: string, fallback: number, min = 1) => {
     const n = int(a, name, fallback);
     if (n < min) throw new UsageError(`--${name} must be at least ${min}, got ${n}`);
@@ -40,13 +32,9 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   return {
     model: str(a, 'model', env.OSS_EDGE_MODEL ?? '') || null,
+    engine: engineFlags(a),
     host: str(a, 'host', '127.0.0.1'),
     port,
-    threads: a.flags.has('threads') ? positive('threads', 1) : undefined,
-    backend: backend as BackendChoice,
-    precision,
-    denseQ8: a.flags.get('dense-q8') === true,
-    ctx: a.flags.has('ctx') ? positive('ctx', 4096, 2) : undefined,
     parallel: positive('parallel', 4),
     maxQueue: positive('max-queue', 64, 0),
     apiKey: str(a, 'api-key', env.OSS_EDGE_API_KEY ?? '') || undefined,
@@ -56,7 +44,7 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
 }
 
 export async function run(argv: string[], runtime?: Runtime): Promise<number> {
-  let o: ServerOptions;
+  let o: ServiceOptions;
   try {
     const a = parseArgs(argv);
     if (a.flags.has('help')) { console.log(USAGE); return 0; }
@@ -70,7 +58,7 @@ export async function run(argv: string[], runtime?: Runtime): Promise<number> {
   let server;
   try {
     const bar = progress(`loading ${o.model ?? 'the demo checkpoint'}`);
-    server = await startServer(o, rt, {
+    server = await startService(o, rt, {
       progress: { update: (p) => bar.update(p.bytes, p.totalBytes, `${p.tensors}/${p.totalTensors} tensors`), finish: () => bar.finish() },
     });
   } catch (e) {
@@ -92,6 +80,6 @@ export async function run(argv: string[], runtime?: Runtime): Promise<number> {
 
 /** The one place that asks which runtime this is. */
 async function currentRuntime(): Promise<Runtime> {
-  if ('Deno' in globalThis) return (await import('../server/serve.deno.ts')).denoRuntime;
-  return (await import('../server/serve.bun.ts')).bunRuntime;
+  if ('Deno' in globalThis) return (await import('../server/runtime.deno.ts')).denoRuntime;
+  return (await import('../server/runtime.bun.ts')).bunRuntime;
 }

@@ -1,7 +1,7 @@
 // `synth --preset NAME --format gguf|hf --out PATH [--seed S] [--dense TYPE] [--set key=value]…`
 // Writes a checkpoint of random weights in the exact real layout (spec §1–§3, §7), streamed to
 // disk in bounded memory. Same seed → same bytes; the GGUF and the HF folder of one seed hold the
-// same values (src/model/synth.ts explains the grids that make that exact).
+// same values (src/synth/generator.ts explains the grids that make that exact).
 //
 //   --preset      gpt-oss-20b | gpt-oss-120b | small | tiny | demo   (--list shows them)
 //   --set k=v     override an HF config.json key (repeatable), e.g. --set num_hidden_layers=4
@@ -13,11 +13,11 @@
 //   --quiet       no progress output
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { planGguf, writeGguf, type GgufDenseType, type GgufWriteOptions } from '../model/gguf-write.ts';
-import { planHf, writeHf, type HfDenseType } from '../model/safetensors-write.ts';
-import { synthCheckpoint } from '../model/synth.ts';
-import { PRESETS, configOfJson, parseSet, presetConfigJson } from '../model/synth-presets.ts';
-import { ggufTokenizerMetadata } from '../model/synth-vocab.ts';
+import { planGguf, writeGguf, type GgufDenseType, type GgufWriteOptions } from '../synth/gguf-write.ts';
+import { planHf, writeHf, type HfDenseType } from '../synth/safetensors-write.ts';
+import { synthCheckpoint } from '../synth/generator.ts';
+import { PRESETS, configOfJson, parseSet, presetConfigJson } from '../synth/presets.ts';
+import { ggufTokenizerMetadata } from '../synth/tokenizer-metadata.ts';
 import type { Checkpoint } from '../model/types.ts';
 import { bytesToByteLevel } from '../tokenizer/byte-level.ts';
 import { O200K_HARMONY_VOCAB, O200K_RANKS, o200kHarmony } from '../tokenizer/index.ts';

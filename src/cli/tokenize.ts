@@ -3,7 +3,7 @@
 // ordinary text unless --specials says the input is trusted harmony text (`<|start|>user…`).
 // Also home of the small helpers the detokenize and render commands share.
 import { parseArgs } from 'node:util';
-import { loadCheckpoint } from '../model/load.ts';
+import { loadCheckpoint } from '../model/checkpoint.ts';
 import { encodeWithSpecials, o200kHarmony, tokenizerForCheckpoint, type Tokenizer } from '../tokenizer/index.ts';
 
 export async function readStdin(): Promise<string> {

@@ -1,7 +1,7 @@
 // The golden-folder computation (../shared/golden/README.md): logits after every prompt position,
 // then N greedy steps, each fed back one token at a time.
-import { argmax } from '../generate/argmax.ts';
-import type { Model } from './model.ts';
+import { argmax } from './argmax.ts';
+import type { Engine } from './engine.ts';
 
 export interface Evaluation {
   promptLogits: Float32Array; //  [n_prompt, V]
@@ -10,7 +10,7 @@ export interface Evaluation {
   nextAfterLast: number;
 }
 
-export async function evaluatePrompt(model: Model, ids: number[], N: number, tokenByToken = false): Promise<Evaluation> {
+export async function evaluatePrompt(model: Engine, ids: number[], N: number, tokenByToken = false): Promise<Evaluation> {
   const s = model.newSession(ids.length + N + 1);
   const V = model.config.vocabSize;
   let promptLogits: Float32Array;

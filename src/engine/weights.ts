@@ -1,6 +1,12 @@
 // The model's weights as backend tensors, grouped the way forward() reads them.
+import type { Tensor } from '../backends/backend.ts';
 import type { ModelConfig } from '../model/types.ts';
-import type { MoeWeights, Tensor } from './backend.ts';
+
+export interface MoeWeights {
+  router: Tensor; routerBias: Tensor; //   [E, H], [E]
+  gateUp: Tensor; gateUpBias: Tensor; //   [E, 2I, H] rows interleaved gate/up (spec §3.4), [E, 2I]
+  down: Tensor; downBias: Tensor; //       [E, H, I], [E, H]
+}
 
 export interface LayerWeights {
   attnNorm: Tensor; //                 [H]

@@ -2,9 +2,9 @@
 // logit_bias and penalties → temperature (0 = argmax, lowest id on ties) → top_k → top_p → min_p →
 // one seeded draw. Log-probabilities come from the softmax of the raw logits, before any of that
 // (what OpenAI's `logprobs` report). Ids ≥ `limit` (the vocabulary's padding rows) never come out.
-import { argmax } from './argmax.ts';
+import { argmax } from '../engine/argmax.ts';
 import { seededRandom } from './rng.ts';
-import { topIndices } from './select.ts';
+import { topIndices } from './top-k.ts';
 
 export interface SamplingOptions {
   temperature?: number; //      default 1; 0 = greedy

@@ -5,7 +5,7 @@
 // An aborted request leaves its slot at once; a new request takes the free slot whose cached
 // tokens share the longest prefix with its prompt.
 import { Channel } from './channel.ts';
-import type { EngineSession, LanguageModel } from './engine.ts';
+import type { EngineSession, LanguageModel } from './language-model.ts';
 import { Sampler, type SampledToken, type SamplingOptions } from './sampler.ts';
 import { Stats, type FinishReason } from './stats.ts';
 

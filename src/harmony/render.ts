@@ -11,7 +11,7 @@ export interface ConversationOptions {
   /**
    * harmony's `auto_drop_analysis`: when the last assistant message is on `final`, drop the
    * `analysis` messages before the first `final` one (spec §6.8). Off by default, like the library
-   * called without a config. chat.ts applies the per-turn rule itself instead.
+   * called without a config. chat-prompt.ts applies the per-turn rule itself instead.
    */
   autoDropAnalysis?: boolean;
 }

@@ -1,6 +1,6 @@
 // Harmony conversation model (spec §6.1–6.4), mirroring the openai/harmony library's Message,
 // SystemContent and DeveloperContent so its fixtures can be reproduced one to one. The OpenAI
-// chat-completions shapes are mapped onto this in chat.ts.
+// chat-completions shapes are mapped onto this in chat-prompt.ts.
 
 export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 export const ROLES: readonly Role[] = ['system', 'developer', 'user', 'assistant', 'tool'];

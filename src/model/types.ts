@@ -68,7 +68,7 @@ export interface WeightRecord {
 }
 
 export interface Checkpoint {
-  /** 'synthetic': generated in memory (src/model/synth.ts), no file behind it. */
+  /** 'synthetic': generated in memory (src/synth/generator.ts), no file behind it. */
   kind: 'hf' | 'gguf' | 'synthetic';
   path: string;
   config: ModelConfig;
@@ -86,6 +86,14 @@ export class ModelLoadError extends Error {
     super(`${file}${tensor ? `: tensor ${tensor}` : ''}: ${problem}`);
     this.name = 'ModelLoadError';
   }
+}
+
+/**
+ * Vectors of the canonical set: norms, biases and sinks (1-D, or the [E, n] expert biases).
+ * Backends keep them as f32; everything else is a matrix kept in its stored format.
+ */
+export function isVector(rec: Pick<WeightRecord, 'name' | 'shape'>): boolean {
+  return rec.shape.length === 1 || rec.name.endsWith('_bias');
 }
 
 /** Every canonical tensor a config needs, with its logical shape. */

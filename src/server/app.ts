@@ -1,5 +1,5 @@
 // The HTTP app, free of any runtime: routes in OpenAI's shapes over a ModelHost. The runtime entries
-// (serve.bun.ts, serve.deno.ts) only hand `app.fetch` to their server.
+// (runtime.bun.ts, runtime.deno.ts, picked by src/cli/serve.ts) only hand `app.fetch` to their server.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -7,7 +7,7 @@ import { apiKeyAuth } from './auth.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import type { ModelHost } from './host.ts';
 import { metricsText, RequestCounter } from './metrics.ts';
-import { chatCompletions } from './routes/chat.ts';
+import { chatCompletions } from './routes/chat-completions.ts';
 import { completions } from './routes/completions.ts';
 import { health } from './routes/health.ts';
 import { getModel, listModels } from './routes/models.ts';

@@ -1,5 +1,5 @@
 // What the server needs from a JavaScript runtime, owned here and implemented by the thin entries
-// serve.bun.ts and serve.deno.ts. Nothing else in server/ touches `Bun` or `Deno`.
+// runtime.bun.ts and runtime.deno.ts. Nothing else in server/ touches `Bun` or `Deno`.
 
 export type Fetch = (request: Request) => Response | Promise<Response>;
 

@@ -1,23 +1,14 @@
 // Starts the service: listen first (so /health answers 503 with progress while loading), then load
-// the model and serve it. Runtime-free: the caller passes the Runtime.
-import { loadModel, type BackendChoice, type LoadProgress } from '../generate/index.ts';
+// the model and serve it. Runtime-free and engine-free: the caller passes the Runtime and the
+// function that opens the model (src/boot/service.ts).
+import type { LoadedModel, LoadProgress } from '../generate/index.ts';
 import { createApp } from './app.ts';
 import { ModelHost, type Served } from './host.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ServerOptions {
-  /** A .gguf file or an HF folder; null serves the demo checkpoint. */
-  model: string | null;
   host: string;
   port: number;
-  threads?: number;
-  backend: BackendChoice;
-  /** exact | fast (default fast, see generate/load.ts). */
-  precision?: 'exact' | 'fast';
-  /** Re-quantise float weight matrices to Q8_0 at load. */
-  denseQ8?: boolean;
-  /** Context length per slot (default: the engine's, 4096). */
-  ctx?: number;
   apiKey?: string;
   corsOrigin?: string;
   maxQueue: number;
@@ -35,13 +26,14 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Where the server reports: log lines, and the load progress (a bar on a terminal, the CLI's). */
+/** What the server is given: how to open its model; where it reports (log lines, load progress). */
 export interface ServerIo {
+  open: (onProgress: (p: LoadProgress) => void) => Promise<LoadedModel>;
   log?: (line: string) => void;
   progress?: { update(p: LoadProgress): void; finish(): void };
 }
 
-export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo = {}): Promise<RunningServer> {
+export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): Promise<RunningServer> {
   const log = io.log ?? ((line: string) => { process.stderr.write(`${line}\n`); });
   const bar = io.progress ?? { update() {}, finish() {} };
   const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue });
@@ -49,9 +41,7 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo = 
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
   log(`oss-edge (${rt.name}) listening on ${url} — OpenAI API at ${url}/v1, health at ${url}/health`);
-  const ready = host.load((onProgress) => loadModel(o.model, {
-    threads: o.threads, context: o.ctx, backend: o.backend, precision: o.precision, denseQ8: o.denseQ8, progress: (p) => { onProgress(p); bar.update(p); },
-  })).then((served) => {
+  const ready = host.load((onProgress) => io.open((p) => { onProgress(p); bar.update(p); })).then((served) => {
     bar.finish();
     announce(served, url, log);
     return served;

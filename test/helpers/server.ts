@@ -1,25 +1,27 @@
 // Real servers on 127.0.0.1 for the HTTP tests: the golden tiny-a model (deterministic greedy), or
 // a scripted engine that replies with a fixed harmony token sequence (tool calls on demand).
 import { join } from 'node:path';
-import { argmax, loadModel, samplingLimit, type LanguageModel, type LoadedModel } from '../../src/generate/index.ts';
+import { openServedModel } from '../../src/boot/open-model.ts';
+import { startService, type ServiceOptions } from '../../src/boot/service.ts';
+import { argmax, samplingLimit, type LanguageModel, type LoadedModel } from '../../src/generate/index.ts';
 import { createApp, type AppDeps } from '../../src/server/app.ts';
 import { ModelHost } from '../../src/server/host.ts';
-import { bunRuntime } from '../../src/server/serve.bun.ts';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server/start.ts';
+import { bunRuntime } from '../../src/server/runtime.bun.ts';
+import type { RunningServer } from '../../src/server/start.ts';
 import { encodeWithSpecials, type Tokenizer } from '../../src/tokenizer/index.ts';
 import { GOLDEN } from './golden.ts';
 
 export const TINY = join(GOLDEN, 'tiny-a', 'model.gguf');
 
-export async function startTestServer(o: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  const s = await startServer({ model: TINY, host: '127.0.0.1', port: 0, threads: 1, backend: 'cpu', ctx: 1024, parallel: 4, maxQueue: 64, ...o }, bunRuntime, { log: () => {} });
+export async function startTestServer(o: Partial<ServiceOptions> = {}): Promise<RunningServer> {
+  const s = await startService({ model: TINY, host: '127.0.0.1', port: 0, parallel: 4, maxQueue: 64, ...o, engine: { threads: 1, backend: 'cpu', context: 1024, ...o.engine } }, bunRuntime, { log: () => {} });
   await s.ready;
   return s;
 }
 
 /** tiny-a loaded beside the server, to compute what the server must answer. */
 export function loadReference(context = 1024): Promise<LoadedModel> {
-  return loadModel(TINY, { threads: 1, context, backend: 'cpu' });
+  return openServedModel(TINY, { threads: 1, context, backend: 'cpu' });
 }
 
 /** The engine's own greedy ids (argmax over the sampling limit), stopping after a stop id. */

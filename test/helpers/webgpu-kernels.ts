@@ -4,8 +4,10 @@
 // test/webgpu-kernels.test.ts runs it and turns each line into a bun test.
 // Inputs reach the GPU the way activations do: as f32 "tables" copied into buffers by embed().
 import process from 'node:process';
-import { slidingCapacity, type Buf, type Precision, type Tensor } from '../../src/engine/backend.ts';
-import { createWebGpuBackend, type WebGpuBackend } from '../../src/backends/webgpu/backend.ts';
+import { slidingCapacity, type Buf, type Tensor } from '../../src/backends/backend.ts';
+import { engineOptions, type Precision } from '../../src/backends/options.ts';
+import { uploadWeights } from '../../src/engine/upload.ts';
+import { createWebGpuBackend, type WebGpuBackend } from '../../src/backends/webgpu/webgpu-backend.ts';
 import { describeAdapter, openDevice, requestAdapter, type DeviceFeatures } from '../../src/backends/webgpu/device.ts';
 import type { Lanes } from '../../src/backends/webgpu/kernels.ts';
 import { f16ToF32, f32ToF16, FP4_VALUES, type Format } from '../../src/model/formats.ts';
@@ -46,17 +48,17 @@ interface Setup { precision?: Precision; maxBatch?: number; lanes?: Lanes; arena
 
 async function backend(tensors: MemTensor[], o: Setup = {}): Promise<{ be: WebGpuBackend; t: Map<string, Tensor> }> {
   const be = createWebGpuBackend({
-    precision: o.precision ?? 'exact', maxBatch: o.maxBatch ?? 16, arenaBytes: o.arenaBytes, lanes: o.lanes ?? 1,
+    ...engineOptions({ precision: o.precision ?? 'exact', maxBatch: o.maxBatch ?? 16, arenaBytes: o.arenaBytes }), lanes: o.lanes ?? 1,
     device, features: o.features ?? features, adapter: info,
   });
-  const t = await be.upload(memCheckpoint(testConfig(o.config), tensors));
+  const t = await uploadWeights(be, memCheckpoint(testConfig(o.config), tensors));
   return { be, t };
 }
 
 /** Rows [r0, r0 + n) of an f32 table into a new buffer (embed copies f32 exactly). */
 function load(be: WebGpuBackend, t: Tensor, r0: number, n: number, into?: Buf): Buf {
   const b = into ?? be.buffer(n, t.shape[1]);
-  be.embed(t, Array.from({ length: n }, (_, i) => r0 + i), n, b);
+  be.embed(t, Int32Array.from({ length: n }, (_, i) => r0 + i), n, b);
   return b;
 }
 
@@ -77,7 +79,7 @@ for (const lanes of [1, 16] as Lanes[]) {
     const { be, t } = await backend(ts, { lanes });
     for (const c of cases) {
       const x = load(be, t.get(`x${c.i}`)!, 0, c.B), y = be.buffer(c.B, c.nOut);
-      be.matmul(t.get(`w${c.i}`)!, x, y, c.B, c.bias ? t.get(`w${c.i}_bias`) : undefined);
+      be.matmul(t.get(`w${c.i}`)!, x, y, c.B, c.bias ? t.get(`w${c.i}_bias`)! : null);
       const got = await be.read(y, c.B);
       const { y: want, mag } = matmulTwin(dequantAll(format, [c.nOut, c.nIn], c.w), c.nOut, c.nIn, c.x, c.B, c.bias);
       report(`matmul ${format} ${c.nOut}x${c.nIn} B=${c.B}${c.bias ? ' +bias' : ''} lanes=${lanes}`, got, want, (i) => 1e-6 * mag[i] + 1e-30);
@@ -95,7 +97,7 @@ for (const [lo, hi] of [[0, 84], [85, 169], [170, 254]]) {
   const x = randF32(nIn, 2 ** Math.max(-100, Math.min(100, 127 - mid)));
   const { be, t } = await backend([{ name: 'w', shape: [nOut, nIn], format: 'mxfp4', bytes: w }, table('x', x, nIn)]);
   const y = be.buffer(1, nOut);
-  be.matmul(t.get('w')!, load(be, t.get('x')!, 0, 1), y, 1);
+  be.matmul(t.get('w')!, load(be, t.get('x')!, 0, 1), y, 1, null);
   const got = await be.read(y, 1);
   const want = new Float64Array(nOut), mag = new Float64Array(nOut);
   for (let r = 0; r < nOut; r++) for (let c = 0; c < nIn; c++) { // f64 straight from spec §3.6
@@ -113,7 +115,7 @@ for (const format of ['bf16', 'mxfp4'] as Format[]) {
   const nIn = 64, nOut = 300, B = 3, w = randomBytes(format, [nOut, nIn], rand), x = randF32(B * nIn);
   const { be, t } = await backend([{ name: 'w', shape: [nOut, nIn], format, bytes: w }, table('x', x, nIn)], { arenaBytes: 4096 });
   const y = be.buffer(B, nOut);
-  be.matmul(t.get('w')!, load(be, t.get('x')!, 0, B), y, B);
+  be.matmul(t.get('w')!, load(be, t.get('x')!, 0, B), y, B, null);
   const got = await be.read(y, B);
   const { y: want, mag } = matmulTwin(dequantAll(format, [nOut, nIn], w), nOut, nIn, x, B);
   report(`matmul ${format} ${nOut}x${nIn} in 4 KiB parts`, got, want, (i) => 1e-6 * mag[i] + 1e-30);
@@ -125,7 +127,7 @@ for (const format of FORMATS) {
   const V = 40, cols = 64, w = randomBytes(format, [V, cols], rand), ids = [0, 39, 7, 7, 20, 33];
   const { be, t } = await backend([{ name: 'table', shape: [V, cols], format, bytes: w }], { arenaBytes: 1024 });
   const out = be.buffer(ids.length, cols);
-  be.embed(t.get('table')!, ids, ids.length, out);
+  be.embed(t.get('table')!, Int32Array.from(ids), ids.length, out);
   const got = await be.read(out, ids.length), all = dequantAll(format, [V, cols], w);
   const want = ids.flatMap((id) => [...all.subarray(id * cols, (id + 1) * cols)]);
   report(`embed ${format} (ids over ${Math.ceil(V * cols * 4 / 1024)}+ parts)`, got, want, () => 1e-300);
@@ -232,8 +234,15 @@ for (const m of MOE) {
   ], { lanes: m.lanes, arenaBytes: m.arenaBytes, config: { numExperts: E, expertsPerToken: K, hiddenSize: H, intermediateSize: I } });
   const X = load(be, t.get('x')!, 0, m.B), Y = be.buffer(m.B, H);
   const c = testConfig({ numExperts: E, expertsPerToken: K, hiddenSize: H, intermediateSize: I });
-  be.moe(X, { router: t.get('router')!, routerBias: t.get('router_bias')!, gateUp: t.get('experts_gate_up')!, gateUpBias: t.get('experts_gate_up_bias')!,
-    down: t.get('experts_down')!, downBias: t.get('experts_down_bias')! }, Y, m.B, c);
+  // the MoE steps as forward() runs them (spec §4.6)
+  const logits = be.buffer(m.B, E), ids = be.buffer(m.B, K), wts = be.buffer(m.B, K);
+  const gateUp = be.buffer(m.B * K, 2 * I), glu = be.buffer(m.B * K, I), down = be.buffer(m.B * K, H);
+  be.matmul(t.get('router')!, X, logits, m.B, t.get('router_bias')!);
+  be.route(logits, ids, wts, m.B, K);
+  be.expertMatmul(t.get('experts_gate_up')!, X, ids, gateUp, m.B, t.get('experts_gate_up_bias')!, 'token');
+  be.swiglu(gateUp, glu, m.B * K, c.swigluAlpha, c.swigluLimit);
+  be.expertMatmul(t.get('experts_down')!, glu, ids, down, m.B, t.get('experts_down_bias')!, 'slot');
+  be.combine(down, ids, wts, Y, m.B, K);
   const got = await be.read(Y, m.B);
   const { y: want } = moeTwin(x, { router, routerBias, gateUp: dequantAll(m.format, [E, 2 * I, H], gu), gateUpBias: guBias,
     down: dequantAll(m.format, [E, H, I], dn), downBias: dnBias }, m.B, E, K, H, I);

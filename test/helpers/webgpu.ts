@@ -4,9 +4,9 @@
 // CI installs Mesa's lavapipe (.ci/run), so a missing adapter there is a broken setup.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { denoPath } from '../../src/backends/webgpu/remote.ts';
+import { denoPath } from '../../src/backends/remote/remote-backend.ts';
 import type { AdapterInfo } from '../../src/backends/webgpu/device.ts';
-import { FrameDecoder, type Reply } from '../../src/backends/webgpu/protocol.ts';
+import { FrameDecoder, type Reply } from '../../src/backends/remote/frames.ts';
 
 export const DENO = denoPath();
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,7 +17,7 @@ let cached: GpuStatus | null = null;
 
 export function webgpuStatus(): GpuStatus {
   if (cached) return cached;
-  const child = fileURLToPath(new URL('../../src/backends/webgpu/child.ts', import.meta.url));
+  const child = fileURLToPath(new URL('../../src/backends/remote/child.ts', import.meta.url));
   const r = spawnSync(DENO, ['run', '-A', '--quiet', child], { cwd: ROOT, input: '', timeout: 120_000 });
   if (r.error) return (cached = { ok: false, reason: `cannot run Deno (${DENO}): ${r.error.message}`, adapter: null });
   const hello = (new FrameDecoder().push(new Uint8Array(r.stdout)) as Reply[]).find((m) => m.t === 'hello');

@@ -1,7 +1,7 @@
 // Which kernel multiplies which weight format, per precision (ggml's type_traits_cpu, one row per
 // format). `q8` activations are quantised by quantize_q8 first (assembly/quant.ts).
 import type { Format } from '../../model/formats.ts';
-import type { Precision } from '../../engine/backend.ts';
+import type { Precision } from '../options.ts';
 
 export interface MatmulKernel {
   name: `matmul_${string}`;

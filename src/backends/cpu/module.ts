@@ -1,7 +1,7 @@
 // The compiled kernel module (assembly/ → wasm/kernels.wasm). Compiled once per process and
 // instantiated once per arena memory. Refuses a stale build: the stamp must match the sources.
 import { existsSync, readFileSync } from 'node:fs';
-import { STAMP_PATH, WASM_PATH, sourceHash } from '../../../scripts/wasm-stamp.mjs';
+import { STAMP_PATH, WASM_PATH, sourceHash } from './wasm-stamp.mjs';
 
 type MatmulFn = (w: number, x: number, y: number, nIn: number, nOut: number, B: number, r0: number, r1: number) => void;
 

@@ -2,13 +2,9 @@
 // and kept in the activation arena (arena 0), where the element-wise kernels run; matrices go to
 // weight arenas, first-fit in checkpoint order, never straddling two arenas.
 import { tensorBytes, type Format } from '../../model/formats.ts';
-import type { WeightRecord } from '../../model/types.ts';
-import type { Precision } from '../../engine/backend.ts';
+import { isVector, type WeightRecord } from '../../model/types.ts';
+import type { Precision } from '../options.ts';
 import { mxfp4R4Bytes } from './repack.ts';
-
-export function isVector(rec: WeightRecord): boolean {
-  return rec.shape.length === 1 || rec.name.endsWith('_bias');
-}
 
 /** How a matrix is held on the CPU. */
 export interface CpuLayout {

@@ -8,6 +8,11 @@ export class Routing {
   /** toks[e·maxBatch + i], wts[e·maxBatch + i]: the i-th token of expert e and its routing weight. */
   readonly toks: Int32Array;
   readonly wts: Float32Array;
+  /** slots[e·maxBatch + i]: that token's slot b·k + j (its j-th choice). */
+  readonly slots: Int32Array;
+  /** ids[b·k + j], weights[b·k + j]: token b's j-th expert (best first) and its weight. */
+  readonly ids: Int32Array;
+  readonly weights: Float32Array;
   private readonly top: Int32Array;
   private readonly val: Float64Array;
 
@@ -15,6 +20,9 @@ export class Routing {
     this.counts = new Int32Array(experts);
     this.toks = new Int32Array(experts * maxBatch);
     this.wts = new Float32Array(experts * maxBatch);
+    this.slots = new Int32Array(experts * maxBatch);
+    this.ids = new Int32Array(maxBatch * k);
+    this.weights = new Float32Array(maxBatch * k);
     this.top = new Int32Array(k);
     this.val = new Float64Array(k);
   }
@@ -35,9 +43,12 @@ export class Routing {
       let den = 0;
       for (let j = 0; j < K; j++) den += Math.exp(val[j] - val[0]);
       for (let j = 0; j < K; j++) {
-        const e = top[j], n = counts[e]++;
+        const e = top[j], n = counts[e]++, wt = Math.exp(val[j] - val[0]) / den;
         this.toks[e * maxBatch + n] = b;
-        this.wts[e * maxBatch + n] = Math.exp(val[j] - val[0]) / den;
+        this.wts[e * maxBatch + n] = wt;
+        this.slots[e * maxBatch + n] = b * K + j;
+        this.ids[b * K + j] = e;
+        this.weights[b * K + j] = wt;
       }
     }
   }

@@ -1,19 +1,10 @@
 // Adapter discovery and device creation in a runtime that has `navigator.gpu` (Deno, browsers).
-// Bun has none: it reaches the GPU through a Deno child process (remote.ts).
+// Bun has none: it reaches the GPU through a Deno child process (../remote/).
 import { tmpdir } from 'node:os';
 import process from 'node:process';
+import type { AdapterInfo } from '../backend.ts';
 
-/** What selection and /v1/models need to know about an adapter (plain data: crosses the pipe). */
-export interface AdapterInfo {
-  description: string;
-  vendor: string;
-  architecture: string;
-  /** True for a software rasteriser (lavapipe/llvmpipe, SwiftShader, WARP). */
-  isFallbackAdapter: boolean;
-  features: string[];
-  maxStorageBufferBindingSize: number;
-  maxBufferSize: number;
-}
+export type { AdapterInfo };
 
 /** navigator.gpu when this runtime has WebGPU, else null. */
 export function gpuApi(): GPU | null {

@@ -33,7 +33,7 @@ export const PARAM_SLOT = 256;
 
 const WEIGHT = ['rows', 'cols', 'nb', 'qv', 'sOff', 'sw'] as const;
 export const MATMUL_PARAMS = [...WEIGHT, 'nTok', 'xOff', 'xStride', 'yOff', 'yStride', 'bias', 'biasOff',
-  'e0', 'K', 'maxB', 'cOff', 'lOff', 'alpha:f32', 'limit:f32'] as const;
+  'e0', 'K', 'maxB', 'cOff', 'lOff'] as const;
 export const EMBED_PARAMS = [...WEIGHT, 'row0', 'idsOff', 'yOff', 'yStride'] as const;
 export const RMSNORM_PARAMS = ['n', 'xOff', 'yOff', 'wOff', 'eps:f32'] as const;
 export const ROPE_PARAMS = ['B', 'nh', 'hd', 'xOff', 'xStride', 'csOff'] as const;
@@ -41,8 +41,9 @@ export const ADD_PARAMS = ['n', 'xOff', 'yOff'] as const;
 export const KV_STORE_PARAMS = ['B', 'kvw', 'pos0', 'cap', 'kOff', 'kStride', 'vOff', 'vStride'] as const;
 export const ATTENTION_PARAMS = ['nq', 'nkv', 'kvw', 'pos0', 'cap', 'window', 'qOff', 'qStride', 'oOff', 'oStride',
   'sinkOff', 'scale:f32'] as const;
-export const ROUTE_PARAMS = ['B', 'E', 'xOff', 'maxB', 'selOff', 'wOff', 'cOff', 'lOff'] as const;
-export const COMBINE_PARAMS = ['B', 'H', 'wOff', 'oeOff', 'yOff', 'yStride'] as const;
+export const ROUTE_PARAMS = ['B', 'E', 'xOff', 'maxB', 'selOff', 'cOff', 'lOff', 'idsOff', 'wtsOff'] as const;
+export const SWIGLU_PARAMS = ['n', 'I', 'xOff', 'xStride', 'yOff', 'yStride', 'alpha:f32', 'limit:f32'] as const;
+export const COMBINE_PARAMS = ['B', 'H', 'wOff', 'oeOff', 'oeStride', 'yOff', 'yStride'] as const;
 
 export type ParamValues<P extends readonly string[]> = { [K in P[number] as K extends `${infer N}:f32` ? N : K]: number };
 
@@ -57,8 +58,9 @@ const ROUTE_RW: BindingSpec = { name: 'route', access: 'rw', type: 'array<u32>' 
 
 // ---- the kernels --------------------------------------------------------------------------------
 
-export type MatmulMode = 'plain' | 'gate_up' | 'down';
-const MODES: Record<MatmulMode, number> = { plain: 0, gate_up: 1, down: 2 };
+/** Where a product's input rows come from: tokens 0…n, or (experts) each routed slot's token or slot row. */
+export type MatmulMode = 'plain' | 'expert_token' | 'expert_slot';
+const MODES: Record<MatmulMode, number> = { plain: 0, expert_token: 1, expert_slot: 2 };
 
 /** Token tile of the batched matmul (decode uses 1). */
 export const MATMUL_TOKENS = 8;
@@ -71,12 +73,11 @@ export type Lanes = 1 | 2 | 4 | 8 | 16 | 32 | 64;
 
 /** `ragged`: rows whose length is not a multiple of 32 (dense formats only; gpt-oss has none). */
 export function matmulSpec(format: Format, mode: MatmulMode, tokens: number, lanes: Lanes, ragged = false): KernelSpec {
-  const rt = mode === 'gate_up' ? 2 : 1;
   return {
     name: `${mode === 'plain' ? 'matmul' : `moe_${mode}`}_${format}_f32_l${lanes}t${tokens}${ragged ? '_ragged' : ''}`,
     files: ['weights.wgsl', `format_${format}.wgsl`, 'matmul.wgsl'],
     params: MATMUL_PARAMS, bindings: [W, ACT, VEC, ROUTE_R],
-    consts: { MODE: MODES[mode], RT: rt, T: tokens, TPR: lanes, RAGGED: ragged ? 1 : 0 }, wg: 64,
+    consts: { MODE: MODES[mode], RT: 1, T: tokens, TPR: lanes, RAGGED: ragged ? 1 : 0 }, wg: 64,
   };
 }
 
@@ -143,8 +144,12 @@ export function routeSpec(K: number): KernelSpec {
   return { name: `moe_route_top${K}`, files: ['moe_route.wgsl'], params: ROUTE_PARAMS, bindings: [ACT, ROUTE_RW], consts: { K }, wg: 64 };
 }
 
+export function swigluSpec(): KernelSpec {
+  return { name: 'swiglu_oai_f32', files: ['swiglu.wgsl'], params: SWIGLU_PARAMS, bindings: [ACT], consts: {}, wg: 64 };
+}
+
 export function combineSpec(K: number): KernelSpec {
-  return { name: `moe_combine_top${K}`, files: ['moe_combine.wgsl'], params: COMBINE_PARAMS, bindings: [ACT, ROUTE_R], consts: { K }, wg: 64 };
+  return { name: `moe_combine_top${K}`, files: ['moe_combine.wgsl'], params: COMBINE_PARAMS, bindings: [ACT], consts: { K }, wg: 64 };
 }
 
 // ---- WGSL assembly ------------------------------------------------------------------------------

@@ -1,23 +1,22 @@
 // matmul — y = x·Wᵀ (+ bias) over one weight part, any storage format (the format file supplies
 // wdecode/wscale). MODE picks where the tokens come from and where results go:
-//   MODE_PLAIN    tokens 0..nTok of x; y[t][row] = acc + bias[row]
-//   MODE_GATE_UP  one expert per workgroup row (wg.y): its slots from the route lists; the rows
-//                 are interleaved gate/up pairs (spec §3.4), written through the clamped SwiGLU
-//                 (spec §4.6) as a[slot][row / 2]
-//   MODE_DOWN     one expert per wg.y: a[slot] → oe[slot][row] = acc + bias[e][row]
+//   MODE_PLAIN         tokens 0..nTok of x; y[t][row] = acc + bias[row]
+//   MODE_EXPERT_TOKEN  one expert per workgroup row (wg.y): its slots s = b·K + j from the route
+//                      lists, input x[b] (the token's row); y[s][row] = acc + bias[e][row]
+//   MODE_EXPERT_SLOT   the same with input x[s] (the slot's own row)
 //
 // One workgroup: RPW = (WG / TPR) · RT consecutive output rows of one matrix, for all of its
-// tokens, T at a time. One thread (row group tid / TPR, lane tid % TPR): RT adjacent rows (a
-// gate/up pair when RT = 2), blocks blk ≡ lane (mod TPR) of them, each block decoded once per
-// token tile and dotted with T token rows: RT·T partial sums in registers.
+// tokens, T at a time. One thread (row group tid / TPR, lane tid % TPR): RT adjacent rows,
+// blocks blk ≡ lane (mod TPR) of them, each block decoded once per token tile and dotted with T
+// token rows: RT·T partial sums in registers.
 // Workgroup memory (TPR > 1 only): red[RT·T][WG] partial sums, tree-reduced over the TPR lanes.
 // TPR trades coalescing (GPUs want 8–32 lanes on a row) against barriers (a software rasteriser
 // runs a barrier as a coroutine switch and prefers TPR = 1): the host picks it per adapter.
 // Host dispatch: (ceil(rows / RPW), experts in the part, or 1 for MODE_PLAIN).
 
 const MODE_PLAIN = 0u;
-const MODE_GATE_UP = 1u;
-const MODE_DOWN = 2u;
+const MODE_EXPERT_TOKEN = 1u;
+const MODE_EXPERT_SLOT = 2u;
 
 const RPW = (WG / TPR) * RT;
 
@@ -52,15 +51,8 @@ fn entry(unit: u32, t: u32) -> u32 {
 }
 
 fn xrow(e: u32) -> u32 {
-  if (MODE == MODE_GATE_UP) { return p.xOff + (e / p.K) * p.xStride; }
+  if (MODE == MODE_EXPERT_TOKEN) { return p.xOff + (e / p.K) * p.xStride; }
   return p.xOff + e * p.xStride;
-}
-
-// The clamped SwiGLU of gpt-oss (spec §4.6): gate clamped above only, up on both sides, (up + 1).
-fn swiglu(g: f32, u: f32) -> f32 {
-  let gc = min(g, p.limit);
-  let uc = clamp(u, -p.limit, p.limit);
-  return gc / (1.0 + exp(-p.alpha * gc)) * (uc + 1.0);
 }
 
 // Lane 0 of a row group writes its RT rows × T tokens (acc already reduced over the lanes).
@@ -68,13 +60,11 @@ fn store(unit: u32, r0: u32, t0: u32, n: u32, acc: ptr<function, array<f32, RT *
   for (var t = 0u; t < T; t++) {
     if (t0 + t >= n) { break; }
     let y = p.yOff + entry(unit, t0 + t) * p.yStride;
-    let bo = p.biasOff + expert(unit) * p.rows + r0;
-    if (MODE == MODE_GATE_UP) {
-      act[y + r0 / 2u] = swiglu((*acc)[t] + vec[bo], (*acc)[T + t] + vec[bo + 1u]);
-    } else {
-      var v = (*acc)[t];
+    for (var r = 0u; r < RT; r++) {
+      let bo = p.biasOff + expert(unit) * p.rows + r0 + r;
+      var v = (*acc)[r * T + t];
       if (p.bias != 0u) { v += vec[bo]; }
-      act[y + r0] = v;
+      act[y + r0 + r] = v;
     }
   }
 }

@@ -1,5 +1,5 @@
 // moe_combine — y[b][r] = Σ_j wts[b·K + j] · oe[b·K + j][r]: the routing-weighted sum of the K
-// expert outputs of each token (spec §4.6; the down bias is already in oe).
+// expert outputs of each token (spec §4.6; the down bias is already in oe), in slot order.
 // One thread: one output value. Host dispatch: ceil(B·H / WG), folded into (x, y) past 65535.
 
 @compute @workgroup_size(WG)
@@ -11,7 +11,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw
   var s = 0.0;
   for (var j = 0u; j < K; j++) {
     let slot = b * K + j;
-    s += bitcast<f32>(route[p.wOff + slot]) * act[p.oeOff + slot * p.H + r];
+    s += act[p.wOff + slot] * act[p.oeOff + slot * p.oeStride + r];
   }
   act[p.yOff + b * p.yStride + r] = s;
 }

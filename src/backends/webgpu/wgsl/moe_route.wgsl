@@ -1,7 +1,8 @@
 // moe_route — router top-K and the per-expert slot lists (spec §4.6).
 // The only workgroup. First its threads take tokens b ≡ tid (mod WG): top-K of the E router logits
 // by value (ties: the lower expert id first, as the CPU backend), softmax over the K selected →
-// route[selOff + b·K + j] = expert, route[wOff + b·K + j] = weight (f32 bits). Then they take
+// route[selOff + b·K + j] = expert, and in the activations ids[b·K + j] = expert (as f32) and
+// wts[b·K + j] = weight. Then they take
 // experts e ≡ tid (mod WG) and list the slots b·K + j that chose e, in slot order →
 // route[cOff + e] = count, route[lOff + e·maxB + n] = slot.
 // Workgroup memory: none (the selections go through the route buffer and a storage barrier).
@@ -31,7 +32,8 @@ fn main(@builtin(local_invocation_index) tid: u32) {
     for (var j = 0u; j < K; j++) { den += exp(val[j] - val[0]); }
     for (var j = 0u; j < K; j++) {
       route[p.selOff + b * K + j] = top[j];
-      route[p.wOff + b * K + j] = bitcast<u32>(exp(val[j] - val[0]) / den);
+      act[p.idsOff + b * K + j] = f32(top[j]);
+      act[p.wtsOff + b * K + j] = exp(val[j] - val[0]) / den;
     }
   }
   storageBarrier();

@@ -4,14 +4,14 @@
 // peak memory is one ≤16 MiB source piece plus one output piece per GGUF tensor when the source
 // records offer fillRows (synthetic checkpoints), else the largest canonical tensor.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { FORMATS, rowBytes, tensorBytes, type Format } from './formats.ts';
-import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufType } from './gguf.ts';
-import { ByteBuilder, typedValue, type Kv } from './gguf-kv.ts';
-import { ggufNameOf } from './gguf-load.ts';
-import { CHUNK_BYTES, assert } from './io.ts';
-import { encodeValues } from './quantize.ts';
-import { forEachRowChunk } from './synth-rows.ts';
-import type { ModelConfig, WeightRecord } from './types.ts';
+import { FORMATS, rowBytes, tensorBytes, type Format } from '../model/formats.ts';
+import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufType } from '../model/gguf.ts';
+import { ByteBuilder, typedValue, type Kv } from '../model/gguf-kv.ts';
+import { ggufNameOf } from '../model/gguf-load.ts';
+import { CHUNK_BYTES, assert } from '../model/io.ts';
+import { encodeValues } from '../model/quantize.ts';
+import { forEachRowChunk } from './rows.ts';
+import type { ModelConfig, WeightRecord } from '../model/types.ts';
 
 /** What the writer needs: a Checkpoint, or anything shaped like one (e.g. a synthetic model). */
 export interface WeightSource {

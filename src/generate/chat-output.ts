@@ -5,8 +5,8 @@ import { HarmonyParser, stopTokens } from '../harmony/index.ts';
 import type { Tokenizer } from '../tokenizer/index.ts';
 import type { SampledToken } from './sampler.ts';
 import type { OutputHandler } from './scheduler.ts';
-import { StopStrings } from './stop.ts';
-import { tokenInfo, type TokenInfo } from './text.ts';
+import { StopStrings } from './stop-strings.ts';
+import { tokenInfo, type TokenInfo } from './text-output.ts';
 
 const utf8 = new TextDecoder();
 /** Unclaimed tokens kept for logprobs: a header is at most 48 tokens (harmony/parse.ts). */

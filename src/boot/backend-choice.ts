@@ -4,14 +4,14 @@
 //   webgpu  the runtime's adapter, software or not; none → a clear error
 //   cpu     no probing at all
 // Runtimes with navigator.gpu (Deno) use it in-process; Bun has none and reaches the GPU through a
-// Deno child process behind the same Backend interface (webgpu/remote.ts).
-import type { Backend, BackendOptions } from '../engine/backend.ts';
-import { isSoftware, type AdapterInfo } from './webgpu/device.ts';
+// Deno child process behind the same Backend interface (backends/remote/).
+import type { AdapterInfo, BackendFactory, Probe } from '../backends/backend.ts';
+import { createCpuBackend } from '../backends/cpu/cpu-backend.ts';
+import type { BackendChoice } from '../backends/options.ts';
+import { isSoftware } from '../backends/webgpu/device.ts';
 
 export { isSoftware };
-
-export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'webgpu'];
+export type { BackendChoice, Probe };
 
 export interface Choice {
   kind: 'cpu' | 'webgpu';
@@ -46,25 +46,15 @@ export function chooseBackend(choice: BackendChoice, adapters: readonly AdapterI
 }
 
 export interface ResolvedBackend extends Choice {
-  /** The factory Model.load takes (`backend` option). */
-  create: (opts: BackendOptions) => Backend;
+  /** The factory Engine.load takes. */
+  create: BackendFactory;
   /** Frees what probing kept (a device, a child process) if create() was never called. */
   dispose(): void;
 }
 
-/** What a probe found: adapters (best first), or why there are none. */
-export interface Probe {
-  adapters: AdapterInfo[];
-  why: string;
-  /** Opens a backend factory on adapters[i] (the probe keeps what it needs to do so). */
-  open(i: number): Promise<(opts: BackendOptions) => Backend>;
-  dispose(): void;
-}
-
-/** Probes (unless `cpu`), decides, and returns a factory for Model.load. */
+/** Probes (unless `cpu`), decides, and returns a factory for Engine.load. */
 export async function resolveBackend(choice: BackendChoice, o: { probe?: () => Promise<Probe> } = {}): Promise<ResolvedBackend> {
   if (choice === 'cpu') {
-    const { createCpuBackend } = await import('./cpu/backend.ts');
     return { ...chooseBackend('cpu', []), create: createCpuBackend, dispose() {} };
   }
   const probe = await (o.probe ?? probeRuntime)();
@@ -77,7 +67,6 @@ export async function resolveBackend(choice: BackendChoice, o: { probe?: () => P
   }
   if (c.kind === 'cpu') {
     probe.dispose();
-    const { createCpuBackend } = await import('./cpu/backend.ts');
     return { ...c, create: createCpuBackend, dispose() {} };
   }
   const create = await probe.open(probe.adapters.indexOf(c.adapter!));
@@ -86,7 +75,7 @@ export async function resolveBackend(choice: BackendChoice, o: { probe?: () => P
 
 /** In-process WebGPU when the runtime has navigator.gpu, else the Deno child. */
 async function probeRuntime(): Promise<Probe> {
-  const { gpuApi } = await import('./webgpu/device.ts');
-  if (gpuApi()) return (await import('./webgpu/local.ts')).probeLocal();
-  return (await import('./webgpu/remote.ts')).probeRemote();
+  const { gpuApi } = await import('../backends/webgpu/device.ts');
+  if (gpuApi()) return (await import('../backends/webgpu/local.ts')).probeLocal();
+  return (await import('../backends/remote/remote-backend.ts')).probeRemote();
 }

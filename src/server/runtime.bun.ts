@@ -1,4 +1,4 @@
-// Bun runtime for the server (the primary one: `bun run serve` → src/cli/serve.ts → here).
+// Bun runtime for the server (the primary one: `bun run serve` → src/cli/serve.ts picks it).
 import type { Listener, Runtime } from './runtime.ts';
 
 export const bunRuntime: Runtime = {

@@ -2,9 +2,9 @@
 // whole rows. Records with fillRows (the synthetic ones, synth.ts) are generated piece by piece,
 // so writing holds one piece, never the tensor; other records (a loaded file) are filled once
 // whole, which costs at most the largest tensor, as converting a checkpoint always did.
-import { rowBytes } from './formats.ts';
-import { CHUNK_BYTES } from './io.ts';
-import type { WeightRecord } from './types.ts';
+import { rowBytes } from '../model/formats.ts';
+import { CHUNK_BYTES } from '../model/io.ts';
+import type { WeightRecord } from '../model/types.ts';
 
 /** Rows (leading axes flattened) and bytes per row of a record; a 0-d tensor is one row. */
 export function rowsOf(r: Pick<WeightRecord, 'shape' | 'format'>): { rows: number; rowBytes: number } {

@@ -3,7 +3,7 @@
 import { StreamDecoder, type Tokenizer } from '../tokenizer/index.ts';
 import type { SampledToken } from './sampler.ts';
 import type { OutputHandler } from './scheduler.ts';
-import { StopStrings } from './stop.ts';
+import { StopStrings } from './stop-strings.ts';
 
 export interface TokenAlternative { token: string; bytes: number[]; logprob: number }
 export interface TokenInfo extends TokenAlternative { id: number; top: TokenAlternative[] }

@@ -1,17 +1,19 @@
 // CPU backend: AssemblyScript kernels in wasm memories (DESIGN.md "CPU backend").
-// Arena 0 holds activations, KV caches and f32 vectors; arenas 1… hold the weight matrices in
-// their storage format. A product whose weights live elsewhere copies its (kilobyte-sized)
-// activations into that arena's scratch, runs there, and copies the result back.
+// Arena 0 holds activations, f32 vectors and scratch; arenas 1… hold the weight matrices in their
+// storage format; K/V caches live in K/V arenas of their own. A product whose weights live in
+// another arena copies its (kilobyte-sized) activations into that arena's scratch, runs there, and
+// copies the result back.
 import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
-import type { Checkpoint, ModelConfig } from '../../model/types.ts';
-import { kvValueBytes, slidingCapacity, type Backend, type BackendOptions, type Buf, type KvCache, type MoeWeights, type Tensor } from '../../engine/backend.ts';
+import { isVector, type Checkpoint, type ModelConfig, type WeightRecord } from '../../model/types.ts';
+import { slidingCapacity, type Backend, type Buf, type KvCache, type Tensor } from '../backend.ts';
+import { kvValueBytes, type EngineOptions } from '../options.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { MATMUL, actRowBytes, batchedScratch } from './kernels.ts';
-import { cpuLayout, isVector, planArenas } from './placement.ts';
+import { cpuLayout, planArenas } from './placement.ts';
+import { Pool } from './pool.ts';
 import { mxfp4R4Scratch } from './repack.ts';
 import { requantizeQ8 } from './requant.ts';
 import { Routing } from './route.ts';
-import { Pool } from './pool.ts';
 
 class CpuTensor implements Tensor {
   constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format | 'f32vec',
@@ -59,28 +61,40 @@ const PASS_ROWS = 128;
 /** …and for the V-row unembedding, whose outputs are large. */
 const UNEMBED_PASS_ROWS = 16;
 
+/** Rows of one expert's product gathered from (and scattered back to) the activation rows. */
+interface ExpertScratch { x: CpuBuf; y: CpuBuf; routing: Routing }
+
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   private readonly a0: Arena;
   private arenas: Arena[] = [];
   private kvArenas: Arena[] = [];
   private scratch = new Map<Arena, { io: number; ioBytes: number; batch: number; batchStride: number }>();
+  private where = new Map<string, number>();
   private q8: CpuBuf | null = null; //       arena-0 buffer for quantised activations
   private experts = new Map<Tensor, CpuTensor[]>();
-  private moeScratch: { logits: CpuBuf; xe: CpuBuf; ue: CpuBuf; ae: CpuBuf; oe: CpuBuf; routing: Routing } | null = null;
+  private ex: ExpertScratch | null = null;
+  /** The ids buffer route() last filled: expertMatmul and combine read its grouping. */
+  private routed: Buf | null = null;
   private readonly pool: Pool;
   private rowTmp = new Float32Array(0);
 
-  constructor(private readonly opts: BackendOptions) {
+  constructor(private readonly opts: EngineOptions) {
     this.a0 = new Arena(0, 1 << 20);
-    this.pool = new Pool(opts.threads ?? 1);
+    this.pool = new Pool(opts.threads);
   }
 
-  async upload(ckpt: Checkpoint): Promise<Map<string, Tensor>> {
+  // ---- load ------------------------------------------------------------------------------------
+
+  async prepare(ckpt: Checkpoint): Promise<void> {
     const { maxBatch } = this.opts;
     const records = [...ckpt.tensors.values()];
-    let maxIn = 0;
-    for (const r of records) if (!isVector(r)) maxIn = Math.max(maxIn, r.shape[r.shape.length - 1]);
+    let maxIn = 0, maxOut = 0;
+    for (const r of records) {
+      if (isVector(r)) continue;
+      maxIn = Math.max(maxIn, r.shape[r.shape.length - 1]);
+      if (r.shape.length === 3) maxOut = Math.max(maxOut, r.shape[1]);
+    }
     // Per weight arena: an io area (activations in, products out; rows per pass fit it) that also
     // serves as the MXFP4 repack scratch, and per-thread scratch for the batched kernels.
     const passRows = Math.min(maxBatch, PASS_ROWS);
@@ -94,8 +108,9 @@ export class CpuBackend implements Backend {
     }
     const batchStride = Math.ceil(batchedScratch(maxIn, passRows) / 64) * 64;
     const perArena = io + batchStride * this.pool.size + 256;
-    const arenaBytes = Math.min(this.opts.arenaBytes ?? MAX_ARENA_BYTES, MAX_ARENA_BYTES);
+    const arenaBytes = Math.min(this.opts.arenaBytes, MAX_ARENA_BYTES);
     const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.opts);
+    this.where = where;
     // Weight arenas never grow: their maximum is their size (less address space reserved).
     const weightArenas = sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536));
     for (const a of weightArenas) this.scratch.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
@@ -104,43 +119,40 @@ export class CpuBackend implements Backend {
     await this.pool.attach(this.arenas);
     this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxIn) / 4));
     this.rowTmp = new Float32Array(maxIn);
-
-    const out = new Map<string, Tensor>();
-    const total = ckpt.totalBytes;
-    let done = 0, count = 0;
-    let sinceYield = 0;
-    for (const rec of records) {
-      // Hand the event loop a turn every ~64 MB so a server answers /health (503 + progress) while loading.
-      if ((sinceYield += rec.byteSize) > 64 << 20) { sinceYield = 0; await new Promise((r) => setTimeout(r, 0)); }
-      const report = (n: number) => { done += n; this.opts.progress?.({ bytes: done, totalBytes: total, tensors: count, totalTensors: records.length, name: rec.name }); };
-      if (isVector(rec)) {
-        // Small: decode to f32 once (exact for every format), keep beside the activations.
-        const raw = new Uint8Array(rec.byteSize);
-        rec.fill(raw, report);
-        const n = rec.shape.reduce((a, b) => a * b, 1);
-        const ptr = this.a0.alloc(n * 4);
-        FORMATS[rec.format].dequant(raw, this.a0.f32.subarray(ptr / 4, ptr / 4 + n), n);
-        out.set(rec.name, new CpuTensor(rec.name, rec.shape, 'f32vec', this.a0, ptr, n * 4));
-      } else {
-        const arena = this.arenas[where.get(rec.name)!];
-        const cols = rec.shape[rec.shape.length - 1], rows = rec.shape[rec.shape.length - 2];
-        const lay = cpuLayout(rec, this.opts);
-        if (lay.r4 && rec.shape.length === 3 && rows % 4) throw new Error(`${rec.name}: stacked MXFP4 matrices need rows divisible by 4, got ${rows}`);
-        const ptr = arena.alloc(lay.bytes);
-        if (lay.requant) requantizeQ8(rec, arena.u8, ptr, report);
-        else rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), report);
-        if (lay.r4) {
-          const tmp = this.scratch.get(arena)!.io;
-          for (let e = 0, n = rec.shape.length === 3 ? rec.shape[0] : 1; e < n; e++) arena.k.repack_mxfp4_r4(ptr + e * rows * rowBytes('mxfp4', cols), rows, cols, tmp);
-        }
-        const t = new CpuTensor(rec.name, rec.shape, lay.format, arena, ptr, rowBytes(lay.format, cols));
-        out.set(rec.name, t);
-        if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));
-      }
-      count++;
+    const c = ckpt.config;
+    if (maxOut > 0) {
+      this.ex = {
+        x: this.buffer(maxBatch, Math.max(c.hiddenSize, c.intermediateSize)), y: this.buffer(maxBatch, maxOut),
+        routing: new Routing(c.numExperts, c.expertsPerToken, maxBatch),
+      };
     }
-    return out;
   }
+
+  async matrix(rec: WeightRecord, progress: (bytes: number) => void): Promise<Tensor> {
+    const arena = this.arenas[this.where.get(rec.name)!];
+    const cols = rec.shape[rec.shape.length - 1], rows = rec.shape[rec.shape.length - 2];
+    const lay = cpuLayout(rec, this.opts);
+    if (lay.r4 && rec.shape.length === 3 && rows % 4) throw new Error(`${rec.name}: stacked MXFP4 matrices need rows divisible by 4, got ${rows}`);
+    const ptr = arena.alloc(lay.bytes);
+    if (lay.requant) requantizeQ8(rec, arena.u8, ptr, progress);
+    else rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), progress);
+    if (lay.r4) {
+      const tmp = this.scratch.get(arena)!.io;
+      for (let e = 0, n = rec.shape.length === 3 ? rec.shape[0] : 1; e < n; e++) arena.k.repack_mxfp4_r4(ptr + e * rows * rowBytes('mxfp4', cols), rows, cols, tmp);
+    }
+    const t = new CpuTensor(rec.name, rec.shape, lay.format, arena, ptr, rowBytes(lay.format, cols));
+    if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));
+    return t;
+  }
+
+  /** Vectors live beside the activations, where the element-wise kernels run. */
+  vector(name: string, shape: readonly number[], data: Float32Array): Tensor {
+    const ptr = this.a0.alloc(data.length * 4);
+    this.a0.f32.set(data, ptr / 4);
+    return new CpuTensor(name, shape, 'f32vec', this.a0, ptr, data.length * 4);
+  }
+
+  async finish(): Promise<void> {}
 
   buffer(rows: number, cols: number): CpuBuf {
     return new CpuBuf(rows, cols, this.a0.alloc(rows * cols * 4));
@@ -164,12 +176,13 @@ export class CpuBackend implements Backend {
     return new CpuKv(context, c.headDim, arena, layers, scr, q, out, sinks, e, rows, c);
   }
 
-  embed(table: Tensor, ids: ArrayLike<number>, B: number, out: Buf): void {
+  // ---- operations (backends/ops.ts) ------------------------------------------------------------
+
+  embed(table: Tensor, ids: Int32Array, B: number, out: Buf): void {
     const t = table as CpuTensor, o = out as CpuBuf;
     const cols = t.cols, tmp = this.rowTmp.subarray(0, cols);
     for (let b = 0; b < B; b++) {
       const id = ids[b];
-      if (!(id >= 0 && id < t.rows)) throw new RangeError(`token id ${id} outside the vocabulary (0..${t.rows - 1})`);
       FORMATS[t.format as Format].dequant(t.arena.u8.subarray(t.ptr + id * t.rowBytes, t.ptr + (id + 1) * t.rowBytes), tmp, cols);
       this.a0.f32.set(tmp, o.row(b) / 4);
     }
@@ -179,7 +192,7 @@ export class CpuBackend implements Backend {
     this.a0.k.rmsnorm((x as CpuBuf).ptr, (w as CpuTensor).ptr, (out as CpuBuf).ptr, x.cols, B, eps);
   }
 
-  matmul(w: Tensor, x: Buf, out: Buf, B: number, bias?: Tensor): void {
+  matmul(w: Tensor, x: Buf, out: Buf, B: number, bias: Tensor | null): void {
     this.matmulAt(w as CpuTensor, (x as CpuBuf).ptr, (out as CpuBuf).ptr, B);
     if (bias) this.a0.k.add_bias((out as CpuBuf).ptr, (bias as CpuTensor).ptr, out.cols, B);
   }
@@ -206,7 +219,7 @@ export class CpuBackend implements Backend {
 
   rope(x: Buf, nHeads: number, headDim: number, cs: Float32Array, B: number): void {
     const p = this.ropeTable(B * headDim);
-    this.a0.f32.set(cs.subarray(0, B * headDim), p / 4);
+    this.a0.f32.set(cs, p / 4);
     this.a0.k.rope_neox((x as CpuBuf).ptr, p, nHeads, headDim, B);
   }
   private ropePtr = 0; private ropeLen = 0;
@@ -218,7 +231,6 @@ export class CpuBackend implements Backend {
   attention(cache: KvCache, layer: number, q: Buf, k: Buf, v: Buf, sinks: Tensor, out: Buf, pos0: number, B: number, window: number): void {
     const kv = cache as CpuKv, L = kv.layers[layer];
     const kvw = k.cols, a0 = this.a0.u8, u8 = kv.arena.u8;
-    if (pos0 + B > kv.context) throw new RangeError(`position ${pos0 + B} exceeds the context of ${kv.context}`);
     // this batch's K/V into their ring slots, q and the sinks into the cache's arena (kilobytes)
     if (kv.valueBytes === 2) {
       const kb = k as CpuBuf, vb = v as CpuBuf, n = B * kvw * 4;
@@ -243,44 +255,75 @@ export class CpuBackend implements Backend {
     a0.set(u8.subarray(kv.out, kv.out + B * q.cols * 4), ob.ptr);
   }
 
-  moe(x: Buf, w: MoeWeights, out: Buf, B: number, c: ModelConfig): void {
-    const E = c.numExperts, K = c.expertsPerToken, H = c.hiddenSize, I = c.intermediateSize;
-    const s = this.moeScratch ??= {
-      logits: this.buffer(this.opts.maxBatch, E), xe: this.buffer(this.opts.maxBatch, H), ue: this.buffer(this.opts.maxBatch, 2 * I),
-      ae: this.buffer(this.opts.maxBatch, I), oe: this.buffer(this.opts.maxBatch, H), routing: new Routing(E, K, this.opts.maxBatch),
-    };
-    this.matmul(w.router, x, s.logits, B, w.routerBias);
-    const f32 = this.a0.f32, r = s.routing;
-    r.route(f32.subarray(s.logits.ptr / 4, s.logits.ptr / 4 + B * E), B);
-    const o = out as CpuBuf, xb = x as CpuBuf;
-    f32.fill(0, o.ptr / 4, o.ptr / 4 + B * H);
-    const gateUp = this.experts.get(w.gateUp)!, down = this.experts.get(w.down)!;
-    const gub = (w.gateUpBias as CpuTensor).ptr, db = (w.downBias as CpuTensor).ptr;
-    const k = this.a0.k;
-    for (let e = 0; e < E; e++) {
+  /** On the host (a few dozen logits a token); the grouping by expert stays for expertMatmul. */
+  route(logits: Buf, ids: Buf, weights: Buf, B: number, K: number): void {
+    const r = this.ex!.routing, f32 = this.a0.f32, E = logits.cols, lp = (logits as CpuBuf).ptr / 4;
+    if (K !== r.k || E !== r.experts) throw new Error(`route: top-${K} of ${E} differs from the loaded top-${r.k} of ${r.experts}`);
+    r.route(f32.subarray(lp, lp + B * E), B);
+    for (let i = 0; i < B * K; i++) {
+      f32[(ids as CpuBuf).ptr / 4 + i] = r.ids[i];
+      f32[(weights as CpuBuf).ptr / 4 + i] = r.weights[i];
+    }
+    this.routed = ids;
+  }
+
+  /** Per expert with tokens: its rows gathered, one product (weights read once), scattered to their slots. */
+  expertMatmul(w: Tensor, x: Buf, ids: Buf, y: Buf, B: number, bias: Tensor, rows: 'token' | 'slot'): void {
+    if (ids !== this.routed) throw new Error('expertMatmul: the ids are not the last route() output');
+    const s = this.ex!, r = s.routing, f32 = this.a0.f32, k = this.a0.k;
+    const mats = this.experts.get(w)!, xb = x as CpuBuf, yb = y as CpuBuf, maxB = r.maxBatch;
+    const nIn = x.cols, nOut = w.shape[1], bp = (bias as CpuTensor).ptr;
+    for (let e = 0; e < r.experts; e++) {
       const n = r.counts[e];
       if (n === 0) continue;
-      const base = e * this.opts.maxBatch;
-      for (let i = 0; i < n; i++) { const row = xb.row(r.toks[base + i]) / 4; f32.copyWithin(s.xe.row(i) / 4, row, row + H); }
-      this.matmulAt(gateUp[e], s.xe.ptr, s.ue.ptr, n);
-      k.add_bias(s.ue.ptr, gub + e * 2 * I * 4, 2 * I, n);
-      k.swiglu_oai(s.ue.ptr, s.ae.ptr, I, n, c.swigluAlpha, c.swigluLimit);
-      this.matmulAt(down[e], s.ae.ptr, s.oe.ptr, n);
-      k.add_bias(s.oe.ptr, db + e * H * 4, H, n);
-      for (let i = 0; i < n; i++) k.axpy(o.row(r.toks[base + i]), s.oe.row(i), r.wts[base + i], H);
+      for (let i = 0; i < n; i++) {
+        const src = xb.row(rows === 'token' ? r.toks[e * maxB + i] : r.slots[e * maxB + i]) / 4;
+        f32.copyWithin(s.x.ptr / 4 + i * nIn, src, src + nIn);
+      }
+      this.matmulAt(mats[e], s.x.ptr, s.y.ptr, n);
+      k.add_bias(s.y.ptr, bp + e * nOut * 4, nOut, n);
+      for (let i = 0; i < n; i++) {
+        const src = s.y.ptr / 4 + i * nOut;
+        f32.copyWithin(yb.row(r.slots[e * maxB + i]) / 4, src, src + nOut);
+      }
     }
   }
+
+  swiglu(gateUp: Buf, out: Buf, n: number, alpha: number, limit: number): void {
+    this.a0.k.swiglu_oai((gateUp as CpuBuf).ptr, (out as CpuBuf).ptr, out.cols, n, alpha, limit);
+  }
+
+  /** Summed in ascending expert order per token (the order the reference sums its experts in). */
+  combine(y: Buf, ids: Buf, weights: Buf, out: Buf, B: number, K: number): void {
+    const f32 = this.a0.f32, k = this.a0.k, o = out as CpuBuf, yb = y as CpuBuf, H = out.cols;
+    const ip = (ids as CpuBuf).ptr / 4, wp = (weights as CpuBuf).ptr / 4;
+    const order = this.order.length >= K ? this.order : (this.order = new Int32Array(K));
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < K; j++) {
+        let at = j;
+        while (at > 0 && f32[ip + b * K + order[at - 1]] > f32[ip + b * K + j]) { order[at] = order[at - 1]; at--; }
+        order[at] = j;
+      }
+      f32.fill(0, o.row(b) / 4, o.row(b) / 4 + H);
+      for (let i = 0; i < K; i++) {
+        const j = order[i];
+        k.axpy(o.row(b), yb.row(b * K + j), f32[wp + b * K + j], H);
+      }
+    }
+  }
+  private order = new Int32Array(0);
 
   add(x: Buf, y: Buf, B: number): void {
     this.a0.k.axpy((x as CpuBuf).ptr, (y as CpuBuf).ptr, 1, B * x.cols);
   }
+
+  // ---- results ---------------------------------------------------------------------------------
 
   read(x: Buf, B: number): Promise<Float32Array> {
     const p = (x as CpuBuf).ptr / 4;
     return Promise.resolve(this.a0.f32.slice(p, p + B * x.cols)); // the work is done: settled at once
   }
 
-  /** Rows [r0, r0+n) of a buffer as a buffer (no copy). */
   view(x: Buf, r0: number, n: number): Buf {
     const b = x as CpuBuf;
     return new CpuBuf(n, b.cols, b.row(r0));
@@ -295,6 +338,6 @@ export class CpuBackend implements Backend {
   release(): void { this.pool.close(); }
 }
 
-export function createCpuBackend(opts: BackendOptions): CpuBackend {
+export function createCpuBackend(opts: EngineOptions): CpuBackend {
   return new CpuBackend(opts);
 }

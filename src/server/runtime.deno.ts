@@ -1,16 +1,13 @@
-// Deno runtime for the server, and its entry:
-//   deno run -A src/server/serve.deno.ts [--model PATH] [--port 8080] …   (same flags as `bun run serve`)
-// npm packages resolve from node_modules (run `npm ci` first).
+// Deno runtime for the server (`npx deno run -A src/cli.ts serve [flags]`, the same flags as
+// `bun run serve`; npm packages resolve from node_modules, so run `npm ci` first).
 import type { Listener, Runtime } from './runtime.ts';
 
 // The few Deno APIs used here (the project is type-checked against Bun's types).
 declare const Deno: {
   version: { deno: string };
-  args: string[];
   serve(o: { hostname: string; port: number; onListen?: () => void }, fetch: (r: Request) => Response | Promise<Response>): { addr: { port: number }; shutdown(): Promise<void> };
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
   removeSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
-  exit(code: number): never;
 };
 
 export const denoRuntime: Runtime = {
@@ -25,8 +22,3 @@ export const denoRuntime: Runtime = {
     Deno.addSignalListener('SIGTERM', once);
   },
 };
-
-if (import.meta.main) {
-  const { run } = await import('../cli/serve.ts');
-  Deno.exit(await run(Deno.args, denoRuntime));
-}

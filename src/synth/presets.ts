@@ -2,8 +2,8 @@
 // gpt-oss-20b config, and presets as overrides of it. The config.json we write IS this object, and
 // the ModelConfig comes from it through the same parser the HF reader uses (config.ts), so a
 // preset cannot drift from what loading its file gives.
-import { alternatingLayers, configFromHf, validateConfig } from './config.ts';
-import type { ModelConfig } from './types.ts';
+import { alternatingLayers, configFromHf, validateConfig } from '../model/config.ts';
+import type { ModelConfig } from '../model/types.ts';
 
 export type HfConfigJson = Record<string, unknown>;
 
@@ -69,7 +69,7 @@ export const PRESETS: Record<string, { about: string; overrides: HfConfigJson }>
       eos_token_id: 500, pad_token_id: 497,
     },
   },
-  // The built-in demo: the real vocabulary and special ids, a toy body (src/model/synth.ts).
+  // The built-in demo: the real vocabulary and special ids, a toy body (src/synth/generator.ts).
   demo: {
     about: 'real vocab 201088, H 64, 2 layers, 4 heads of 64 / 1 KV, 4 experts top-2 (~52 MB, the `serve` demo)',
     overrides: {

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const WASM_PATH = join(ROOT, 'wasm', 'kernels.wasm');
 export const STAMP_PATH = join(ROOT, 'wasm', 'kernels.stamp.json');
 export const ASC_FLAGS = [

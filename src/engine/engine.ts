@@ -1,55 +1,48 @@
 // A loaded model: config + weights on a backend + the activation state, and sessions (one K/V
-// cache + position each) that evaluate tokens.
-import { availableParallelism } from 'node:os';
-import { loadCheckpoint } from '../model/load.ts';
+// cache + position each) that evaluate tokens. Token ids and positions are checked here, once:
+// backends trust the forward pass.
+import type { Backend, BackendFactory, KvCache, LoadProgress } from '../backends/backend.ts';
+import { engineOptions, kvValueBytes, type EngineOptions, type Precision } from '../backends/options.ts';
+import { slidingCapacity } from '../backends/backend.ts';
+import { loadCheckpoint } from '../model/checkpoint.ts';
 import type { Checkpoint, ModelConfig } from '../model/types.ts';
-import { kvValueBytes, slidingCapacity, type Backend, type BackendOptions, type KvCache, type Precision } from './backend.ts';
 import { allocState, forward, unembed, type State, type Tap } from './forward.ts';
 import { ropeParams, type RopeParams } from './rope.ts';
+import { uploadWeights } from './upload.ts';
 import { bindWeights, type Weights } from './weights.ts';
-
-export interface ModelOptions {
-  precision?: Precision;
-  /** CPU threads, the calling one included (default: the core count). */
-  threads?: number;
-  /** Tokens per forward call (prompts are split into batches of this size). */
-  maxBatch?: number;
-  /** Default context of a session. */
-  context?: number;
-  arenaBytes?: number;
-  /** Re-quantise float weight matrices to Q8_0 at load (BackendOptions.denseQ8). */
-  denseQ8?: boolean;
-  backend?: (opts: BackendOptions) => Backend;
-  progress?: BackendOptions['progress'];
-}
 
 /** Rows of logits computed per unembedding pass. */
 const LOGIT_ROWS = 16;
 
-export class Model {
+export class Engine {
   private constructor(readonly config: ModelConfig, readonly backend: Backend, readonly weights: Weights,
-    readonly rope: RopeParams, readonly state: State, readonly maxBatch: number, readonly context: number,
-    readonly checkpoint: Checkpoint, readonly precision: Precision) {}
+    readonly rope: RopeParams, readonly state: State, readonly options: EngineOptions, readonly context: number,
+    readonly checkpoint: Checkpoint) {}
 
-  static async load(path: string, o: ModelOptions = {}): Promise<Model> {
+  get maxBatch(): number { return this.options.maxBatch; }
+  get precision(): Precision { return this.options.precision; }
+
+  /** Opens `path` (a .gguf file or an HF folder) and uploads it to a backend made by `make`. */
+  static async load(path: string, o: Partial<EngineOptions>, make: BackendFactory, progress?: (p: LoadProgress) => void): Promise<Engine> {
     const ckpt = loadCheckpoint(path);
     try {
-      return await Model.fromCheckpoint(ckpt, o);
+      return await Engine.fromCheckpoint(ckpt, o, make, progress);
     } finally {
       ckpt.close();
     }
   }
 
-  static async fromCheckpoint(ckpt: Checkpoint, o: ModelOptions = {}): Promise<Model> {
-    const c = ckpt.config;
-    const maxBatch = o.maxBatch ?? 64;
-    const context = Math.min(o.context ?? 4096, c.maxPositions);
-    const make = o.backend ?? (await import('../backends/cpu/backend.ts')).createCpuBackend;
-    const precision = o.precision ?? 'exact';
-    const be = make({ precision, maxBatch, threads: o.threads ?? availableParallelism(), arenaBytes: o.arenaBytes, denseQ8: o.denseQ8, progress: o.progress });
-    const weights = bindWeights(c, await be.upload(ckpt));
-    const state = allocState(be, c, maxBatch, Math.min(LOGIT_ROWS, maxBatch));
-    return new Model(c, be, weights, ropeParams(c), state, maxBatch, context, ckpt, precision);
+  static async fromCheckpoint(ckpt: Checkpoint, o: Partial<EngineOptions>, make: BackendFactory, progress?: (p: LoadProgress) => void): Promise<Engine> {
+    const opts = engineOptions(o), c = ckpt.config;
+    const be = make(opts);
+    try {
+      const weights = bindWeights(c, await uploadWeights(be, ckpt, progress));
+      const state = allocState(be, c, opts.maxBatch, Math.min(LOGIT_ROWS, opts.maxBatch));
+      return new Engine(c, be, weights, ropeParams(c), state, opts, Math.min(opts.context, c.maxPositions), ckpt);
+    } catch (e) {
+      be.release();
+      throw e;
+    }
   }
 
   /** Bytes of one session's K/V cache for `context` positions (sliding layers keep a ring). */
@@ -75,26 +68,31 @@ export class Model {
 
 export class Session {
   position = 0;
-  constructor(readonly model: Model, readonly cache: KvCache) {}
+  constructor(readonly engine: Engine, readonly cache: KvCache) {}
 
   /**
    * Feeds tokens at the current position. Resolves to the logits of every token ([n, V], `all`)
    * or of the last one ([V], `last`). On the CPU backend the work is done when this returns and
    * the promise is already settled; a GPU backend settles it when the logits are read back.
+   * Throws RangeError (nothing evaluated) for an id outside the vocabulary or past the context.
    */
   eval(ids: ArrayLike<number>, want: 'all' | 'last' = 'last', tap?: Tap): Promise<Float32Array> {
-    return this.model.exclusive(() => this.evalNow(ids, want, tap));
-  }
-
-  private async evalNow(ids: ArrayLike<number>, want: 'all' | 'last', tap?: Tap): Promise<Float32Array> {
-    const m = this.model, V = m.config.vocabSize, n = ids.length;
+    const n = ids.length, V = this.engine.config.vocabSize;
     if (n === 0) throw new RangeError('eval needs at least one token');
     if (this.position + n > this.cache.context) throw new RangeError(`${this.position + n} tokens exceed the context of ${this.cache.context}`);
+    const checked = Int32Array.from(ids);
+    for (let i = 0; i < n; i++) {
+      if (checked[i] !== ids[i] || checked[i] < 0 || checked[i] >= V) throw new RangeError(`token id ${ids[i]} outside the vocabulary (0..${V - 1})`);
+    }
+    return this.engine.exclusive(() => this.evalNow(checked, want, tap));
+  }
+
+  private async evalNow(ids: Int32Array, want: 'all' | 'last', tap?: Tap): Promise<Float32Array> {
+    const m = this.engine, V = m.config.vocabSize, n = ids.length;
     const out = new Float32Array(want === 'all' ? n * V : V);
     for (let i0 = 0; i0 < n; i0 += m.maxBatch) {
       const B = Math.min(m.maxBatch, n - i0);
-      const chunk = Array.prototype.slice.call(ids, i0, i0 + B) as number[];
-      forward(m.backend, m.config, m.weights, m.rope, m.state, this.cache, chunk, this.position, B, tap);
+      forward(m.backend, m.config, m.weights, m.rope, m.state, this.cache, ids.subarray(i0, i0 + B), this.position, B, tap);
       this.position += B;
       if (want === 'all') {
         for (let r = 0; r < B; r += m.state.logits.rows) {
@@ -115,10 +113,9 @@ export class Session {
    */
   rewind(position: number): boolean {
     if (position < 0 || position > this.position) throw new RangeError(`cannot rewind to ${position}`);
-    const c = this.model.config;
+    const c = this.engine.config, cap = slidingCapacity(c.slidingWindow, this.cache.context, this.engine.maxBatch);
     if (position > 0 && c.layerTypes.includes('sliding_attention')) {
-      const slack = slidingCapacity(c.slidingWindow, this.cache.context, this.model.maxBatch) - c.slidingWindow;
-      if (this.position - position > slack && this.position > slidingCapacity(c.slidingWindow, this.cache.context, this.model.maxBatch)) return false;
+      if (this.position - position > cap - c.slidingWindow && this.position > cap) return false;
     }
     this.position = position;
     return true;

@@ -12,15 +12,14 @@
 //     127 + e0 + U{−1, 0, 1}, e0 = round(log2(gain / (2.93 · √fan_in))), 2.93 = rms of the E2M1
 //     values (spec §3.1/§3.2); every 4th expert's gate_up gets +1 ("hot": 2× weights, so the
 //     SwiGLU clamp at 7 is exercised, spec §4.6). The same recipe as ../shared/tools/gen_gpt_oss.py,
-//     drawn from our own generator (synth-rng.ts), so the values differ from its files.
+//     drawn from our own generator (row-rng.ts), so the values differ from its files.
 // Magnitudes (σ): embed 1, q/k/v/router 1/√H, o 1/√(nq·d), unembed 2/√H; norms N(1, 0.1);
 // q/k/v/router biases 0.2, o bias 0.05, sinks N(0, 1); expert biases gate_up 0.3, down 0.1.
-import { FP4_VALUES, rowBytes, type Format } from './formats.ts';
-import { CHUNK_BYTES, assert } from './io.ts';
-import { f32ToBf16 } from './quantize.ts';
-import { RowRng, hashName } from './synth-rng.ts';
-import { configOfJson, presetConfigJson } from './synth-presets.ts';
-import { expectedTensors, type Checkpoint, type ModelConfig, type WeightRecord } from './types.ts';
+import { FP4_VALUES, rowBytes, type Format } from '../model/formats.ts';
+import { CHUNK_BYTES, assert } from '../model/io.ts';
+import { f32ToBf16 } from '../model/quantize.ts';
+import { RowRng, hashName } from './row-rng.ts';
+import { expectedTensors, type Checkpoint, type ModelConfig, type WeightRecord } from '../model/types.ts';
 
 type Recipe =
   | { kind: 'grid'; sigma: number } //                    bf16 on the q·2^k grid
@@ -189,18 +188,4 @@ export function synthCheckpoint(config: ModelConfig, o: SynthOptions = {}): Chec
   }
   const metadata = { 'general.architecture': 'gpt-oss', 'general.name': 'oss-edge synthetic (random weights)', 'oss-edge.synthetic.seed': seed, ...o.metadata };
   return { kind: 'synthetic', path: o.path ?? 'synthetic', config, tensors, metadata, totalBytes, close() {} };
-}
-
-/**
- * The built-in demo model: the real gpt-oss vocabulary layout (201088 rows, harmony specials at
- * 199998…, eos 200002), so the built-in o200k_harmony tokenizer applies, on a toy body (preset
- * `demo`: H 64, 2 layers sliding/full, 4 heads of 64 / 1 KV, 4 experts top-2; 52 MB of weights,
- * generated in ~0.2 s). Random weights: it runs end to end, and what it says is noise.
- */
-export function demoCheckpoint(): Checkpoint {
-  return synthCheckpoint(configOfJson(presetConfigJson('demo'), 'demo preset'), {
-    seed: 0,
-    path: 'demo',
-    metadata: { 'general.name': 'oss-edge demo (random weights)' },
-  });
 }

@@ -6,13 +6,13 @@
 // order (spec §3.3); every other tensor as BF16 (spec §2.3). Streams by rows like the GGUF writer.
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { FORMATS, type Format } from './formats.ts';
-import { assert } from './io.ts';
-import { encodeValues } from './quantize.ts';
+import { FORMATS, type Format } from '../model/formats.ts';
+import { assert } from '../model/io.ts';
+import { encodeValues } from '../model/quantize.ts';
 import type { WeightSource } from './gguf-write.ts';
-import { configJsonOf, type HfConfigJson } from './synth-presets.ts';
-import { forEachRowChunk, rowsOf } from './synth-rows.ts';
-import type { WeightRecord } from './types.ts';
+import { configJsonOf, type HfConfigJson } from './presets.ts';
+import { forEachRowChunk, rowsOf } from './rows.ts';
+import type { WeightRecord } from '../model/types.ts';
 
 export type HfDenseType = 'bf16' | 'f16' | 'f32';
 

@@ -6,13 +6,14 @@
 //             views are free and one binding serves every operand)
 //   K/V       per layer ring buffers (f32; f16 in the fast tier)
 // Every operation but read() only records dispatches (recorder.ts); read() submits and maps.
-import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
+import { rowBytes, type Format } from '../../model/formats.ts';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
-import { slidingCapacity, type Backend, type BackendOptions, type Buf, type KvCache, type MoeWeights, type Tensor } from '../../engine/backend.ts';
+import { slidingCapacity, type Backend, type Buf, type KvCache, type Tensor } from '../backend.ts';
+import type { EngineOptions } from '../options.ts';
 import { isSoftware, type AdapterInfo, type DeviceFeatures } from './device.ts';
 import {
   addSpec, attentionSpec, combineSpec, embedSpec, kvStoreSpec, MATMUL_TOKENS, matmulRowsPerGroup, matmulSpec, rmsnormSpec,
-  ropeSpec, routeSpec, type KvType, type Lanes, type MatmulMode,
+  ropeSpec, routeSpec, swigluSpec, type KvType, type Lanes,
 } from './kernels.ts';
 import { packPart, planParts, rowLayout, type RowLayout } from './layout.ts';
 import { Recorder } from './recorder.ts';
@@ -28,9 +29,12 @@ class GpuMatrix implements Tensor {
   get rows(): number { return this.shape[this.shape.length - 2]; }
 }
 
+/** Placed by finish(), which packs all vectors into a few buffers. */
 class GpuVector implements Tensor {
   readonly kind = 'vector';
-  constructor(readonly name: string, readonly shape: readonly number[], readonly buf: GPUBuffer, readonly off: number) {}
+  buf!: GPUBuffer;
+  off = 0;
+  constructor(readonly name: string, readonly shape: readonly number[], readonly data: Float32Array) {}
 }
 
 class GpuBuf implements Buf {
@@ -42,18 +46,12 @@ class GpuKv implements KvCache {
   constructor(readonly context: number, readonly kvw: number, readonly headDim: number, readonly type: KvType, readonly layers: LayerKv[]) {}
 }
 
-interface MoeScratch { logits: GpuBuf; a: GpuBuf; oe: GpuBuf; route: GPUBuffer; K: number; E: number }
-
-/** Norms, biases and sinks: kept as f32 beside the activations, like the CPU backend. */
-function isVector(rec: WeightRecord): boolean {
-  return rec.shape.length === 1 || rec.name.endsWith('_bias');
-}
+/** The route kernel's selections and per-expert slot lists, read by the expert products. */
+interface MoeScratch { route: GPUBuffer; K: number; E: number; routed: GpuBuf | null }
 
 const VEC_BUFFER_BYTES = 64 << 20;
-/** Load yields to the event loop after this many bytes (/health answers during a load). */
-const YIELD_BYTES = 64 << 20;
 
-export interface WebGpuOptions extends BackendOptions {
+export interface WebGpuOptions extends EngineOptions {
   device: GPUDevice;
   features: DeviceFeatures;
   adapter: AdapterInfo;
@@ -95,33 +93,32 @@ export class WebGpuBackend implements Backend {
 
   // ---- load ------------------------------------------------------------------------------------
 
-  async upload(ckpt: Checkpoint): Promise<Map<string, Tensor>> {
-    const records = [...ckpt.tensors.values()];
-    const partCap = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize, this.opts.arenaBytes ?? Infinity);
-    const maxRows = this.limits.maxComputeWorkgroupsPerDimension * (64 / this.lanes);
-    const out = new Map<string, Tensor>();
-    const vectors: { rec: WeightRecord; data: Float32Array }[] = [];
-    let done = 0, count = 0, yielded = 0;
-    for (const rec of records) {
-      if (done - yielded > YIELD_BYTES) { yielded = done; await new Promise((r) => setTimeout(r, 0)); } // a server stays responsive
-      const report = (n: number) => { done += n; this.opts.progress?.({ bytes: done, totalBytes: ckpt.totalBytes, tensors: count, totalTensors: records.length, name: rec.name }); };
-      // One tensor at a time in host memory: the file's canonical bytes, then straight into
-      // mapped GPU memory (DESIGN.md invariant 4: no second copy of the model).
-      const raw = new Uint8Array(rec.byteSize);
-      rec.fill(raw, report);
-      if (isVector(rec)) {
-        const n = rec.shape.reduce((a, b) => a * b, 1);
-        const data = new Float32Array(n);
-        FORMATS[rec.format].dequant(raw, data, n);
-        vectors.push({ rec, data });
-      } else {
-        out.set(rec.name, this.uploadMatrix(rec, raw, partCap, maxRows));
-      }
-      count++;
-    }
-    for (const [name, t] of this.uploadVectors(vectors, Math.min(partCap, VEC_BUFFER_BYTES))) out.set(name, t);
-    this.allocMoe(ckpt.config);
-    return out;
+  private partCap = 0;
+  private maxRows = 0;
+  private readonly vectors: GpuVector[] = [];
+
+  async prepare(ckpt: Checkpoint): Promise<void> {
+    this.partCap = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize, this.opts.arenaBytes);
+    this.maxRows = this.limits.maxComputeWorkgroupsPerDimension * (64 / this.lanes);
+    const c = ckpt.config, B = this.opts.maxBatch, K = c.expertsPerToken, E = c.numExperts;
+    this.moeScratch = { route: this.gpuBuffer('webgpu.moe.route', (B * K + E + E * B) * 4, GPUBufferUsage.STORAGE), K, E, routed: null };
+  }
+
+  /** One tensor at a time in host memory: the file's canonical bytes, then straight into mapped GPU memory. */
+  async matrix(rec: WeightRecord, progress: (bytes: number) => void): Promise<Tensor> {
+    const raw = new Uint8Array(rec.byteSize);
+    rec.fill(raw, progress);
+    return this.uploadMatrix(rec, raw, this.partCap, this.maxRows);
+  }
+
+  vector(name: string, shape: readonly number[], data: Float32Array): Tensor {
+    const v = new GpuVector(name, shape, data);
+    this.vectors.push(v);
+    return v;
+  }
+
+  async finish(): Promise<void> {
+    this.uploadVectors(this.vectors.splice(0), Math.min(this.partCap, VEC_BUFFER_BYTES));
   }
 
   private uploadMatrix(rec: WeightRecord, raw: Uint8Array, partCap: number, maxRows: number): GpuMatrix {
@@ -142,35 +139,25 @@ export class WebGpuBackend implements Backend {
     return new GpuMatrix(rec.name, rec.shape, rec.format, L, parts);
   }
 
-  private uploadVectors(vectors: { rec: WeightRecord; data: Float32Array }[], cap: number): Map<string, GpuVector> {
-    const out = new Map<string, GpuVector>();
+  /** Norms, biases and sinks packed as f32 into a few buffers (vec bindings of the kernels). */
+  private uploadVectors(vectors: GpuVector[], cap: number): void {
     let i = 0;
     while (i < vectors.length) {
       let words = 0, j = i;
       while (j < vectors.length && (j === i || (words + vectors[j].data.length) * 4 <= cap)) words += vectors[j++].data.length;
-      if (words * 4 > cap) throw new Error(`${vectors[i].rec.origin}: ${words * 4} bytes exceed one GPU buffer binding (${cap})`);
+      if (words * 4 > cap) throw new Error(`${vectors[i].name}: ${words * 4} bytes exceed one GPU buffer binding (${cap})`);
       const buf = this.gpuBuffer(`webgpu.vectors.${i}`, words * 4, GPUBufferUsage.STORAGE, true);
       const f32 = new Float32Array(buf.getMappedRange());
       let at = 0;
       for (; i < j; i++) {
-        const { rec, data } = vectors[i];
-        f32.set(data, at);
-        out.set(rec.name, new GpuVector(rec.name, rec.shape, buf, at));
-        at += data.length;
+        const v = vectors[i];
+        f32.set(v.data, at);
+        v.buf = buf; v.off = at;
+        at += v.data.length;
       }
       buf.unmap();
       this.weightBytes += buf.size;
     }
-    return out;
-  }
-
-  private allocMoe(c: ModelConfig): void {
-    const B = this.opts.maxBatch, K = c.expertsPerToken, E = c.numExperts;
-    const words = 2 * B * K + E + E * B;
-    this.moeScratch = {
-      logits: this.buffer(B, E), a: this.buffer(B * K, c.intermediateSize), oe: this.buffer(B * K, c.hiddenSize),
-      route: this.gpuBuffer('webgpu.moe.route', words * 4, GPUBufferUsage.STORAGE), K, E,
-    };
   }
 
   buffer(rows: number, cols: number): GpuBuf {
@@ -216,17 +203,13 @@ export class WebGpuBackend implements Backend {
 
   // ---- operations ------------------------------------------------------------------------------
 
-  embed(table: Tensor, ids: ArrayLike<number>, B: number, out: Buf): void {
+  embed(table: Tensor, ids: Int32Array, B: number, out: Buf): void {
     const t = matrix(table, 'embed'), o = out as GpuBuf;
-    for (let b = 0; b < B; b++) {
-      const id = ids[b];
-      if (!(Number.isInteger(id) && id >= 0 && id < t.rows)) throw new RangeError(`token id ${id} outside the vocabulary (0..${t.rows - 1})`);
-    }
-    const parts = t.parts.filter((p) => Array.prototype.some.call(ids, (id: number, b: number) => b < B && id >= p.row0 && id < p.row0 + p.rows));
+    const parts = t.parts.filter((p) => ids.subarray(0, B).some((id) => id >= p.row0 && id < p.row0 + p.rows));
     const k = this.rec.kernel(embedSpec(t.format));
     const act = this.act();
     this.rec.reserve(parts.length, B);
-    const idsOff = this.rec.push(Array.prototype.slice.call(ids, 0, B) as number[]);
+    const idsOff = this.rec.push(Array.from(ids.subarray(0, B)));
     for (const p of parts) {
       this.rec.dispatch(k, [p.buf, act, this.rec.data], {
         ...this.weightParams(t, p), row0: p.row0, idsOff, yOff: o.off, yStride: o.cols,
@@ -245,7 +228,7 @@ export class WebGpuBackend implements Backend {
     this.rec.dispatch(this.rec.kernel(rmsnormSpec()), [act, W.buf], { n: X.cols, xOff: X.off, yOff: O.off, wOff: W.off, eps }, B);
   }
 
-  matmul(w: Tensor, x: Buf, out: Buf, B: number, bias?: Tensor): void {
+  matmul(w: Tensor, x: Buf, out: Buf, B: number, bias: Tensor | null): void {
     const W = matrix(w, 'matmul'), X = x as GpuBuf, O = out as GpuBuf, bv = bias ? vector(bias, 'matmul bias') : null;
     if (W.shape.length !== 2) throw new Error(`matmul: ${W.name} is a stack of matrices`);
     if (X.cols !== W.cols || O.cols < W.rows || B > X.rows || B > O.rows) {
@@ -280,7 +263,6 @@ export class WebGpuBackend implements Backend {
   attention(cache: KvCache, layer: number, q: Buf, k: Buf, v: Buf, sinks: Tensor, out: Buf, pos0: number, B: number, window: number): void {
     const kv = cache as GpuKv, L = kv.layers[layer], Q = q as GpuBuf, K = k as GpuBuf, V = v as GpuBuf, O = out as GpuBuf;
     const S = vector(sinks, 'attention sinks');
-    if (pos0 + B > kv.context) throw new RangeError(`position ${pos0 + B} exceeds the context of ${kv.context}`);
     const hd = kv.headDim, nq = Q.cols / hd, nkv = kv.kvw / hd;
     const act = this.act();
     this.rec.reserve(2);
@@ -293,31 +275,50 @@ export class WebGpuBackend implements Backend {
     }, nq, B);
   }
 
-  moe(x: Buf, w: MoeWeights, out: Buf, B: number, c: ModelConfig): void {
-    const s = this.moeScratch!, X = x as GpuBuf, O = out as GpuBuf;
-    const K = c.expertsPerToken, E = c.numExperts, H = c.hiddenSize, I = c.intermediateSize, maxB = this.opts.maxBatch;
-    if (K !== s.K || E !== s.E) throw new Error(`moe: config (E ${E}, top-${K}) differs from the loaded one`);
-    const gu = matrix(w.gateUp, 'moe'), dn = matrix(w.down, 'moe');
-    const gub = vector(w.gateUpBias, 'moe'), db = vector(w.downBias, 'moe');
-    this.matmul(w.router, x, s.logits, B, w.routerBias);
+  route(logits: Buf, ids: Buf, weights: Buf, B: number, K: number): void {
+    const s = this.moeScratch!, L = logits as GpuBuf, E = L.cols, maxB = this.opts.maxBatch;
+    if (K !== s.K || E !== s.E) throw new Error(`route: top-${K} of ${E} differs from the loaded top-${s.K} of ${s.E}`);
     const act = this.act();
-    const lists = { K, maxB, cOff: 2 * maxB * K, lOff: 2 * maxB * K + E };
-    this.rec.reserve(2 + gu.parts.length + dn.parts.length);
-    this.rec.dispatch(this.rec.kernel(routeSpec(K)), [act, s.route], { B, E, xOff: s.logits.off, maxB, selOff: 0, wOff: maxB * K, cOff: lists.cOff, lOff: lists.lOff }, 1);
-    const T = B > 1 ? MATMUL_TOKENS : 1;
-    const experts = (m: GpuMatrix, mode: MatmulMode, bias: GpuVector, xo: GpuBuf, yo: GpuBuf) => {
-      const k = this.rec.kernel(matmulSpec(m.format, mode, T, this.lanes, m.cols % 32 !== 0)), rpg = matmulRowsPerGroup(k.spec);
-      for (const p of m.parts) {
-        this.rec.dispatch(k, [p.buf, act, bias.buf, s.route], {
-          ...this.weightParams(m, p), rows: m.rows, xOff: xo.off, xStride: xo.cols, yOff: yo.off, yStride: yo.cols,
-          bias: 1, biasOff: bias.off, e0: p.row0 / m.rows, ...lists, alpha: c.swigluAlpha, limit: c.swigluLimit,
-        }, Math.ceil(m.rows / rpg), p.rows / m.rows);
-      }
-    };
-    experts(gu, 'gate_up', gub, X, s.a); //  a[slot] = SwiGLU(x[token]·W1[e]ᵀ + b1[e])
-    experts(dn, 'down', db, s.a, s.oe); //   oe[slot] = a[slot]·W2[e]ᵀ + b2[e]
-    this.rec.dispatchThreads(this.rec.kernel(combineSpec(K)), [act, s.route],
-      { B, H, wOff: maxB * K, oeOff: s.oe.off, yOff: O.off, yStride: O.cols }, B * H);
+    this.rec.reserve(1);
+    this.rec.dispatch(this.rec.kernel(routeSpec(K)), [act, s.route], {
+      B, E, xOff: L.off, maxB, selOff: 0, ...this.lists(), idsOff: (ids as GpuBuf).off, wtsOff: (weights as GpuBuf).off,
+    }, 1);
+    s.routed = ids as GpuBuf;
+  }
+
+  /** Where the route buffer keeps its per-expert slot counts and lists (after the selections). */
+  private lists() {
+    const s = this.moeScratch!, maxB = this.opts.maxBatch;
+    return { cOff: maxB * s.K, lOff: maxB * s.K + s.E };
+  }
+
+  expertMatmul(w: Tensor, x: Buf, ids: Buf, y: Buf, B: number, bias: Tensor, rows: 'token' | 'slot'): void {
+    const s = this.moeScratch!, m = matrix(w, 'expertMatmul'), X = x as GpuBuf, Y = y as GpuBuf, bv = vector(bias, 'expertMatmul bias');
+    if (ids !== s.routed) throw new Error('expertMatmul: the ids are not the last route() output');
+    const act = this.act();
+    const k = this.rec.kernel(matmulSpec(m.format, rows === 'token' ? 'expert_token' : 'expert_slot', B > 1 ? MATMUL_TOKENS : 1, this.lanes, m.cols % 32 !== 0));
+    const rpg = matmulRowsPerGroup(k.spec);
+    this.rec.reserve(m.parts.length);
+    for (const p of m.parts) {
+      this.rec.dispatch(k, [p.buf, act, bv.buf, s.route], {
+        ...this.weightParams(m, p), rows: m.rows, xOff: X.off, xStride: X.cols, yOff: Y.off, yStride: Y.cols,
+        bias: 1, biasOff: bv.off, e0: p.row0 / m.rows, K: s.K, maxB: this.opts.maxBatch, ...this.lists(),
+      }, Math.ceil(m.rows / rpg), p.rows / m.rows);
+    }
+  }
+
+  swiglu(gateUp: Buf, out: Buf, n: number, alpha: number, limit: number): void {
+    const X = gateUp as GpuBuf, Y = out as GpuBuf, act = this.act();
+    this.rec.reserve(1);
+    this.rec.dispatchThreads(this.rec.kernel(swigluSpec()), [act],
+      { n, I: Y.cols, xOff: X.off, xStride: X.cols, yOff: Y.off, yStride: Y.cols, alpha, limit }, n * Y.cols);
+  }
+
+  combine(y: Buf, ids: Buf, weights: Buf, out: Buf, B: number, K: number): void {
+    const Y = y as GpuBuf, W = weights as GpuBuf, O = out as GpuBuf, act = this.act();
+    this.rec.reserve(1);
+    this.rec.dispatchThreads(this.rec.kernel(combineSpec(K)), [act],
+      { B, H: O.cols, wOff: W.off, oeOff: Y.off, oeStride: Y.cols, yOff: O.off, yStride: O.cols }, B * O.cols);
   }
 
   add(x: Buf, y: Buf, B: number): void {

@@ -1,0 +1,59 @@
+// Opening a model the way the program needs it: a checkpoint path or the built-in demo, on the
+// backend the options choose (backend-choice.ts). The one place that puts checkpoint, backend,
+// engine and tokenizer together, so generate/ and server/ only ever see a LoadedModel.
+import { basename, dirname } from 'node:path';
+import type { LoadProgress } from '../backends/backend.ts';
+import { engineOptions, type EngineOptions } from '../backends/options.ts';
+import { Engine } from '../engine/engine.ts';
+import { DEMO_MODEL_ID, type LoadedModel } from '../generate/served-model.ts';
+import { samplingLimit } from '../generate/vocab.ts';
+import { demoCheckpoint } from '../synth/demo.ts';
+import { tokenizerForCheckpoint } from '../tokenizer/index.ts';
+import { resolveBackend } from './backend-choice.ts';
+
+export interface Opened {
+  engine: Engine;
+  /** One line for logs: why this backend runs. */
+  reason: string;
+}
+
+/** Opens `path` (a .gguf file or an HF folder), or the built-in demo checkpoint when `path` is null. */
+export async function openEngine(path: string | null, o: Partial<EngineOptions>, progress?: (p: LoadProgress) => void): Promise<Opened> {
+  const opts = engineOptions(o);
+  // The demo's toy weights need no GPU, and the WebGPU child a Bun process drives opens checkpoints
+  // from files, which the in-memory demo is not: `auto` keeps it on the CPU (no probing either).
+  const be = await resolveBackend(path === null && opts.backend === 'auto' ? 'cpu' : opts.backend);
+  try {
+    // The demo: gpt-oss's real vocabulary layout (so o200k_harmony and harmony apply) on a toy
+    // body with random weights, generated in memory.
+    const engine = path === null
+      ? await Engine.fromCheckpoint(demoCheckpoint(), opts, be.create, progress)
+      : await Engine.load(path, opts, be.create, progress);
+    return { engine, reason: be.reason };
+  } catch (e) {
+    be.dispose();
+    throw e;
+  }
+}
+
+/** A model ready to serve: the engine, its tokenizer and what /v1/models announces. */
+export async function openServedModel(path: string | null, o: Partial<EngineOptions>, progress?: (p: LoadProgress) => void): Promise<LoadedModel> {
+  const { engine: m, reason } = await openEngine(path, o, progress);
+  const tokenizer = tokenizerForCheckpoint(m.checkpoint);
+  const V = m.config.vocabSize;
+  const d = m.backend.describe();
+  return {
+    id: path === null ? DEMO_MODEL_ID : modelId(path),
+    demo: path === null, source: path ?? 'built-in demo checkpoint (src/synth/demo.ts)', tokenizer, context: m.context,
+    limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
+    model: { vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context) },
+    backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason },
+    release: () => m.release(),
+  };
+}
+
+/** `gpt-oss-20b` for …/gpt-oss-20b/ or …/gpt-oss-20b.gguf; a generic `model.gguf` is named by its folder. */
+function modelId(path: string): string {
+  const name = basename(path).replace(/\.(gguf|safetensors)$/i, '');
+  return name === 'model' ? basename(dirname(path)) : name;
+}
