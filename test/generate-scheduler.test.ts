@@ -52,6 +52,25 @@ describe('scheduler', () => {
     expect(s.busy + s.queued).toBe(0);
   });
 
+  test('running requests decode in one pass each turn; prompt chunks fill the room left', async () => {
+    const m = fakeModel(64, 8, 0);
+    const s = new Scheduler(m, { slots: 3, context: 64, maxQueue: 4, limit: 64 });
+    const prompts = [[1, 2], [3, 4, 5], [6]];
+    const [a, b] = [collect(s.submit(job(prompts[0], 6))), collect(s.submit(job(prompts[1], 6)))];
+    const c = collect(s.submit(job(Array.from({ length: 20 }, (_, i) => i + 1), 4)));
+    const results = await Promise.all([a, b, c]);
+    expect(results[0].ids).toEqual(expectedGreedy(prompts[0], 6));
+    expect(results[1].ids).toEqual(expectedGreedy(prompts[1], 6));
+    expect(results[2].ids).toEqual(expectedGreedy(Array.from({ length: 20 }, (_, i) => i + 1), 4));
+    // the first request starts alone (the loop begins at its submit); then its decode token with
+    // the second prompt and a chunk of the third (1 + 3 + 4 = 8); then two decode tokens and a
+    // chunk in the room left (8 − 2 = 6); at the end all three decode together
+    expect(m.steps.slice(0, 4)).toEqual([[2], [1, 3, 4], [1, 1, 6], [1, 1, 6]]);
+    expect(m.steps.every((p) => p.reduce((x, y) => x + y, 0) <= 8)).toBe(true);
+    expect(m.steps.some((p) => p.length === 3 && p.every((n) => n === 1))).toBe(true);
+    expect(m.steps.length).toBeLessThan(6 + 6 + 4);
+  });
+
   test('the queue is FIFO and refuses one request more than maxQueue', async () => {
     const s = new Scheduler(fakeModel(64, 4, 2), { slots: 1, context: 64, maxQueue: 2, limit: 64 });
     const order: number[] = [];

@@ -4,7 +4,7 @@
 import { basename, dirname } from 'node:path';
 import type { LoadProgress } from '../backends/backend.ts';
 import { engineOptions, type EngineOptions } from '../backends/options.ts';
-import { Engine } from '../engine/engine.ts';
+import { Engine, type Session } from '../engine/engine.ts';
 import { DEMO_MODEL_ID, type LoadedModel } from '../generate/served-model.ts';
 import { samplingLimit } from '../generate/vocab.ts';
 import { demoCheckpoint } from '../synth/demo.ts';
@@ -46,7 +46,10 @@ export async function openServedModel(path: string | null, o: Partial<EngineOpti
     id: path === null ? DEMO_MODEL_ID : modelId(path),
     demo: path === null, source: path ?? 'built-in demo checkpoint (src/synth/demo.ts)', tokenizer, context: m.context,
     limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
-    model: { vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context) },
+    model: {
+      vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context),
+      step: (steps) => m.step(steps.map((st) => ({ session: st.session as Session, ids: st.ids }))),
+    },
     backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason },
     release: () => m.release(),
   };

@@ -6,7 +6,7 @@ import { engineOptions, kvValueBytes, type EngineOptions, type Precision } from 
 import { slidingCapacity } from '../backends/backend.ts';
 import { loadCheckpoint } from '../model/checkpoint.ts';
 import type { Checkpoint, ModelConfig } from '../model/types.ts';
-import { allocState, forward, unembed, type State, type Tap } from './forward.ts';
+import { allocState, forward, unembed, type Part, type State, type Tap } from './forward.ts';
 import { ropeParams, type RopeParams } from './rope.ts';
 import { uploadWeights } from './upload.ts';
 import { bindWeights, type Weights } from './weights.ts';
@@ -17,7 +17,9 @@ const LOGIT_ROWS = 16;
 export class Engine {
   private constructor(readonly config: ModelConfig, readonly backend: Backend, readonly weights: Weights,
     readonly rope: RopeParams, readonly state: State, readonly options: EngineOptions, readonly context: number,
-    readonly checkpoint: Checkpoint) {}
+    readonly checkpoint: Checkpoint) {
+    this.stepIds = new Int32Array(options.maxBatch);
+  }
 
   get maxBatch(): number { return this.options.maxBatch; }
   get precision(): Precision { return this.options.precision; }
@@ -55,6 +57,45 @@ export class Engine {
     return new Session(this, this.backend.kvCache(this.config, context));
   }
 
+  /**
+   * One forward pass over several sessions' tokens, each at its own position: the decode steps of
+   * every running session (and a prompt chunk beside them) read each weight once per step.
+   * Resolves to the logits [V] of each step's last token, in the order given. At most maxBatch
+   * tokens in all; a session at most once. Throws RangeError (nothing evaluated) on a bad id or a
+   * step past its session's context.
+   */
+  step(steps: readonly { session: Session; ids: ArrayLike<number> }[]): Promise<Float32Array[]> {
+    const total = steps.reduce((n, st) => n + st.ids.length, 0);
+    if (total > this.maxBatch) throw new RangeError(`a step of ${total} tokens exceeds the batch of ${this.maxBatch}`);
+    if (new Set(steps.map((st) => st.session)).size !== steps.length) throw new RangeError('a session appears twice in one step');
+    const checked = steps.map((st) => st.session.check(st.ids));
+    return this.exclusive(() => this.stepNow(steps.map((st) => st.session), checked));
+  }
+
+  private async stepNow(sessions: Session[], ids: Int32Array[]): Promise<Float32Array[]> {
+    // One-token steps first: their last rows are then rows 0…k-1, unembedded together.
+    const order = sessions.map((_, i) => i).sort((a, b) => Number(ids[a].length > 1) - Number(ids[b].length > 1) || a - b);
+    const all = this.stepIds, parts: Part[] = [];
+    let B = 0;
+    for (const i of order) {
+      all.set(ids[i], B);
+      parts.push({ cache: sessions[i].cache, pos0: sessions[i].position, r0: B, n: ids[i].length });
+      B += ids[i].length;
+    }
+    forward(this.backend, this.config, this.weights, this.rope, this.state, all.subarray(0, B), parts, B);
+    for (const i of order) sessions[i].position += ids[i].length;
+    const out: Float32Array[] = new Array(sessions.length), V = this.config.vocabSize, R = this.state.logits.rows;
+    let k = 0;
+    while (k < order.length && parts[k].n === 1) k++;
+    for (let r = 0; r < k; r += R) {
+      const n = Math.min(R, k - r), rows = await unembed(this.backend, this.weights, this.state, r, n);
+      for (let j = 0; j < n; j++) out[order[r + j]] = rows.subarray(j * V, (j + 1) * V);
+    }
+    for (let j = k; j < order.length; j++) out[order[j]] = await unembed(this.backend, this.weights, this.state, parts[j].r0 + parts[j].n - 1, 1);
+    return out;
+  }
+  private readonly stepIds: Int32Array;
+
   /** The activation State is shared by all sessions: forward passes run one at a time. */
   private turn: Promise<unknown> = Promise.resolve();
   exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -77,6 +118,12 @@ export class Session {
    * Throws RangeError (nothing evaluated) for an id outside the vocabulary or past the context.
    */
   eval(ids: ArrayLike<number>, want: 'all' | 'last' = 'last', tap?: Tap): Promise<Float32Array> {
+    const checked = this.check(ids);
+    return this.engine.exclusive(() => this.evalNow(checked, want, tap));
+  }
+
+  /** The ids as Int32Array when each is in the vocabulary and they fit the context, else RangeError. */
+  check(ids: ArrayLike<number>): Int32Array {
     const n = ids.length, V = this.engine.config.vocabSize;
     if (n === 0) throw new RangeError('eval needs at least one token');
     if (this.position + n > this.cache.context) throw new RangeError(`${this.position + n} tokens exceed the context of ${this.cache.context}`);
@@ -84,7 +131,7 @@ export class Session {
     for (let i = 0; i < n; i++) {
       if (checked[i] !== ids[i] || checked[i] < 0 || checked[i] >= V) throw new RangeError(`token id ${ids[i]} outside the vocabulary (0..${V - 1})`);
     }
-    return this.engine.exclusive(() => this.evalNow(checked, want, tap));
+    return checked;
   }
 
   private async evalNow(ids: Int32Array, want: 'all' | 'last', tap?: Tap): Promise<Float32Array> {
@@ -92,7 +139,7 @@ export class Session {
     const out = new Float32Array(want === 'all' ? n * V : V);
     for (let i0 = 0; i0 < n; i0 += m.maxBatch) {
       const B = Math.min(m.maxBatch, n - i0);
-      forward(m.backend, m.config, m.weights, m.rope, m.state, this.cache, ids.subarray(i0, i0 + B), this.position, B, tap);
+      forward(m.backend, m.config, m.weights, m.rope, m.state, ids.subarray(i0, i0 + B), [{ cache: this.cache, pos0: this.position, r0: 0, n: B }], B, tap);
       this.position += B;
       if (want === 'all') {
         for (let r = 0; r < B; r += m.state.logits.rows) {

@@ -44,17 +44,25 @@ export function allocState(be: Backend, c: ModelConfig, maxBatch: number, logitR
 export type Tap = (name: string, layer: number, t: Buf, rows: number) => void;
 
 /**
- * Runs B tokens at positions pos0… through the model, leaving the final normed hidden states in
- * s.xn. Logits are computed by unembed() for the rows a caller wants. The caller has checked the
- * ids and that pos0 + B fits the cache (engine/engine.ts Session).
+ * Rows [r0, r0 + n) of a batch: one session's tokens at positions pos0… of its cache. A batch is
+ * one part (a prompt chunk) or several (the decode steps of several sessions, a chunk beside them).
  */
-export function forward(be: Backend, c: ModelConfig, w: Weights, rope: RopeParams, s: State, cache: KvCache,
-  ids: Int32Array, pos0: number, B: number, tap?: Tap): void {
+export interface Part { cache: KvCache; pos0: number; r0: number; n: number }
+
+/**
+ * Runs the B tokens of `parts` through the model, leaving the final normed hidden states in s.xn.
+ * Logits are computed by unembed() for the rows a caller wants. Every op but attention sees the
+ * whole batch; attention runs per part, on that session's cache. The caller has checked the ids
+ * and that every part fits its cache (engine/engine.ts).
+ */
+export function forward(be: Backend, c: ModelConfig, w: Weights, rope: RopeParams, s: State,
+  ids: Int32Array, parts: readonly Part[], B: number, tap?: Tap): void {
   const eps = c.rmsNormEps, K = c.expertsPerToken, d = c.headDim;
   be.embed(w.embed, ids, B, s.x); //                                      §4.2 h = Embed[token]
   tap?.('embed', -1, s.x, B);
-  ropeTable(rope, pos0, B, s.cs);
+  for (const p of parts) ropeTable(rope, p.pos0, p.n, s.cs.subarray(p.r0 * d));
   const cs = s.cs.subarray(0, B * d);
+  const rows = (b: Buf, p: Part) => (parts.length === 1 ? b : be.view(b, p.r0, p.n));
   for (let l = 0; l < c.numLayers; l++) {
     const L = w.layers[l], m = L.moe;
     // attention block (§4.4–§4.5)
@@ -64,7 +72,8 @@ export function forward(be: Backend, c: ModelConfig, w: Weights, rope: RopeParam
     be.matmul(L.v, s.xn, s.v, B, L.vBias);
     be.rope(s.q, c.numHeads, d, cs, B); tap?.('q_rope', l, s.q, B); //            §4.5.1 q and k, not v
     be.rope(s.k, c.numKvHeads, d, cs, B); tap?.('k_rope', l, s.k, B);
-    be.attention(cache, l, s.q, s.k, s.v, L.sinks, s.att, pos0, B, L.window); tap?.('attn', l, s.att, B);
+    for (const p of parts) be.attention(p.cache, l, rows(s.q, p), rows(s.k, p), rows(s.v, p), L.sinks, rows(s.att, p), p.pos0, p.n, L.window);
+    tap?.('attn', l, s.att, B);
     be.matmul(L.o, s.att, s.y, B, L.oBias); tap?.('attn_out', l, s.y, B); //      §4.5.7
     be.add(s.x, s.y, B);
     // mixture-of-experts block (§4.6)

@@ -1,15 +1,23 @@
 // The small interface generate/ sees of the engine (DESIGN.md "Floors"): a model that opens
-// sessions, and a session that evaluates tokens at its position and can step back. The engine's
-// Model/Session satisfy it structurally; tests drive the scheduler with a scripted fake.
+// sessions and steps several of them at once, and a session that evaluates tokens at its position
+// and can step back. The engine's Engine/Session satisfy it structurally; tests drive the scheduler
+// with scripted fakes.
 
 export interface LanguageModel {
   /** Logits per evaluated token (the model's embedding rows). */
   readonly vocabSize: number;
-  /** Tokens one forward call carries; prompts are prefilled in chunks of this size. */
+  /** Tokens one forward pass carries; prompts are prefilled in chunks of at most this size. */
   readonly maxBatch: number;
   /** A session with its own K/V cache for `context` positions (memory is kept for good). */
   newSession(context: number): EngineSession;
+  /**
+   * One forward pass over several sessions' tokens (≤ maxBatch in all, a session at most once),
+   * each at its own position; resolves to the logits [vocabSize] of each one's last token.
+   */
+  step(steps: readonly Step[]): Promise<Float32Array[]>;
 }
+
+export interface Step { session: EngineSession; ids: ArrayLike<number> }
 
 export interface EngineSession {
   /** Tokens already in the cache. */
@@ -18,4 +26,11 @@ export interface EngineSession {
   eval(ids: ArrayLike<number>, want: 'last'): Promise<Float32Array>;
   /** Forgets everything after `position`; false when the cache cannot step back that far. */
   rewind(position: number): boolean;
+}
+
+/** `step` for a model that cannot batch sessions: each one's tokens in turn, in one call. */
+export async function stepEach(steps: readonly Step[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const s of steps) out.push(await s.session.eval(s.ids, 'last'));
+  return out;
 }

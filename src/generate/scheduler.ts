@@ -1,6 +1,7 @@
 // One engine, many requests. A fixed set of slots (sessions with their own K/V cache, created once:
-// cache memory is never freed) serves a FIFO queue. Each turn of the loop runs one step of one
-// running request (a prefill chunk of ≤ maxBatch tokens, or one decode token), round robin, then
+// cache memory is never freed) serves a FIFO queue. Each turn of the loop is one forward pass over
+// every running request (continuous batching): one decode token for each that is generating, and
+// prompt chunks (≤ maxBatch tokens in all) for those still prefilling, taken round robin; then it
 // yields to the event loop so HTTP I/O flows and an abort is seen before that request's next step.
 // An aborted request leaves its slot at once; a new request takes the free slot whose cached
 // tokens share the longest prefix with its prompt.
@@ -60,7 +61,7 @@ export class Scheduler {
   readonly #running: Run[] = [];
   #turn = 0;
   #admitted = 0;
-  #stepping: Run | null = null;
+  readonly #stepping = new Set<Run>();
   #looping = false;
 
   constructor(private readonly model: LanguageModel, readonly o: SchedulerOptions) {
@@ -130,17 +131,21 @@ export class Scheduler {
     this.#looping = true;
     try {
       while (this.#running.length) {
-        const run = this.#running[this.#turn++ % this.#running.length];
-        this.#stepping = run;
+        const batch = this.#batch();
+        for (const b of batch) this.#stepping.add(b.run);
         try {
-          await this.#step(run);
+          await this.#step(batch);
         } catch (e) {
-          run.slot!.session.rewind(0);
-          run.slot!.tokens.length = 0;
-          this.#finish(run, 'error', { error: e instanceof Error ? e.message : String(e) });
+          for (const { run } of batch) {
+            run.slot!.session.rewind(0);
+            run.slot!.tokens.length = 0;
+            this.#finish(run, 'error', { error: e instanceof Error ? e.message : String(e) });
+          }
         }
-        this.#stepping = null;
-        if (run.cancel) this.#finish(run, 'cancelled');
+        for (const { run } of batch) {
+          this.#stepping.delete(run);
+          if (run.cancel) this.#finish(run, 'cancelled');
+        }
         await nextMacrotask();
       }
     } finally {
@@ -148,25 +153,46 @@ export class Scheduler {
     }
   }
 
-  async #step(run: Run): Promise<void> {
-    const slot = run.slot!, s = slot.session, stats = this.stats;
-    const t0 = performance.now();
-    let logits: Float32Array;
-    if (run.pending.length) {
-      const chunk = run.pending.splice(0, this.model.maxBatch);
-      logits = await s.eval(chunk, 'last');
-      slot.tokens.push(...chunk);
-      stats.prefillTokens += chunk.length;
-      stats.prefillSeconds += (performance.now() - t0) / 1000;
-      if (run.pending.length || run.cancel) return;
-    } else {
-      logits = await s.eval([run.next], 'last');
-      slot.tokens.push(run.next);
+  /** This turn's work: a decode token for every generating request, then prompt chunks in the room left. */
+  #batch(): { run: Run; ids: number[] }[] {
+    const n = this.#running.length, start = this.#turn++ % n, max = this.model.maxBatch;
+    const order = Array.from({ length: n }, (_, i) => this.#running[(start + i) % n]);
+    const batch: { run: Run; ids: number[] }[] = [];
+    let rows = 0;
+    for (const run of order) {
+      if (run.pending.length || rows >= max) continue;
+      batch.push({ run, ids: [run.next] });
+      rows++;
     }
-    if (run.cancel) return;
-    const t = run.sampler.sample(logits);
-    if (run.usage.completionTokens++ === 0) stats.recordTtft((performance.now() - run.since) / 1000);
-    else { stats.decodeTokens++; stats.decodeSeconds += (performance.now() - t0) / 1000; }
+    for (const run of order) {
+      if (!run.pending.length || rows >= max) continue;
+      const chunk = run.pending.splice(0, max - rows);
+      batch.push({ run, ids: chunk });
+      rows += chunk.length;
+    }
+    return batch;
+  }
+
+  async #step(batch: { run: Run; ids: number[] }[]): Promise<void> {
+    const stats = this.stats, t0 = performance.now();
+    const logits = await this.model.step(batch.map((b) => ({ session: b.run.slot!.session, ids: b.ids })));
+    const dt = (performance.now() - t0) / 1000;
+    let decoded = 0, prefilled = 0;
+    batch.forEach(({ run, ids }, i) => {
+      run.slot!.tokens.push(...ids);
+      if (ids.length > 1 || run.usage.completionTokens === 0) prefilled += ids.length; else decoded++;
+      if (run.pending.length || run.cancel) return;
+      this.#sample(run, logits[i]);
+    });
+    // A pass that carries prompt tokens counts as prefill time, a pass of decode tokens only as decode time.
+    stats.prefillTokens += prefilled;
+    stats.decodeTokens += decoded;
+    if (prefilled) stats.prefillSeconds += dt; else stats.decodeSeconds += dt;
+  }
+
+  #sample(run: Run, logits: Float32Array): void {
+    const s = run.slot!.session, t = run.sampler.sample(logits);
+    if (run.usage.completionTokens++ === 0) this.stats.recordTtft((performance.now() - run.since) / 1000);
     const { events, stop } = run.job.output.token(t);
     for (const e of events) run.out.push(e);
     if (run.job.stopIds.has(t.id)) this.#finish(run, 'stop', { stopId: t.id });
@@ -177,7 +203,7 @@ export class Scheduler {
 
   #cancel(run: Run): void {
     if (run.done) return;
-    if (this.#stepping === run) run.cancel = true; // its forward pass is in flight: finish after it
+    if (this.#stepping.has(run)) run.cancel = true; // its forward pass is in flight: finish after it
     else this.#finish(run, 'cancelled');
   }
 

@@ -11,8 +11,8 @@ export class Stats {
   cachedTokens = 0; //     of which reused from a slot's cache
   prefillTokens = 0; //    evaluated prompt tokens
   prefillSeconds = 0;
-  decodeTokens = 0; //     generated tokens
-  decodeSeconds = 0; //    time spent evaluating and sampling them (first token excluded)
+  decodeTokens = 0; //     generated tokens (each request's first excluded: it ends a prefill)
+  decodeSeconds = 0; //    time of passes that only decoded (several requests share one pass)
   readonly finished: Record<FinishReason, number> = { stop: 0, length: 0, cancelled: 0, error: 0 };
   readonly ttft = { buckets: TTFT_BUCKETS.map(() => 0), sum: 0, count: 0 };
 

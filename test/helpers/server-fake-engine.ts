@@ -1,12 +1,18 @@
 // A scripted engine for scheduler tests: the logits make token (last·7 + position) mod V the clear
 // favourite, so every request's greedy continuation is known in advance and depends on its own
 // history only. `delayMs` turns each forward pass into a real wait.
-import type { EngineSession, LanguageModel } from '../../src/generate/index.ts';
+import { stepEach, type EngineSession, type LanguageModel } from '../../src/generate/index.ts';
 
-export function fakeModel(V = 64, maxBatch = 4, delayMs = 0): LanguageModel & { evals: number[][] } {
-  const evals: number[][] = [];
+export function fakeModel(V = 64, maxBatch = 4, delayMs = 0): LanguageModel & { evals: number[][]; steps: number[][] } {
+  const evals: number[][] = [], steps: number[][] = [];
   return {
-    vocabSize: V, maxBatch, evals,
+    vocabSize: V, maxBatch, evals, steps,
+    /** Records each pass as the token counts of its sessions, then evaluates them in turn. */
+    step(batch) {
+      if (batch.reduce((n, b) => n + b.ids.length, 0) > maxBatch) throw new RangeError('past maxBatch');
+      steps.push(batch.map((b) => b.ids.length));
+      return stepEach(batch);
+    },
     newSession(context: number): EngineSession {
       let position = 0;
       let last = 0;

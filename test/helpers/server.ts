@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { openServedModel } from '../../src/boot/open-model.ts';
 import { startService, type ServiceOptions } from '../../src/boot/service.ts';
-import { argmax, samplingLimit, type LanguageModel, type LoadedModel } from '../../src/generate/index.ts';
+import { argmax, samplingLimit, stepEach, type LanguageModel, type LoadedModel } from '../../src/generate/index.ts';
 import { createApp, type AppDeps } from '../../src/server/app.ts';
 import { ModelHost } from '../../src/server/host.ts';
 import { bunRuntime } from '../../src/server/runtime.bun.ts';
@@ -64,7 +64,7 @@ export async function startScriptedServer(tok: Tokenizer, reply: (prompt: string
  */
 function scriptedModel(tok: Tokenizer, replyFor: (prompt: string) => number[]): LanguageModel {
   return {
-    vocabSize: tok.vocabSize, maxBatch: 1 << 20,
+    vocabSize: tok.vocabSize, maxBatch: 1 << 20, step: stepEach,
     newSession() {
       const history: number[] = [];
       let reply: number[] = [], k = 0, fresh = true;
