@@ -71,6 +71,40 @@ describe('scheduler', () => {
     expect(m.steps.length).toBeLessThan(6 + 6 + 4);
   });
 
+  test('prompt cache: a conversation pushed out of its slot is restored and prefills only its new tail', async () => {
+    const m = fakeModel(64, 16, 0);
+    const s = new Scheduler(m, { slots: 1, context: 256, maxQueue: 4, limit: 64, promptCacheBytes: 1 << 20 });
+    const conv = Array.from({ length: 40 }, (_, i) => (i * 3) % 64);
+    const r1 = await collect(s.submit(job(conv, 5)));
+    const other = Array.from({ length: 50 }, (_, i) => (i * 11 + 1) % 64);
+    await collect(s.submit(job(other, 3))); // takes the only slot: the conversation is saved aside
+    expect(s.promptCache!.size).toBe(1);
+    const turn2 = [...conv, ...r1.ids, 9, 8, 7];
+    const evalsBefore = m.evals.length;
+    const r2 = await collect(s.submit(job(turn2, 4)));
+    expect(r2.ids).toEqual(expectedGreedy(turn2, 4));
+    // 40 prompt + 4 evaluated replies came back from the cache: only the new tail is prefilled
+    expect(r2.end.usage.cachedTokens).toBe(44);
+    expect(m.evals[evalsBefore]).toEqual([r1.ids[4], 9, 8, 7]);
+    // the other conversation was saved in turn (it held 52 evaluated tokens)
+    expect(s.promptCache!.size).toBe(1);
+    const r3 = await collect(s.submit(job([...other, 1], 2)));
+    expect(r3.end.usage.cachedTokens).toBe(50);
+    expect(r3.ids).toEqual(expectedGreedy([...other, 1], 2));
+  });
+
+  test('prompt cache: least recently used entries go once over budget; 0 bytes keeps none', async () => {
+    const m = fakeModel(64, 64, 0);
+    const s = new Scheduler(m, { slots: 1, context: 512, maxQueue: 4, limit: 64, promptCacheBytes: 3 * 8 * 41 + 100 });
+    const prompts = [0, 1, 2, 3, 4].map((k) => Array.from({ length: 40 }, (_, i) => (i + 13 * k) % 64));
+    for (const p of prompts) await collect(s.submit(job(p, 2)));
+    expect(s.promptCache!.size).toBe(3); // 4 were pushed out of the slot; 41 positions × 8 bytes each, budget for 3
+    expect((await collect(s.submit(job([...prompts[0], 5], 1)))).end.usage.cachedTokens).toBe(0); // the oldest is gone
+    expect((await collect(s.submit(job([...prompts[3], 5], 1)))).end.usage.cachedTokens).toBe(40);
+    const none = new Scheduler(fakeModel(), { slots: 1, context: 64, maxQueue: 1, limit: 64, promptCacheBytes: 0 });
+    expect(none.promptCache).toBeNull();
+  });
+
   test('the queue is FIFO and refuses one request more than maxQueue', async () => {
     const s = new Scheduler(fakeModel(64, 4, 2), { slots: 1, context: 64, maxQueue: 2, limit: 64 });
     const order: number[] = [];

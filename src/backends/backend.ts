@@ -5,11 +5,11 @@
 // What is checked where: token ids and positions are hostile input checked once, by the engine's
 // Session; a backend trusts its caller (the forward pass) and asserts at most.
 import type { Checkpoint, ModelConfig, WeightRecord } from '../model/types.ts';
-import type { Buf, KvCache, Tensor } from './handles.ts';
+import type { Buf, KvCache, KvSnapshot, Tensor } from './handles.ts';
 import type { BackendOps } from './ops.ts';
 import type { EngineOptions } from './options.ts';
 
-export type { Buf, KvCache, Tensor };
+export type { Buf, KvCache, KvSnapshot, Tensor };
 
 export interface LoadProgress { bytes: number; totalBytes: number; tensors: number; totalTensors: number; name: string }
 
@@ -44,6 +44,15 @@ export interface Backend extends BackendOps {
   kvCache(config: ModelConfig, context: number): KvCache;
   /** Rows [r0, r0 + n) of a buffer as a buffer (no copy). */
   view(x: Buf, r0: number, n: number): Buf;
+  /**
+   * Copies the K/V of positions [0, length) of a cache aside (a sliding layer's ring as far as it
+   * is filled), in backend memory outside the caches. Ordered with the ops: it sees every op before it.
+   */
+  saveKv(cache: KvCache, length: number): KvSnapshot;
+  /** Copies a snapshot back into a cache of the same context (its positions [0, length)). */
+  restoreKv(snapshot: KvSnapshot, cache: KvCache): void;
+  /** Frees a snapshot. */
+  dropKv(snapshot: KvSnapshot): void;
   /**
    * Copies the first B rows out (logits, taps). Asynchronous because a GPU backend maps a buffer
    * back; every operation of ops.ts only enqueues work and returns at once.

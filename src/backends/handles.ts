@@ -6,3 +6,5 @@ export interface Tensor { readonly name: string; readonly shape: readonly number
 export interface Buf { readonly rows: number; readonly cols: number }
 /** Per-layer K/V for one session; sliding layers may hold only their window (spec §4.5.6). */
 export interface KvCache { readonly context: number }
+/** The K/V of a cache's first `length` positions, copied aside (a prompt cache entry). */
+export interface KvSnapshot { readonly length: number; readonly bytes: number }

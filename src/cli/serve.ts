@@ -14,11 +14,13 @@ export const USAGE = `usage: bun run serve [flags]
 ${engineHelp()}
   --parallel N        concurrent generations, each with its own K/V cache (default 4)
   --max-queue N       requests waiting for a slot before 429 (default 64)
+  --cache-ram MIB     conversations' K/V kept beyond the slots, so a returning conversation
+                      prefills only its new tail (default 1024; 0: off)
   --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY)
   --cors-origin O     allow browsers from origin O (comma-separated, or *)
   --max-body BYTES    largest request body (default 8388608)`;
 
-const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'help']);
+const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'max-body', 'help']);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -37,6 +39,7 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     port,
     parallel: positive('parallel', 4),
     maxQueue: positive('max-queue', 64, 0),
+    promptCacheBytes: positive('cache-ram', 1024, 0) * 2 ** 20,
     apiKey: str(a, 'api-key', env.OSS_EDGE_API_KEY ?? '') || undefined,
     corsOrigin: str(a, 'cors-origin', '') || undefined,
     maxBodyBytes: positive('max-body', 8 << 20),

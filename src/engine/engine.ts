@@ -1,7 +1,7 @@
 // A loaded model: config + weights on a backend + the activation state, and sessions (one K/V
 // cache + position each) that evaluate tokens. Token ids and positions are checked here, once:
 // backends trust the forward pass.
-import type { Backend, BackendFactory, KvCache, LoadProgress } from '../backends/backend.ts';
+import type { Backend, BackendFactory, KvCache, KvSnapshot, LoadProgress } from '../backends/backend.ts';
 import { engineOptions, kvValueBytes, type EngineOptions, type Precision } from '../backends/options.ts';
 import { slidingCapacity } from '../backends/backend.ts';
 import { loadCheckpoint } from '../model/checkpoint.ts';
@@ -10,6 +10,9 @@ import { allocState, forward, unembed, type Part, type State, type Tap } from '.
 import { ropeParams, type RopeParams } from './rope.ts';
 import { uploadWeights } from './upload.ts';
 import { bindWeights, type Weights } from './weights.ts';
+
+/** A session's K/V positions, copied aside (Session.save). */
+export interface SavedState { readonly length: number; readonly bytes: number; readonly snapshot: KvSnapshot; release(): void }
 
 /** Rows of logits computed per unembedding pass. */
 const LOGIT_ROWS = 16;
@@ -151,6 +154,22 @@ export class Session {
       }
     }
     return out;
+  }
+
+  /**
+   * This session's K/V (positions [0, position)) copied aside, for a prompt cache: restore() puts
+   * it back into any session of the same context. release() frees it.
+   */
+  save(): SavedState {
+    const be = this.engine.backend, snap = be.saveKv(this.cache, this.position);
+    return { length: snap.length, bytes: snap.bytes, snapshot: snap, release: () => be.dropKv(snap) };
+  }
+
+  /** Takes a saved state's positions as its own (what it held is overwritten). */
+  restore(state: SavedState): void {
+    if (state.length > this.cache.context) throw new RangeError(`a state of ${state.length} positions does not fit a context of ${this.cache.context}`);
+    this.engine.backend.restoreKv(state.snapshot, this.cache);
+    this.position = state.length;
   }
 
   /**

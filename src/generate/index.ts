@@ -2,7 +2,7 @@
 // of a job), output handlers (text-output.ts, chat-output.ts), and the scheduler that owns the
 // engine's sessions.
 export { argmax } from '../engine/argmax.ts';
-export { stepEach, type EngineSession, type LanguageModel, type Step } from './language-model.ts';
+export { stepEach, type EngineSession, type LanguageModel, type SavedState, type Step } from './language-model.ts';
 export { DEMO_MODEL_ID, type LoadedModel, type LoadProgress } from './served-model.ts';
 export { Sampler, logprobsOf, type SampledToken, type SamplingOptions, type TokenLogprob } from './sampler.ts';
 export { QueueFullError, Scheduler, type End, type GenerateJob, type OutputHandler, type SchedulerOptions, type Usage } from './scheduler.ts';

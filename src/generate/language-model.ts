@@ -26,7 +26,14 @@ export interface EngineSession {
   eval(ids: ArrayLike<number>, want: 'last'): Promise<Float32Array>;
   /** Forgets everything after `position`; false when the cache cannot step back that far. */
   rewind(position: number): boolean;
+  /** Its K/V positions [0, position) copied aside (for the prompt cache). */
+  save(): SavedState;
+  /** Takes a saved state's positions as its own; `position` becomes its length. */
+  restore(state: SavedState): void;
 }
+
+/** A session's saved K/V: `bytes` of memory until released. */
+export interface SavedState { readonly length: number; readonly bytes: number; release(): void }
 
 /** `step` for a model that cannot batch sessions: each one's tokens in turn, in one call. */
 export async function stepEach(steps: readonly Step[]): Promise<Float32Array[]> {

@@ -7,6 +7,7 @@
 // tokens share the longest prefix with its prompt.
 import { Channel } from './channel.ts';
 import type { EngineSession, LanguageModel } from './language-model.ts';
+import { commonPrefix, PromptCache } from './prompt-cache.ts';
 import { Sampler, type SampledToken, type SamplingOptions } from './sampler.ts';
 import { Stats, type FinishReason } from './stats.ts';
 
@@ -40,8 +41,13 @@ export interface SchedulerOptions {
   maxQueue: number;
   /** Ids ≥ limit are never sampled (vocab.ts). */
   limit: number;
+  /** Bytes of conversation K/V kept beyond the slots (prompt-cache.ts); 0 or absent: none. */
+  promptCacheBytes?: number;
   stats?: Stats;
 }
+
+/** Fewer tokens than this are not worth a saved copy (re-prefilling them is cheap). */
+const MIN_SAVED = 32;
 
 export class QueueFullError extends Error {
   constructor(readonly queued: number) { super(`the queue is full (${queued} requests waiting)`); }
@@ -62,10 +68,12 @@ export class Scheduler {
   #turn = 0;
   #admitted = 0;
   readonly #stepping = new Set<Run>();
+  readonly #cache: PromptCache | null;
   #looping = false;
 
   constructor(private readonly model: LanguageModel, readonly o: SchedulerOptions) {
     this.stats = o.stats ?? new Stats();
+    this.#cache = o.promptCacheBytes ? new PromptCache(o.promptCacheBytes) : null;
     this.#slots = Array.from({ length: o.slots }, () => ({ session: model.newSession(o.context), tokens: [], run: null, used: 0 }));
   }
 
@@ -98,20 +106,42 @@ export class Scheduler {
     return out;
   }
 
-  /** Ends every request (shutdown). */
+  /** Ends every request (shutdown) and frees the saved conversations. */
   close(): void {
     for (const r of [...this.#queue, ...this.#running]) this.#cancel(r);
+    this.#cache?.clear();
   }
+
+  /** Saves what a slot holds beyond its first `keep` tokens are overwritten, when that is worth keeping. */
+  #spill(slot: Slot, keep: number): void {
+    if (!this.#cache || slot.tokens.length - keep < MIN_SAVED || slot.session.position !== slot.tokens.length) return;
+    this.#cache.put(slot.tokens, slot.session.save());
+  }
+
+  /** Saved conversations (the prompt cache beyond the slots); null when its budget is 0. */
+  get promptCache(): PromptCache | null { return this.#cache; }
 
   #admit(): void {
     for (;;) {
       const free = this.#slots.filter((s) => !s.run);
       const run = free.length ? this.#queue.shift() : undefined;
       if (!run) break;
-      const prompt = run.job.prompt;
-      const reuse = (s: Slot) => Math.min(commonPrefix(s.tokens, prompt), prompt.length - 1);
+      const prompt = run.job.prompt, cap = prompt.length - 1;
+      const reuse = (s: Slot) => Math.min(commonPrefix(s.tokens, prompt), cap);
       // The longest reusable prefix; among equals the least recently used slot keeps the others' caches.
-      const slot = free.reduce((a, b) => (reuse(b) > reuse(a) || (reuse(b) === reuse(a) && b.used < a.used) ? b : a));
+      let slot = free.reduce((a, b) => (reuse(b) > reuse(a) || (reuse(b) === reuse(a) && b.used < a.used) ? b : a));
+      // …unless a conversation saved beyond the slots continues further: it goes into the least
+      // recently used free slot.
+      const saved = this.#cache?.best(prompt, cap);
+      if (saved && saved.reuse > reuse(slot)) {
+        slot = free.reduce((a, b) => (b.used < a.used ? b : a));
+        this.#spill(slot, 0);
+        slot.session.restore(this.#cache!.take(saved.entry).state);
+        saved.entry.state.release();
+        slot.tokens = [...saved.entry.tokens];
+      } else {
+        this.#spill(slot, reuse(slot));
+      }
       slot.used = ++this.#admitted;
       let keep = reuse(slot);
       if (!slot.session.rewind(keep)) { slot.session.rewind(0); keep = 0; }
@@ -224,12 +254,6 @@ export class Scheduler {
   }
 }
 
-function commonPrefix(a: readonly number[], b: readonly number[]): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  return i;
-}
 
 /**
  * Lets timers and I/O run between two forward passes: a resolved promise (the CPU backend's eval)

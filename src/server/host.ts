@@ -14,6 +14,8 @@ export interface HostOptions {
   /** Slots (concurrent generations); each holds a K/V cache for the whole context. */
   parallel: number;
   maxQueue: number;
+  /** Bytes of conversation K/V kept beyond the slots (the prompt cache); 0: none. */
+  promptCacheBytes?: number;
 }
 
 export class ModelHost {
@@ -28,7 +30,9 @@ export class ModelHost {
   async load(open: (onProgress: (p: LoadProgress) => void) => Promise<LoadedModel>): Promise<Served> {
     try {
       const model = await open((p) => { this.progress = p; });
-      const scheduler = new Scheduler(model.model, { slots: this.o.parallel, context: model.context, maxQueue: this.o.maxQueue, limit: model.limit });
+      const scheduler = new Scheduler(model.model, {
+        slots: this.o.parallel, context: model.context, maxQueue: this.o.maxQueue, limit: model.limit, promptCacheBytes: this.o.promptCacheBytes,
+      });
       this.served = { model, scheduler, created: Math.floor(Date.now() / 1000) };
       this.status = 'ready';
       return this.served;

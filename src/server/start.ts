@@ -14,6 +14,8 @@ export interface ServerOptions {
   maxQueue: number;
   /** Concurrent generations (slots). */
   parallel: number;
+  /** Bytes of conversation K/V kept beyond the slots (the prompt cache); 0: none. */
+  promptCacheBytes?: number;
   maxBodyBytes?: number;
 }
 
@@ -36,7 +38,7 @@ export interface ServerIo {
 export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): Promise<RunningServer> {
   const log = io.log ?? ((line: string) => { process.stderr.write(`${line}\n`); });
   const bar = io.progress ?? { update() {}, finish() {} };
-  const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue });
+  const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue, promptCacheBytes: o.promptCacheBytes });
   const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, log });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;

@@ -29,6 +29,8 @@ export function fakeModel(V = 64, maxBatch = 4, delayMs = 0): LanguageModel & { 
           return row;
         },
         rewind(p) { position = p; return true; },
+        save() { const at = { position, last }; return { length: position, bytes: 8 * position + 8, release() {}, at }; },
+        restore(s) { ({ position, last } = (s as unknown as { at: { position: number; last: number } }).at); },
       };
     },
   };

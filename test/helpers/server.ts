@@ -78,6 +78,8 @@ function scriptedModel(tok: Tokenizer, replyFor: (prompt: string) => number[]): 
           return row;
         },
         rewind(p) { history.length = p; fresh = true; return true; },
+        save() { const h = [...history]; return { length: h.length, bytes: 4 * h.length, release() {}, h }; },
+        restore(s) { history.splice(0, history.length, ...(s as unknown as { h: number[] }).h); fresh = true; },
       };
     },
   };

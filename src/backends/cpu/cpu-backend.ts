@@ -5,7 +5,7 @@
 // copies the result back.
 import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
 import { isVector, type Checkpoint, type ModelConfig, type WeightRecord } from '../../model/types.ts';
-import { slidingCapacity, type Backend, type Buf, type KvCache, type Tensor } from '../backend.ts';
+import { slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
 import { kvValueBytes, type EngineOptions } from '../options.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { MATMUL, actRowBytes, batchedScratch } from './kernels.ts';
@@ -36,12 +36,21 @@ interface LayerCache { k: number; v: number; cap: number }
 /** A session's K/V rings, in a K/V arena of their own, with staging for q, out and the sinks. */
 class CpuKv implements KvCache {
   readonly scratchStride: number;
+  /** Bytes of one position's K (or V) row. */
+  readonly rowBytes: number;
   constructor(readonly context: number, readonly headDim: number, readonly arena: Arena, readonly layers: LayerCache[],
     readonly scratch: number, readonly q: number, readonly out: number, readonly sinks: number,
     /** bytes per value: 4 = f32, 2 = f16 (then k/v rows stage at `kv` before conversion) */
     readonly valueBytes: number, readonly kv: number, c: ModelConfig) {
     this.scratchStride = attnScratch(c, context);
+    this.rowBytes = c.numKvHeads * c.headDim * valueBytes;
   }
+}
+
+/** A snapshot in ordinary JS memory (the collector frees it): per layer, K then V rows from slot 0. */
+class CpuKvSnapshot implements KvSnapshot {
+  constructor(readonly length: number, readonly context: number, readonly data: Uint8Array) {}
+  get bytes(): number { return this.data.byteLength; }
 }
 
 /** Per-thread attention scratch (assembly/attention.ts): a group's scores over the context + one row. */
@@ -316,6 +325,33 @@ export class CpuBackend implements Backend {
   add(x: Buf, y: Buf, B: number): void {
     this.a0.k.axpy((x as CpuBuf).ptr, (y as CpuBuf).ptr, 1, B * x.cols);
   }
+
+  // ---- prompt cache ----------------------------------------------------------------------------
+
+  saveKv(cache: KvCache, length: number): KvSnapshot {
+    const kv = cache as CpuKv, u8 = kv.arena.u8;
+    const rows = kv.layers.map((L) => Math.min(length, L.cap) * kv.rowBytes);
+    const data = new Uint8Array(2 * rows.reduce((a, b) => a + b, 0));
+    let at = 0;
+    kv.layers.forEach((L, l) => {
+      data.set(u8.subarray(L.k, L.k + rows[l]), at); at += rows[l];
+      data.set(u8.subarray(L.v, L.v + rows[l]), at); at += rows[l];
+    });
+    return new CpuKvSnapshot(length, kv.context, data);
+  }
+
+  restoreKv(snapshot: KvSnapshot, cache: KvCache): void {
+    const s = snapshot as CpuKvSnapshot, kv = cache as CpuKv, u8 = kv.arena.u8;
+    if (s.context !== kv.context) throw new Error(`restoreKv: a snapshot of a ${s.context}-position cache into a ${kv.context}-position one`);
+    let at = 0;
+    for (const L of kv.layers) {
+      const n = Math.min(s.length, L.cap) * kv.rowBytes;
+      u8.set(s.data.subarray(at, at + n), L.k); at += n;
+      u8.set(s.data.subarray(at, at + n), L.v); at += n;
+    }
+  }
+
+  dropKv(): void {}
 
   // ---- results ---------------------------------------------------------------------------------
 

@@ -51,6 +51,9 @@ function apply(s: Hosted, c: Call): void {
     case 'kv': s.h.set(c[1], be.kvCache(c[2], c[3])); break;
     case 'view': s.h.set(c[1], be.view(get(s, c[2]) as never, c[3], c[4])); break;
     case 'vector': s.h.set(c[1], be.vector(c[2], c[3], bytesF32(c[4]))); break;
+    case 'saveKv': s.h.set(c[1], be.saveKv(get(s, c[2]) as never, c[3])); break;
+    case 'restoreKv': be.restoreKv(get(s, c[1]) as never, get(s, c[2]) as never); break;
+    case 'dropKv': be.dropKv(get(s, c[1]) as never); s.h.delete(c[1]); break;
     case 'op': (be[c[1]] as (...a: unknown[]) => void)(...decodeArgs(c[1], c[2], (h) => get(s, h))); break;
     default: throw new Error(`remote child: unknown call ${(c as Call)[0]}`);
   }

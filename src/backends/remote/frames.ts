@@ -18,6 +18,9 @@ export type Call =
   | ['kv', number, ModelConfig, number] //                     h, config, context
   | ['view', number, number, number, number] //                h, src, r0, n
   | ['vector', number, string, number[], Uint8Array] //        h, name, shape, f32 bytes
+  | ['saveKv', number, number, number] //                     h, cache, length
+  | ['restoreKv', number, number] //                          snapshot, cache
+  | ['dropKv', number] //                                      snapshot
   | ['op', OpName, unknown[]];
 
 /** Which backend the child runs (it forwards whichever; WebGPU is why it exists). */

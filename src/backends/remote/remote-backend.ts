@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import type { AdapterInfo, Backend, BackendFactory, Buf, KvCache, Probe, Tensor } from '../backend.ts';
+import type { AdapterInfo, Backend, BackendFactory, Buf, KvCache, KvSnapshot, Probe, Tensor } from '../backend.ts';
 import { OPS, type BackendOps, type OpName } from '../ops.ts';
-import type { EngineOptions } from '../options.ts';
+import { kvValueBytes, type EngineOptions } from '../options.ts';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
 import { bytesF32, encodeFrame, f32Bytes, FrameDecoder, type Call, type ChildBackend, type Reply, type Request } from './frames.ts';
 import { encodeArgs } from './ops-wire.ts';
@@ -117,6 +117,7 @@ export async function probeRemote(): Promise<Probe> {
 class RTensor implements Tensor { constructor(readonly name: string, readonly shape: readonly number[], readonly h: number) {} }
 class RBuf implements Buf { constructor(readonly rows: number, readonly cols: number, readonly h: number) {} }
 class RKv implements KvCache { constructor(readonly context: number, readonly h: number) {} }
+class RSnapshot implements KvSnapshot { constructor(readonly length: number, readonly bytes: number, readonly h: number) {} }
 
 // The op methods are generated from OPS (below the class): this says the class has them.
 export interface RemoteBackend extends BackendOps {}
@@ -130,7 +131,7 @@ export class RemoteBackend implements Backend {
   private readonly views = new Map<string, RBuf>();
   private readonly ready: Promise<unknown>;
 
-  constructor(private readonly child: DenoChild, backend: ChildBackend, opts: EngineOptions, private readonly adapter: AdapterInfo | null,
+  constructor(private readonly child: DenoChild, backend: ChildBackend, private readonly opts: EngineOptions, private readonly adapter: AdapterInfo | null,
     private readonly onRelease: () => void) {
     this.name = backend;
     this.bid = child.newBackendId();
@@ -180,6 +181,7 @@ export class RemoteBackend implements Backend {
   kvCache(config: ModelConfig, context: number): KvCache {
     const c = new RKv(context, this.next++);
     this.calls.push(['kv', c.h, config, context]);
+    this.kvConfigs.set(c, config);
     return c;
   }
 
@@ -192,6 +194,27 @@ export class RemoteBackend implements Backend {
       this.views.set(key, v);
     }
     return v;
+  }
+
+  saveKv(cache: KvCache, length: number): KvSnapshot {
+    const s = new RSnapshot(length, length * this.kvRowBytes(cache), this.next++);
+    this.calls.push(['saveKv', s.h, (cache as RKv).h, length]);
+    return s;
+  }
+
+  /** K and V bytes of one position over all layers: a snapshot's size as budgets see it (rings count in full). */
+  private kvRowBytes(cache: KvCache): number {
+    const c = this.kvConfigs.get(cache as RKv)!;
+    return 2 * c.numLayers * c.numKvHeads * c.headDim * kvValueBytes(this.opts.precision);
+  }
+  private readonly kvConfigs = new Map<RKv, ModelConfig>();
+
+  restoreKv(snapshot: KvSnapshot, cache: KvCache): void {
+    this.calls.push(['restoreKv', (snapshot as RSnapshot).h, (cache as RKv).h]);
+  }
+
+  dropKv(snapshot: KvSnapshot): void {
+    this.calls.push(['dropKv', (snapshot as RSnapshot).h]);
   }
 
   async read(x: Buf, B: number): Promise<Float32Array> {

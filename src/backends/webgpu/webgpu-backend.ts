@@ -8,7 +8,7 @@
 // Every operation but read() only records dispatches (recorder.ts); read() submits and maps.
 import { rowBytes, type Format } from '../../model/formats.ts';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
-import { slidingCapacity, type Backend, type Buf, type KvCache, type Tensor } from '../backend.ts';
+import { slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
 import type { EngineOptions } from '../options.ts';
 import { isSoftware, type AdapterInfo, type DeviceFeatures } from './device.ts';
 import {
@@ -44,6 +44,14 @@ class GpuBuf implements Buf {
 interface LayerKv { k: GPUBuffer; v: GPUBuffer; cap: number }
 class GpuKv implements KvCache {
   constructor(readonly context: number, readonly kvw: number, readonly headDim: number, readonly type: KvType, readonly layers: LayerKv[]) {}
+  /** Bytes of one position's K (or V) row. */
+  get rowBytes(): number { return this.kvw * (this.type === 'f32' ? 4 : 2); }
+}
+
+/** A snapshot in one GPU buffer: per layer, K then V rows from slot 0. */
+class GpuKvSnapshot implements KvSnapshot {
+  constructor(readonly length: number, readonly context: number, readonly buf: GPUBuffer) {}
+  get bytes(): number { return this.buf.size; }
 }
 
 /** The route kernel's selections and per-expert slot lists, read by the expert products. */
@@ -194,11 +202,42 @@ export class WebGpuBackend implements Backend {
         throw new Error(`layer ${l}: a K/V cache of ${context} positions needs ${bytes} bytes, more than one GPU buffer binding allows (${this.limits.maxStorageBufferBindingSize}); use a shorter context${type === 'f32' ? ' or --precision fast (f16 K/V)' : ''}`);
       }
       return {
-        k: this.gpuBuffer(`webgpu.kv.${l}.k`, bytes, GPUBufferUsage.STORAGE),
-        v: this.gpuBuffer(`webgpu.kv.${l}.v`, bytes, GPUBufferUsage.STORAGE), cap,
+        k: this.gpuBuffer(`webgpu.kv.${l}.k`, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST),
+        v: this.gpuBuffer(`webgpu.kv.${l}.v`, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST), cap,
       };
     });
     return new GpuKv(context, kvw, c.headDim, type, layers);
+  }
+
+  // ---- prompt cache ----------------------------------------------------------------------------
+
+  saveKv(cache: KvCache, length: number): KvSnapshot {
+    const kv = cache as GpuKv, rows = kv.layers.map((L) => Math.ceil(Math.min(length, L.cap) * kv.rowBytes / 4) * 4);
+    const buf = this.device.createBuffer({ label: 'webgpu.kv.snapshot', size: Math.max(16, 2 * rows.reduce((a, b) => a + b, 0)), usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    let at = 0;
+    kv.layers.forEach((L, l) => {
+      if (!rows[l]) return;
+      this.rec.copy(L.k, 0, buf, at, rows[l]); at += rows[l];
+      this.rec.copy(L.v, 0, buf, at, rows[l]); at += rows[l];
+    });
+    return new GpuKvSnapshot(length, kv.context, buf);
+  }
+
+  restoreKv(snapshot: KvSnapshot, cache: KvCache): void {
+    const s = snapshot as GpuKvSnapshot, kv = cache as GpuKv;
+    if (s.context !== kv.context) throw new Error(`restoreKv: a snapshot of a ${s.context}-position cache into a ${kv.context}-position one`);
+    let at = 0;
+    for (const L of kv.layers) {
+      const n = Math.ceil(Math.min(s.length, L.cap) * kv.rowBytes / 4) * 4;
+      if (!n) continue;
+      this.rec.copy(s.buf, at, L.k, 0, n); at += n;
+      this.rec.copy(s.buf, at, L.v, 0, n); at += n;
+    }
+  }
+
+  /** After the copies that read it have run (buffers are destroyed once the queue is done with them). */
+  dropKv(snapshot: KvSnapshot): void {
+    this.retired.push((snapshot as GpuKvSnapshot).buf);
   }
 
   // ---- operations ------------------------------------------------------------------------------
