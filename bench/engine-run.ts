@@ -1,26 +1,57 @@
-// One oss-edge measurement (run by bench/run.ts in its own process, so peak RSS is ours alone):
-// load, prefill the prompt ids, decode greedily, print one JSON line.
-// Usage: bun bench/engine-run.ts --model PATH --ids ids.json --gen 32 --threads 2 [--precision fast] [--batch 512]
+// One oss-edge measurement process (run by bench/run.ts, so peak RSS is ours alone): load once, then
+// (1) prefill the first --prompt ids and decode --gen greedily; (2) for each --depths D, prefill D
+// ids and decode --depth-gen (decode speed at that depth); (3) with --streams N, one stream alone
+// and then N at once (--stream-prompt ids each, --stream-gen tokens, every decode step of all N in
+// one forward pass): the aggregate decode speed. Prints one JSON line.
+// Usage: bun bench/engine-run.ts --model PATH --ids ids.json [--prompt 512] [--gen 32] [--depths 4096,16384]
+//          [--depth-gen 128] [--streams 4] [--stream-prompt 128] [--stream-gen 32] [--threads 2] [--precision fast] [--dense-q8]
 import { readFileSync } from 'node:fs';
 import { openEngine } from '../src/boot/open-model.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
+import { argmax } from '../src/engine/argmax.ts';
 import { decodeBytesPerToken } from './bytes.ts';
 import { peakRss, timeGeneration } from './measure.ts';
 
 const a = parseArgs(process.argv.slice(2));
-const ids: number[] = JSON.parse(readFileSync(str(a, 'ids'), 'utf8')).ids;
-const gen = int(a, 'gen', 32), threads = int(a, 'threads', 2);
+const all: number[] = JSON.parse(readFileSync(str(a, 'ids'), 'utf8')).ids;
+const promptLen = int(a, 'prompt', 512), gen = int(a, 'gen', 32), threads = int(a, 'threads', 2);
+const depths = str(a, 'depths', '').split(',').filter(Boolean).map(Number);
+const depthGen = int(a, 'depth-gen', 128);
+const streams = int(a, 'streams', 0), streamPrompt = int(a, 'stream-prompt', 128), streamGen = int(a, 'stream-gen', 32);
 const precision = str(a, 'precision', 'fast') as 'exact' | 'fast';
+const context = Math.max(promptLen + gen, ...depths.map((d) => d + depthGen), streamPrompt + streamGen) + 1;
 
 const t0 = performance.now();
-const { engine: model } = await openEngine(str(a, 'model'), { backend: 'cpu', precision, threads, maxBatch: int(a, 'batch', Math.min(512, ids.length)), context: ids.length + gen + 1, denseQ8: a.flags.get('dense-q8') === true });
+const { engine } = await openEngine(str(a, 'model'), {
+  backend: 'cpu', precision, threads, maxBatch: Math.min(512, Math.max(promptLen, streams)), context, denseQ8: a.flags.get('dense-q8') === true,
+});
 const loadS = (performance.now() - t0) / 1000;
-const t = await timeGeneration(model, ids, gen);
+const t = await timeGeneration(engine, all.slice(0, promptLen), gen);
+const atDepth = [];
+for (const d of depths) {
+  const r = await timeGeneration(engine, all.slice(0, d), depthGen);
+  atDepth.push({ depth: d, prefill_tps: r.prefill_tps, decode_tps: r.decode_tps });
+  console.error(`oss-edge depth ${d}: prefill ${r.prefill_tps.toFixed(2)} tok/s, decode ${r.decode_tps.toFixed(2)} tok/s`);
+}
+let multi = null;
+if (streams > 0) {
+  const single = await timeGeneration(engine, all.slice(0, streamPrompt), streamGen);
+  const sessions = Array.from({ length: streams }, () => engine.newSession());
+  const next: number[] = [];
+  for (let i = 0; i < streams; i++) next.push(argmax(await sessions[i].eval(all.slice(i * 7, i * 7 + streamPrompt), 'last')));
+  const tStart = performance.now();
+  for (let k = 1; k < streamGen; k++) {
+    const rows = await engine.step(sessions.map((s, i) => ({ session: s, ids: [next[i]] })));
+    rows.forEach((r, i) => { next[i] = argmax(r); });
+  }
+  const s = (performance.now() - tStart) / 1000;
+  multi = { streams, prompt_tokens: streamPrompt, gen_tokens: streamGen, single_decode_tps: single.decode_tps, aggregate_decode_tps: (streams * (streamGen - 1)) / s };
+}
 console.log(JSON.stringify({
-  name: `oss-edge (${model.backend.describe().name}, ${precision}${a.flags.get('dense-q8') === true ? ', dense Q8_0' : ''})`, load_s: loadS, prompt_tokens: ids.length, gen_tokens: gen,
-  ...t, peak_rss_bytes: peakRss((p) => readFileSync(p, 'utf8')),
-  weight_bytes: model.backend.describe().weightBytes, decode_bytes_per_token: decodeBytesPerToken(model.checkpoint),
-  kv_bytes: model.kvBytes(ids.length + gen + 1),
+  name: `oss-edge (${engine.backend.describe().name}, ${precision}${a.flags.get('dense-q8') === true ? ', dense Q8_0' : ''})`, load_s: loadS, prompt_tokens: promptLen, gen_tokens: gen,
+  ...t, depths: atDepth, streams: multi, peak_rss_bytes: peakRss((p) => readFileSync(p, 'utf8')),
+  weight_bytes: engine.backend.describe().weightBytes, decode_bytes_per_token: decodeBytesPerToken(engine.checkpoint),
+  kv_bytes: engine.kvBytes(promptLen + gen + 1),
 }));
-model.release();
+engine.release();
 process.exit(0);

@@ -1,8 +1,11 @@
-// The CPU benchmark: oss-edge against llama.cpp on the same GGUF, same threads, same prompt
-// (issue 5). Each run is its own process (peak RSS is per engine; two 13 GB models never share
-// RAM); runs alternate ours/peer. Writes bench/results/<stamp>.json + .md and latest.md; the
-// last line printed is one JSON object.
-// Usage: npx bun run bench -- --model PATH [--threads T] [--prompt 512] [--gen 32] [--vs llama.cpp] [--reps 2] [--precision fast] [--dense-q8]
+// The CPU benchmark: oss-edge against llama.cpp on the same GGUF, same threads, same prompt ids.
+// Each run is its own process (peak RSS is per engine; two 13 GB models never share RAM); runs
+// alternate ours/peer. Each run: pp<prompt> + tg<gen>; in the first run also decode at each of
+// --depths (tg<depth-gen> after a prefill of that many tokens) and --streams concurrent greedy
+// streams (aggregate decode against one stream). Writes bench/results/<stamp>.json + .md + .svg
+// (tok/s against context depth, both engines) and latest.md; the last line printed is one JSON object.
+// Usage: npx bun run bench -- --model PATH [--threads T] [--prompt 512] [--gen 32] [--depths 4096,16384] [--depth-gen 128]
+//          [--streams 4] [--vs llama.cpp] [--reps 2] [--precision fast] [--dense-q8]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -12,7 +15,7 @@ import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { seededRandom } from '../src/generate/rng.ts';
 import { decodeBytesPerToken } from './bytes.ts';
 import { measureReadBandwidth } from './membw.ts';
-import { markdownReport, type RunResult } from './report.ts';
+import { depthSvg, markdownReport, type RunResult } from './report.ts';
 
 const HERE = import.meta.dir;
 const a = parseArgs(process.argv.slice(2));
@@ -20,6 +23,8 @@ const model = str(a, 'model');
 const threads = int(a, 'threads', availableParallelism());
 const promptLen = int(a, 'prompt', 512), gen = int(a, 'gen', 32), reps = int(a, 'reps', 2);
 const precision = str(a, 'precision', 'fast');
+const depths = str(a, 'depths', '').split(',').filter(Boolean).map(Number), depthGen = int(a, 'depth-gen', 128);
+const streams = int(a, 'streams', 0), streamPrompt = 128, streamGen = 32;
 const vs = a.flags.get('vs');
 if (vs !== undefined && vs !== 'llama.cpp') throw new Error(`--vs supports llama.cpp only, got ${vs}`);
 
@@ -28,7 +33,7 @@ const ck = loadCheckpoint(model);
 const V = ck.config.vocabSize, bytesPerToken = decodeBytesPerToken(ck);
 ck.close();
 const r = seededRandom(1234);
-const ids = Array.from({ length: promptLen }, () => Math.floor(r() * Math.min(V, 199998)));
+const ids = Array.from({ length: Math.max(promptLen, ...depths, streamPrompt + 7 * streams) }, () => Math.floor(r() * Math.min(V, 199998)));
 const idsFile = join(tmpdir(), `oss-edge-bench-ids-${process.pid}.json`);
 writeFileSync(idsFile, JSON.stringify({ ids }));
 
@@ -50,10 +55,13 @@ console.error(`memory read bandwidth (wasm, ${threads} threads): ${(bw / 1e9).to
 if (vs) ensurePeer();
 const ours: RunResult[] = [], peer: RunResult[] = [];
 for (let i = 0; i < reps; i++) {
-  ours.push(once(process.execPath, [join(HERE, 'engine-run.ts'), '--model', model, '--ids', idsFile, '--gen', String(gen), '--threads', String(threads), '--precision', precision, ...(a.flags.get('dense-q8') === true ? ['--dense-q8'] : [])]));
+  const plan = ['--ids', idsFile, '--prompt', String(promptLen), '--gen', String(gen), '--threads', String(threads),
+    ...(i === 0 && depths.length ? ['--depths', depths.join(','), '--depth-gen', String(depthGen)] : []),
+    ...(i === 0 && streams ? ['--streams', String(streams), '--stream-prompt', String(streamPrompt), '--stream-gen', String(streamGen)] : [])];
+  ours.push(once(process.execPath, [join(HERE, 'engine-run.ts'), '--model', model, ...plan, '--precision', precision, ...(a.flags.get('dense-q8') === true ? ['--dense-q8'] : [])]));
   console.error(`oss-edge run ${i + 1}: prefill ${ours.at(-1)!.prefill_tps.toFixed(2)} tok/s, decode ${ours.at(-1)!.decode_tps.toFixed(2)} tok/s`);
   if (vs) {
-    peer.push(once('node', [join(HERE, 'peer', 'llama.mjs'), '--model', model, '--ids', idsFile, '--gen', String(gen), '--threads', String(threads)]));
+    peer.push(once('node', [join(HERE, 'peer', 'llama.mjs'), '--model', model, ...plan]));
     console.error(`llama.cpp run ${i + 1}: prefill ${peer.at(-1)!.prefill_tps.toFixed(2)} tok/s, decode ${peer.at(-1)!.decode_tps.toFixed(2)} tok/s`);
   }
 }
@@ -64,9 +72,11 @@ const summary = {
   machine: `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   mem_bw_gbs: bw / 1e9, decode_bytes_per_token: bytesPerToken,
   load_s: o.load_s, prefill_tps: o.prefill_tps, decode_tps: o.decode_tps, ttft_s: o.ttft_s, peak_rss_bytes: o.peak_rss_bytes,
+  depths: ours[0].depths ?? [], streams: ours[0].streams ?? null,
   weight_bytes: o.weight_bytes, kv_bytes: o.kv_bytes, bandwidth_share: (o.decode_tps * bytesPerToken) / bw,
   runs: { ours, peer },
-  ...(p ? { peer: { name: p.name, prefill_tps: p.prefill_tps, decode_tps: p.decode_tps, load_s: p.load_s, peak_rss_bytes: p.peak_rss_bytes },
+  ...(p ? { peer: { name: p.name, prefill_tps: p.prefill_tps, decode_tps: p.decode_tps, load_s: p.load_s, peak_rss_bytes: p.peak_rss_bytes,
+    depths: peer[0].depths ?? [], streams: peer[0].streams ?? null },
     ratio: { prefill: o.prefill_tps / p.prefill_tps, decode: o.decode_tps / p.decode_tps } } : {}),
 };
 const out = join(HERE, 'results');
@@ -76,5 +86,9 @@ const md = markdownReport(summary);
 writeFileSync(join(out, `${stamp}.json`), JSON.stringify(summary, null, 2) + '\n');
 writeFileSync(join(out, `${stamp}.md`), md);
 writeFileSync(join(out, 'latest.md'), md);
+if (summary.depths.length) {
+  writeFileSync(join(out, `${stamp}.svg`), depthSvg(summary));
+  writeFileSync(join(out, 'latest.svg'), depthSvg(summary));
+}
 console.log(md);
 console.log(JSON.stringify({ prefill_tps: summary.prefill_tps, decode_tps: summary.decode_tps, ...(summary.peer ? { peer: { name: summary.peer.name, prefill_tps: summary.peer.prefill_tps, decode_tps: summary.peer.decode_tps } } : {}) }));

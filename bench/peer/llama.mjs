@@ -1,30 +1,65 @@
-// One llama.cpp measurement through node-llama-cpp: load the GGUF, evaluate the prompt ids,
-// generate greedily, print one JSON line. Run by bench/run.ts with node, in its own process.
-// Usage: node bench/peer/llama.mjs --model F.gguf --ids ids.json --gen 32 --threads 2
+// One llama.cpp measurement process through node-llama-cpp, the same plan as bench/engine-run.ts:
+// load once; prefill --prompt ids and decode --gen greedily; for each --depths D, prefill D ids and
+// decode --depth-gen; with --streams N, one sequence alone, then N sequences of one context at once
+// (node-llama-cpp batches their evaluation, as llama-server -np N does). Prints one JSON line.
+// Usage: node bench/peer/llama.mjs --model F.gguf --ids ids.json [--prompt 512] [--gen 32] [--depths 4096] [--depth-gen 128]
+//          [--streams 4] [--stream-prompt 128] [--stream-gen 32] [--threads 2]
 import { readFileSync } from 'node:fs';
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 
 const arg = (n, d) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : d; };
-const ids = JSON.parse(readFileSync(arg('ids'), 'utf8')).ids;
-const gen = Number(arg('gen', '32')), threads = Number(arg('threads', '2'));
+const all = JSON.parse(readFileSync(arg('ids'), 'utf8')).ids;
+const promptLen = Number(arg('prompt', '512')), gen = Number(arg('gen', '32')), threads = Number(arg('threads', '2'));
+const depths = String(arg('depths', '')).split(',').filter(Boolean).map(Number), depthGen = Number(arg('depth-gen', '128'));
+const streams = Number(arg('streams', '0')), streamPrompt = Number(arg('stream-prompt', '128')), streamGen = Number(arg('stream-gen', '32'));
 
 const t0 = performance.now();
 const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
 const model = await llama.loadModel({ modelPath: arg('model'), useMmap: true, gpuLayers: 0 });
-const ctx = await model.createContext({ contextSize: ids.length + gen + 16, threads, batchSize: Math.max(ids.length, 32), flashAttention: false });
-const loadS = (performance.now() - t0) / 1000;
-const seq = ctx.getSequence();
-let n = 0, tFirst = 0;
-const tStart = performance.now();
-for await (const _tok of seq.evaluate(ids, { temperature: 0 })) {
-  if (!n) tFirst = performance.now();
-  if (++n >= gen) break;
+
+/** Prefill `ids` on a sequence and decode greedily: first-token and end times. */
+async function generate(seq, ids, n) {
+  let k = 0, tFirst = 0;
+  const tStart = performance.now();
+  for await (const _tok of seq.evaluate(ids, { temperature: 0 })) {
+    if (!k) tFirst = performance.now();
+    if (++k >= n) break;
+  }
+  return { tStart, tFirst, tEnd: performance.now(), n: k };
 }
-const tEnd = performance.now();
+
+async function single(ids, n) {
+  const ctx = await model.createContext({ contextSize: ids.length + n + 16, threads, batchSize: Math.min(Math.max(ids.length, 32), 512), flashAttention: false });
+  const r = await generate(ctx.getSequence(), ids, n);
+  await ctx.dispose();
+  return { ttft_s: (r.tFirst - r.tStart) / 1000, prefill_tps: ids.length / ((r.tFirst - r.tStart) / 1000), decode_tps: (r.n - 1) / ((r.tEnd - r.tFirst) / 1000) };
+}
+
+const ctx0 = await model.createContext({ contextSize: promptLen + gen + 16, threads, batchSize: Math.max(promptLen, 32), flashAttention: false });
+const loadS = (performance.now() - t0) / 1000;
+const r0 = await generate(ctx0.getSequence(), all.slice(0, promptLen), gen);
+await ctx0.dispose();
+const depthRuns = [];
+for (const d of depths) {
+  const r = await single(all.slice(0, d), depthGen);
+  depthRuns.push({ depth: d, prefill_tps: r.prefill_tps, decode_tps: r.decode_tps });
+  console.error(`llama.cpp depth ${d}: prefill ${r.prefill_tps.toFixed(2)} tok/s, decode ${r.decode_tps.toFixed(2)} tok/s`);
+}
+let multi = null;
+if (streams > 0) {
+  const one = await single(all.slice(0, streamPrompt), streamGen);
+  const ctx = await model.createContext({ contextSize: streams * (streamPrompt + streamGen + 16), sequences: streams, threads, batchSize: 512, flashAttention: false });
+  const seqs = Array.from({ length: streams }, () => ctx.getSequence());
+  const rs = await Promise.all(seqs.map((s, i) => generate(s, all.slice(i * 7, i * 7 + streamPrompt), streamGen)));
+  const tFirst = Math.max(...rs.map((r) => r.tFirst)), tEnd = Math.max(...rs.map((r) => r.tEnd));
+  multi = { streams, prompt_tokens: streamPrompt, gen_tokens: streamGen, single_decode_tps: one.decode_tps,
+    aggregate_decode_tps: rs.reduce((n, r) => n + r.n - 1, 0) / ((tEnd - tFirst) / 1000) };
+  await ctx.dispose();
+}
 const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
 console.log(JSON.stringify({
-  name: 'llama.cpp (node-llama-cpp 3.21.1)', load_s: loadS, prompt_tokens: ids.length, gen_tokens: n,
-  ttft_s: (tFirst - tStart) / 1000, prefill_tps: ids.length / ((tFirst - tStart) / 1000),
-  decode_tps: (n - 1) / ((tEnd - tFirst) / 1000), peak_rss_bytes: rss, system: llama.systemInfo ?? null,
+  name: 'llama.cpp (node-llama-cpp 3.21.1)', load_s: loadS, prompt_tokens: promptLen, gen_tokens: r0.n,
+  ttft_s: (r0.tFirst - r0.tStart) / 1000, prefill_tps: promptLen / ((r0.tFirst - r0.tStart) / 1000),
+  decode_tps: (r0.n - 1) / ((r0.tEnd - r0.tFirst) / 1000), depths: depthRuns, streams: multi, peak_rss_bytes: rss, system: llama.systemInfo ?? null,
 }));
-await ctx.dispose(); await model.dispose(); await llama.dispose();
+await model.dispose(); await llama.dispose();
