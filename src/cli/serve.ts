@@ -1,14 +1,19 @@
-// `serve [--model PATH] [--host H] [--port P] …`: the OpenAI-compatible HTTP server (src/server/).
-// Without --model (or OSS_EDGE_MODEL) it serves the demo checkpoint.
+// `serve [--model PATH|NAME] [--host H] [--port P] …`: the OpenAI-compatible HTTP server
+// (src/server/). Without --model (or OSS_EDGE_MODEL) it serves the demo checkpoint; a NAME is
+// looked up in the Hugging Face cache (model-arg.ts).
 import type { BackendChoice } from '../generate/index.ts';
 import type { Runtime } from '../server/runtime.ts';
 import { startServer, type ServerOptions } from '../server/start.ts';
+import { PullError } from '../hub/pull.ts';
 import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
+import { ModelArgError, resolveModelArg } from './model-arg.ts';
 import { progress } from './progress.ts';
 
 export const USAGE = `usage: bun run serve [flags]
-  --model PATH        gpt-oss checkpoint: a .gguf file or an HF folder (env OSS_EDGE_MODEL);
+  --model PATH|NAME   gpt-oss checkpoint: a .gguf file or an HF folder, or a model downloaded with
+                      \`pull\`: gpt-oss-20b, owner/repo[:FILE] (env OSS_EDGE_MODEL);
                       none: the demo checkpoint (random weights)
+  --pull              download --model NAME first when it is not in the cache
   --host HOST         address to bind (default 127.0.0.1)
   --port N            port (default 8080; 0 picks a free one)
   --threads N         CPU threads (default: all cores)
@@ -22,7 +27,7 @@ export const USAGE = `usage: bun run serve [flags]
   --cors-origin O     allow browsers from origin O (comma-separated, or *)
   --max-body BYTES    largest request body (default 8388608)`;
 
-const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'precision', 'dense-q8', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'help']);
+const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'precision', 'dense-q8', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'pull', 'help']);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServerOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -56,15 +61,24 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
 }
 
 export async function run(argv: string[], runtime?: Runtime): Promise<number> {
-  let o: ServerOptions;
+  let o: ServerOptions, pullFlag: boolean;
   try {
     const a = parseArgs(argv);
     if (a.flags.has('help')) { console.log(USAGE); return 0; }
     o = serveOptions(a, process.env);
+    pullFlag = a.flags.get('pull') === true;
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`serve: ${e.message}\n${USAGE}`);
     return 2;
+  }
+  try {
+    const m = await resolveModelArg(o.model, { pull: pullFlag });
+    o = { ...o, model: m.path, ...(m.id ? { modelId: m.id } : {}) };
+  } catch (e) {
+    if (!(e instanceof ModelArgError) && !(e instanceof PullError)) throw e;
+    console.error(`serve: ${e.message}`);
+    return 1;
   }
   const rt = runtime ?? (await currentRuntime());
   let server;

@@ -10,6 +10,8 @@ import { samplingLimit } from './vocab.ts';
 export type { BackendChoice, LoadProgress };
 
 export interface LoadOptions {
+  /** The id clients send as `model` (default: from the file name, see modelId). */
+  id?: string;
   threads?: number;
   /** Serving defaults to `fast` (8-bit activations in the MXFP4/Q8_0 products, as llama.cpp). */
   precision?: Precision;
@@ -50,7 +52,7 @@ export async function loadModel(path: string | null, o: LoadOptions = {}): Promi
   const V = m.config.vocabSize;
   const d = m.backend.describe();
   return {
-    id: path === null ? DEMO_MODEL_ID : modelId(path),
+    id: o.id ?? (path === null ? DEMO_MODEL_ID : modelId(path)),
     demo: path === null, source: path ?? 'built-in demo checkpoint (src/model/synth.ts)', tokenizer, context: m.context,
     limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
     model: { vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context) },

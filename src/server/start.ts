@@ -24,6 +24,8 @@ export interface ServerOptions {
   /** Concurrent generations (slots). */
   parallel: number;
   maxBodyBytes?: number;
+  /** The id clients send as `model` (default: from the file name). */
+  modelId?: string;
 }
 
 export interface RunningServer {
@@ -50,7 +52,7 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo = 
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
   log(`oss-edge (${rt.name}) listening on ${url} — OpenAI API at ${url}/v1, health at ${url}/health`);
   const ready = host.load((onProgress) => loadModel(o.model, {
-    threads: o.threads, context: o.ctx, backend: o.backend, precision: o.precision, denseQ8: o.denseQ8, progress: (p) => { onProgress(p); bar.update(p); },
+    id: o.modelId, threads: o.threads, context: o.ctx, backend: o.backend, precision: o.precision, denseQ8: o.denseQ8, progress: (p) => { onProgress(p); bar.update(p); },
   })).then((served) => {
     bar.finish();
     announce(served, url, log);
@@ -69,7 +71,9 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo = 
 function announce({ model: m, scheduler: s }: Served, url: string, log: (line: string) => void): void {
   if (m.demo) {
     const lines = ['DEMO MODEL: random weights generated for testing. Every reply is noise.',
-      'Serve a real gpt-oss checkpoint with --model PATH (a .gguf file or an HF folder).'];
+      'Real weights: npx bun src/cli.ts pull gpt-oss-20b   (12 GB from Hugging Face, once)',
+      '        then: npx bun run serve -- --model gpt-oss-20b',
+      'or serve a checkpoint you have with --model PATH (a .gguf file or an HF folder).'];
     const w = Math.max(...lines.map((l) => l.length));
     log(['', `╔${'═'.repeat(w + 2)}╗`, ...lines.map((l) => `║ ${l.padEnd(w)} ║`), `╚${'═'.repeat(w + 2)}╝`].join('\n'));
   }
