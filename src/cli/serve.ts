@@ -1,5 +1,5 @@
-// `serve [--model PATH|NAME] [--host H] [--port P] …`: the OpenAI-compatible HTTP server
-// (src/server/). Without --model (or OSS_EDGE_MODEL) it serves the demo checkpoint; a NAME is
+// `serve [--model PATH|NAME] [--host H] [--port P] …`: the OpenAI-compatible HTTP server and chat
+// page (src/server/). Without --model (or OSS_EDGE_MODEL) it serves the demo checkpoint; a NAME is
 // looked up in the Hugging Face cache (model-arg.ts).
 import type { BackendChoice } from '../generate/index.ts';
 import type { Runtime } from '../server/runtime.ts';
@@ -25,9 +25,10 @@ export const USAGE = `usage: bun run serve [flags]
   --max-queue N       requests waiting for a slot before 429 (default 64)
   --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY)
   --cors-origin O     allow browsers from origin O (comma-separated, or *)
-  --max-body BYTES    largest request body (default 8388608)`;
+  --max-body BYTES    largest request body (default 8388608)
+  --no-ui             no chat page at / (the API only)`;
 
-const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'precision', 'dense-q8', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'pull', 'help']);
+const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'precision', 'dense-q8', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'pull', 'no-ui', 'help']);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServerOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -57,6 +58,7 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     apiKey: str(a, 'api-key', env.OSS_EDGE_API_KEY ?? '') || undefined,
     corsOrigin: str(a, 'cors-origin', '') || undefined,
     maxBodyBytes: positive('max-body', 8 << 20),
+    ui: a.flags.get('no-ui') !== true,
   };
 }
 

@@ -24,6 +24,8 @@ export interface ServerOptions {
   /** Concurrent generations (slots). */
   parallel: number;
   maxBodyBytes?: number;
+  /** The chat page at `/` (default on). */
+  ui?: boolean;
   /** The id clients send as `model` (default: from the file name). */
   modelId?: string;
 }
@@ -47,10 +49,11 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo = 
   const log = io.log ?? ((line: string) => { process.stderr.write(`${line}\n`); });
   const bar = io.progress ?? { update() {}, finish() {} };
   const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue });
-  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, log });
+  const ui = o.ui !== false;
+  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, log, ui });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
-  log(`oss-edge (${rt.name}) listening on ${url} — OpenAI API at ${url}/v1, health at ${url}/health`);
+  log(`oss-edge (${rt.name}) listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, health at ${url}/health`);
   const ready = host.load((onProgress) => loadModel(o.model, {
     id: o.modelId, threads: o.threads, context: o.ctx, backend: o.backend, precision: o.precision, denseQ8: o.denseQ8, progress: (p) => { onProgress(p); bar.update(p); },
   })).then((served) => {
