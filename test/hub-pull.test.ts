@@ -175,6 +175,22 @@ describe('pull', () => {
     expect(again.code).toBe(0);
   }, T);
 
+  test('one downloader per file: a live pull\'s lock is respected, a dead one\'s is taken over', async () => {
+    const locks = join(home('j'), 'hub', '.locks', `models--${GGUF_REPO.replace('/', '--')}`);
+    mkdirSync(locks, { recursive: true });
+    const lock = join(locks, `${sha256(gguf)}.oss-edge.lock`);
+    writeFileSync(lock, String(process.pid)); // this test process: alive
+    const held = await cli(['pull', 'gpt-oss-20b'], { HF_HOME: home('j') });
+    expect(held.code).toBe(1);
+    expect(held.err).toContain(`another pull (pid ${process.pid}) is downloading this file`);
+    const gone = Bun.spawn(['true']);
+    await gone.exited;
+    writeFileSync(lock, String(gone.pid));
+    const r = await cli(['pull', 'gpt-oss-20b'], { HF_HOME: home('j') });
+    expect(r.code).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+  }, T);
+
   test('a safetensors repo: config, index, shards and generation config; not original/, metal/ or docs', async () => {
     const before = hub.seen.length;
     const r = await cli(['pull', 'openai/gpt-oss-20b'], { HF_HOME: home('e') });

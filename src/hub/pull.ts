@@ -8,10 +8,11 @@
 import { downloadFileToCacheDir, HubApiError, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
 import { existsSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { COMMIT, repoDir } from './cache.ts';
 import { downloadBlob, DownloadError } from './download.ts';
 import type { HubSettings } from './env.ts';
+import { LockedError, withBlobLock } from './lock.ts';
 import type { ModelRef } from './names.ts';
 import { selectFiles, SelectError, type Selection } from './select.ts';
 
@@ -82,13 +83,13 @@ export async function pull(ref: ModelRef, o: PullOptions): Promise<PullResult> {
 
   o.progress?.start(total);
   for (const p of todo) {
-    await downloadBlob({
+    await withBlobLock(o.cacheDir, basename(dir), basename(p.blob), () => downloadBlob({
       path: p.e.path, size: p.e.size, blob: p.blob, url: resolveUrl(o.endpoint, ref.repo, commit, p.e.path),
       ...(p.e.lfs ? { sha256: p.e.lfs.oid } : p.e.oid && !p.e.xetHash ? { gitOid: p.e.oid } : {}),
     }, {
       token: o.token, hubOrigin: new URL(o.endpoint).origin, fetch: o.fetch, log, retries: o.retries, retryDelayMs: o.retryDelayMs,
       onBytes: (n) => o.progress?.bytes(n, p.e.path),
-    }).catch((e) => { throw e instanceof DownloadError ? new PullError(e.message) : e; });
+    })).catch((e) => { throw e instanceof DownloadError || e instanceof LockedError ? new PullError(e.message) : e; });
   }
   o.progress?.finish();
 
