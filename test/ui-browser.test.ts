@@ -76,7 +76,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
 async function waitText(page: Page, selector: string, want: string | RegExp): Promise<void> {
   const [source, flags, exact] = typeof want === 'string' ? ['', '', want] : [want.source, want.flags, null];
   await page.waitForFunction(({ selector, source, flags, exact }) => {
-    const t = [...document.querySelectorAll(selector)].at(-1)?.textContent ?? null;
+    const t = Array.from(document.querySelectorAll(selector)).at(-1)?.textContent ?? null;
     return t !== null && (exact !== null ? t === exact : new RegExp(source, flags).test(t));
   }, { selector, source, flags, exact }, { timeout: 60_000 });
 }
@@ -108,7 +108,7 @@ async function watchReplies(page: Page): Promise<void> {
     const w = window as unknown as { seen: { state: string; len: number }[] };
     w.seen = [];
     new MutationObserver(() => {
-      const m = [...document.querySelectorAll<HTMLElement>('.msg.assistant')].at(-1);
+      const m = Array.from(document.querySelectorAll<HTMLElement>('.msg.assistant')).at(-1);
       if (m) w.seen.push({ state: m.dataset.state ?? '', len: m.querySelector('.content')!.textContent!.length });
     }).observe(document.getElementById('messages')!, { subtree: true, childList: true, characterData: true, attributes: true });
   });
@@ -152,7 +152,7 @@ describe.skipIf(skip)('chat page in Chromium', () => {
       const cancelled = await metric('generations_total\\{finish="cancelled"\\}');
       await settings(page, { maxTokens: '' });
       await send(page, 'Tell me a long story.');
-      await page.waitForFunction(() => Number([...document.querySelectorAll<HTMLElement>('.msg.assistant')].at(-1)?.dataset.chunks ?? 0) >= 12, null, { timeout: 120_000 });
+      await page.waitForFunction(() => Number(Array.from(document.querySelectorAll<HTMLElement>('.msg.assistant')).at(-1)?.dataset.chunks ?? 0) >= 12, null, { timeout: 120_000 });
       expect(await lastReply(page).getAttribute('data-state')).toBe('streaming');
       await page.click('#stop');
       await page.waitForSelector('.msg.assistant:last-of-type[data-state=stopped]');
