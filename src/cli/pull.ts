@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
 
 /** Pulls with a progress bar on stderr (plain lines without a terminal); shared with serve --pull. */
 export async function pullWithProgress(ref: ModelRef, o: { revision?: string; retries?: number } = {}): Promise<PullResult> {
-  const log = (line: string) => console.error(line);
+  const log = (line: string) => { process.stderr.write(`${line}\n`); };
   const settings = hubSettings();
   let bar: ReturnType<typeof progress> | null = null, done = 0, total = 0;
   log(`pull: ${ref.repo}${o.revision && o.revision !== 'main' ? `@${o.revision}` : ''} from ${settings.endpoint} into ${settings.cacheDir}`);
