@@ -69,7 +69,7 @@ export function resolveCached(ref: ModelRef, cacheDir: string): CachedModel {
   const snap = cachedSnapshot(dir);
   if (!snap) {
     const partial = partialBytes(dir);
-    throw new NotDownloadedError(`${ref.name} is not downloaded${partial ? ` (an interrupted download holds ${(partial / 1e9).toFixed(2)} GB)` : ''} in ${cacheDir}; ${how}`);
+    throw new NotDownloadedError(`${ref.name} is not downloaded${partial ? ` (an interrupted download holds ${partial >= 1e9 ? `${(partial / 1e9).toFixed(2)} GB` : `${(partial / 1e6).toFixed(1)} MB`})` : ''} in ${cacheDir}; ${how}`);
   }
   const files = snapshotFiles(snap.path);
   let selection: Selection;
