@@ -17,6 +17,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['generate'], //            sampling, stops, the scheduler
   ['server'], //              HTTP (runtime-free, engine-free)
   ['boot'], //                assembles the program: backend choice, demo, engine + tokenizer → server
+  ['hub'], //                 Hugging Face downloads and cache (pull, list, serve --model NAME)
   ['cli', 'cli.ts'],
 ];
 

@@ -19,7 +19,8 @@ test('log mode: about one line per 10%, then a done line with the rate', () => {
   p.finish('note');
   expect(out.length).toBe(11);
   expect(out.every((l) => l.endsWith('\n') && !l.includes('\r'))).toBe(true);
-  expect(out[0]).toBe('job: 10% 100.0 MB/1.00 GB after 1.0s\n');
+  expect(out[0]).toBe('job: 10% 100.0 MB/1.00 GB after 1.0s, 100.0 MB/s, ETA 9.0s\n');
+  expect(out[9]).toBe('job: 100% 1.00 GB/1.00 GB after 10s\n');
   expect(out[10]).toBe('job: done, 1.00 GB in 10s, 100.0 MB/s — note\n');
 });
 

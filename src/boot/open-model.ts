@@ -37,13 +37,13 @@ export async function openEngine(path: string | null, o: Partial<EngineOptions>,
 }
 
 /** A model ready to serve: the engine, its tokenizer and what /v1/models announces. */
-export async function openServedModel(path: string | null, o: Partial<EngineOptions>, progress?: (p: LoadProgress) => void): Promise<LoadedModel> {
+export async function openServedModel(path: string | null, o: Partial<EngineOptions>, progress?: (p: LoadProgress) => void, id?: string): Promise<LoadedModel> {
   const { engine: m, reason } = await openEngine(path, o, progress);
   const tokenizer = tokenizerForCheckpoint(m.checkpoint);
   const V = m.config.vocabSize;
   const d = m.backend.describe();
   return {
-    id: path === null ? DEMO_MODEL_ID : modelId(path),
+    id: id ?? (path === null ? DEMO_MODEL_ID : modelId(path)),
     demo: path === null, source: path ?? 'built-in demo checkpoint (src/synth/demo.ts)', tokenizer, context: m.context,
     limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
     model: {

@@ -8,9 +8,11 @@ import { openServedModel } from './open-model.ts';
 export interface ServiceOptions extends ServerOptions {
   /** A .gguf file or an HF folder; null serves the demo checkpoint. */
   model: string | null;
+  /** The id clients send as `model` (default: from the file name). */
+  modelId?: string;
   engine: Partial<EngineOptions>;
 }
 
 export function startService(o: ServiceOptions, rt: Runtime, io: Omit<ServerIo, 'open'> = {}): Promise<RunningServer> {
-  return startServer(o, rt, { ...io, open: (progress) => openServedModel(o.model, o.engine, progress) });
+  return startServer(o, rt, { ...io, open: (progress) => openServedModel(o.model, o.engine, progress, o.modelId) });
 }

@@ -1,6 +1,7 @@
-// Progress for long CLI jobs (writing checkpoints, loading models): a one-line bar redrawn in place
-// on a terminal, plain log lines otherwise (CI logs, pipes), where a carriage-return bar would
-// turn into megabytes of noise. Writes to stderr so stdout stays for results.
+// Progress for long CLI jobs (writing checkpoints, loading models, downloads): a one-line bar redrawn
+// in place on a terminal, plain log lines otherwise (CI logs, pipes), where a carriage-return bar
+// would turn into megabytes of noise; both give bytes, rate and ETA. Writes to stderr so stdout
+// stays for results.
 
 export interface Progress {
   /** `done` of `total` units (bytes unless `unit` says otherwise); `label` names the current item. */
@@ -75,7 +76,8 @@ export function progress(title: string, o: ProgressOptions = {}): Progress {
       if (step <= lastStep && t - lastLogAt < (o.logEveryMs ?? 15000)) return;
       lastStep = step;
       lastLogAt = t;
-      out.write(`${title}: ${st.pct.toFixed(0)}% ${amount(done)}/${amount(total)} after ${formatDuration(st.s)}${label ? ` (${label})` : ''}\n`);
+      const speed = bytes && done < total ? `, ${formatBytes(st.rate)}/s, ETA ${formatDuration(st.eta)}` : '';
+      out.write(`${title}: ${st.pct.toFixed(0)}% ${amount(done)}/${amount(total)} after ${formatDuration(st.s)}${speed}${label ? ` (${label})` : ''}\n`);
     },
     finish(note) {
       const st = stats(last.done, last.total);

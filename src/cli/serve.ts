@@ -1,14 +1,19 @@
-// `serve [--model PATH] [--host H] [--port P] …`: the OpenAI-compatible HTTP server (src/server/),
-// assembled by src/boot/serve.ts. Without --model (or OSS_EDGE_MODEL) it serves the demo checkpoint.
+// `serve [--model PATH|NAME] [--host H] [--port P] …`: the OpenAI-compatible HTTP server and chat
+// page (src/server/), assembled by src/boot/service.ts. Without --model (or OSS_EDGE_MODEL) it
+// serves the demo checkpoint; a NAME is looked up in the Hugging Face cache (model-arg.ts).
 import { startService, type ServiceOptions } from '../boot/service.ts';
+import { PullError } from '../hub/pull.ts';
 import type { Runtime } from '../server/runtime.ts';
 import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
 import { ENGINE_FLAGS, engineFlags, engineHelp } from './engine-flags.ts';
+import { ModelArgError, resolveModelArg } from './model-arg.ts';
 import { progress } from './progress.ts';
 
 export const USAGE = `usage: bun run serve [flags]
-  --model PATH        gpt-oss checkpoint: a .gguf file or an HF folder (env OSS_EDGE_MODEL);
+  --model PATH|NAME   gpt-oss checkpoint: a .gguf file or an HF folder, or a model downloaded with
+                      \`pull\`: gpt-oss-20b, owner/repo[:FILE] (env OSS_EDGE_MODEL);
                       none: the demo checkpoint (random weights)
+  --pull              download --model NAME first when it is not in the cache
   --host HOST         address to bind (default 127.0.0.1)
   --port N            port (default 8080; 0 picks a free one)
 ${engineHelp()}
@@ -18,9 +23,10 @@ ${engineHelp()}
                       prefills only its new tail (default 1024; 0: off)
   --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY)
   --cors-origin O     allow browsers from origin O (comma-separated, or *)
-  --max-body BYTES    largest request body (default 8388608)`;
+  --max-body BYTES    largest request body (default 8388608)
+  --no-ui             no chat page at / (the API only)`;
 
-const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'max-body', 'help']);
+const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'max-body', 'pull', 'no-ui', 'help']);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -43,19 +49,29 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     apiKey: str(a, 'api-key', env.OSS_EDGE_API_KEY ?? '') || undefined,
     corsOrigin: str(a, 'cors-origin', '') || undefined,
     maxBodyBytes: positive('max-body', 8 << 20),
+    ui: a.flags.get('no-ui') !== true,
   };
 }
 
 export async function run(argv: string[], runtime?: Runtime): Promise<number> {
-  let o: ServiceOptions;
+  let o: ServiceOptions, pullFlag: boolean;
   try {
     const a = parseArgs(argv);
     if (a.flags.has('help')) { console.log(USAGE); return 0; }
     o = serveOptions(a, process.env);
+    pullFlag = a.flags.get('pull') === true;
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`serve: ${e.message}\n${USAGE}`);
     return 2;
+  }
+  try {
+    const m = await resolveModelArg(o.model, { pull: pullFlag });
+    o = { ...o, model: m.path, ...(m.id ? { modelId: m.id } : {}) };
+  } catch (e) {
+    if (!(e instanceof ModelArgError) && !(e instanceof PullError)) throw e;
+    console.error(`serve: ${e.message}`);
+    return 1;
   }
   const rt = runtime ?? (await currentRuntime());
   let server;

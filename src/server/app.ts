@@ -11,6 +11,7 @@ import { chatCompletions } from './routes/chat-completions.ts';
 import { completions } from './routes/completions.ts';
 import { health } from './routes/health.ts';
 import { getModel, listModels } from './routes/models.ts';
+import { registerUi } from './ui/route.ts';
 
 export interface AppDeps {
   host: ModelHost;
@@ -21,6 +22,8 @@ export interface AppDeps {
   /** Largest request body (default 8 MiB). */
   maxBodyBytes?: number;
   log?: (line: string) => void;
+  /** Serve the chat page at `/` (ui/). */
+  ui?: boolean;
 }
 
 export const DEFAULT_MAX_BODY = 8 << 20;
@@ -50,6 +53,7 @@ export function createApp(d: AppDeps): Hono {
   app.get('/v1/models/:id', getModel(d.host));
   app.post('/v1/chat/completions', chatCompletions(d.host, log));
   app.post('/v1/completions', completions(d.host, log));
+  if (d.ui) registerUi(app);
 
   app.notFound((c) => c.json(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, 'not_found_error', null, 'not_found').body(), 404));
   app.onError((err, c) => errorResponse(err, c, log));

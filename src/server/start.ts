@@ -17,6 +17,8 @@ export interface ServerOptions {
   /** Bytes of conversation K/V kept beyond the slots (the prompt cache); 0: none. */
   promptCacheBytes?: number;
   maxBodyBytes?: number;
+  /** The chat page at `/` (default on). */
+  ui?: boolean;
 }
 
 export interface RunningServer {
@@ -39,10 +41,11 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): 
   const log = io.log ?? ((line: string) => { process.stderr.write(`${line}\n`); });
   const bar = io.progress ?? { update() {}, finish() {} };
   const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue, promptCacheBytes: o.promptCacheBytes });
-  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, log });
+  const ui = o.ui !== false;
+  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, log, ui });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
-  log(`oss-edge (${rt.name}) listening on ${url} — OpenAI API at ${url}/v1, health at ${url}/health`);
+  log(`oss-edge (${rt.name}) listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, health at ${url}/health`);
   const ready = host.load((onProgress) => io.open((p) => { onProgress(p); bar.update(p); })).then((served) => {
     bar.finish();
     announce(served, url, log);
@@ -61,7 +64,9 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): 
 function announce({ model: m, scheduler: s }: Served, url: string, log: (line: string) => void): void {
   if (m.demo) {
     const lines = ['DEMO MODEL: random weights generated for testing. Every reply is noise.',
-      'Serve a real gpt-oss checkpoint with --model PATH (a .gguf file or an HF folder).'];
+      'Real weights: npx bun src/cli.ts pull gpt-oss-20b   (12 GB from Hugging Face, once)',
+      '        then: npx bun run serve -- --model gpt-oss-20b',
+      'or serve a checkpoint you have with --model PATH (a .gguf file or an HF folder).'];
     const w = Math.max(...lines.map((l) => l.length));
     log(['', `╔${'═'.repeat(w + 2)}╗`, ...lines.map((l) => `║ ${l.padEnd(w)} ║`), `╚${'═'.repeat(w + 2)}╝`].join('\n'));
   }

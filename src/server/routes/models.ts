@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { ApiError } from '../errors.ts';
 import type { ModelHost, Served } from '../host.ts';
 
-export const DEMO_NOTICE = 'DEMO: random weights generated for testing; the output is noise. Start with --model PATH for a real gpt-oss checkpoint.';
+export const DEMO_NOTICE = 'DEMO: random weights generated for testing; the output is noise. For the real gpt-oss-20b: `npx bun src/cli.ts pull gpt-oss-20b`, then serve with --model gpt-oss-20b (or --model PATH for a checkpoint you have).';
 
 function modelObject({ model: m, created }: Served) {
   return {
