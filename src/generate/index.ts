@@ -10,3 +10,7 @@ export { StopStrings } from './stop.ts';
 export { textOutput, tokenInfo, type TextEvent, type TokenAlternative, type TokenInfo } from './text.ts';
 export { samplingLimit } from './vocab.ts';
 export { chatOutput, chatStopIds, type ChatEvent, type ChatFinish } from './chat.ts';
+export {
+  GrammarError, HarmonyConstraint, JsonGrammars, JsonMatcher, TokenChoice, outputConstraint, planOutput,
+  type AnswerFormat, type Constraint, type OutputPlan, type OutputRequest, type ToolChoice,
+} from './constrain/index.ts';

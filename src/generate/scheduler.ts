@@ -5,6 +5,7 @@
 // An aborted request leaves its slot at once; a new request takes the free slot whose cached
 // tokens share the longest prefix with its prompt.
 import { Channel } from './channel.ts';
+import type { Constraint } from './constrain/constraint.ts';
 import type { EngineSession, LanguageModel } from './engine.ts';
 import { Sampler, type SampledToken, type SamplingOptions } from './sampler.ts';
 import { Stats, type FinishReason } from './stats.ts';
@@ -26,6 +27,8 @@ export interface GenerateJob<E> {
   stopIds: ReadonlySet<number>;
   signal?: AbortSignal;
   output: OutputHandler<E>;
+  /** Forced tokens and logit masks for this generation (structured output, reasoning budget). */
+  constraint?: Constraint | null;
 }
 
 export interface Usage { promptTokens: number; cachedTokens: number; completionTokens: number }
@@ -49,7 +52,9 @@ export class QueueFullError extends Error {
 interface Slot { session: EngineSession; tokens: number[]; run: Run | null; used: number }
 interface Run {
   job: GenerateJob<unknown>; out: Channel<unknown>; sampler: Sampler; usage: Usage;
-  slot: Slot | null; pending: number[]; next: number; since: number; done: boolean; cancel: boolean;
+  slot: Slot | null; pending: number[]; since: number; done: boolean; cancel: boolean;
+  /** Tokens that went out last step and are fed next: a sampled one, and any forced after it. */
+  feed: number[];
   unlisten: () => void;
 }
 
@@ -88,7 +93,7 @@ export class Scheduler {
     job.signal?.addEventListener('abort', onAbort);
     const run: Run = {
       job: job as GenerateJob<unknown>, out: out as Channel<unknown>, sampler: new Sampler(job.sampling, this.o.limit),
-      usage: { promptTokens: n, cachedTokens: 0, completionTokens: 0 }, slot: null, pending: [], next: -1,
+      usage: { promptTokens: n, cachedTokens: 0, completionTokens: 0 }, slot: null, pending: [], feed: [],
       since: performance.now(), done: false, cancel: false, unlisten: () => job.signal?.removeEventListener('abort', onAbort),
     };
     this.#queue.push(run);
@@ -160,19 +165,50 @@ export class Scheduler {
       stats.prefillSeconds += (performance.now() - t0) / 1000;
       if (run.pending.length || run.cancel) return;
     } else {
-      logits = await s.eval([run.next], 'last');
-      slot.tokens.push(run.next);
+      logits = await s.eval(run.feed, 'last');
+      slot.tokens.push(...run.feed);
     }
     if (run.cancel) return;
-    const t = run.sampler.sample(logits);
+    const decoding = run.usage.completionTokens > 0;
+    run.feed = [];
+    const c = run.job.constraint;
+    let forced = c?.forced(this.#room(run)) ?? null;
+    if (!forced?.length) {
+      if (c) await c.mask(logits, this.o.limit, this.#room(run));
+      if (run.cancel || !this.#emit(run, run.sampler.sample(logits))) return;
+      forced = c?.forced(this.#room(run)) ?? null;
+    }
+    // Forced tokens go out like sampled ones and are fed together in the next step.
+    while (forced?.length) {
+      for (const id of forced) if (!this.#emit(run, { id })) return;
+      forced = c!.forced(this.#room(run));
+    }
+    if (decoding) stats.decodeSeconds += (performance.now() - t0) / 1000;
+  }
+
+  /** Tokens that may still go out: until max_tokens, or until the context is full (see #emit). */
+  #room(run: Run): number {
+    const context = this.o.context - run.slot!.session.position - run.feed.length;
+    return Math.max(1, Math.min(run.job.maxTokens - run.usage.completionTokens, context));
+  }
+
+  /** One token goes out (to the constraint, then the output); false once that ended the run. */
+  #emit(run: Run, t: SampledToken): boolean {
+    const stats = this.stats;
+    run.job.constraint?.accept(t.id);
     if (run.usage.completionTokens++ === 0) stats.recordTtft((performance.now() - run.since) / 1000);
-    else { stats.decodeTokens++; stats.decodeSeconds += (performance.now() - t0) / 1000; }
+    else stats.decodeTokens++;
     const { events, stop } = run.job.output.token(t);
     for (const e of events) run.out.push(e);
+    // The token is fed at position + feed.length: with no room left, the run ends after it.
     if (run.job.stopIds.has(t.id)) this.#finish(run, 'stop', { stopId: t.id });
     else if (stop) this.#finish(run, 'stop');
-    else if (run.usage.completionTokens >= run.job.maxTokens || s.position >= this.o.context) this.#finish(run, 'length');
-    else run.next = t.id;
+    else if (run.usage.completionTokens >= run.job.maxTokens || run.slot!.session.position + run.feed.length >= this.o.context) this.#finish(run, 'length');
+    else {
+      run.feed.push(t.id);
+      return true;
+    }
+    return false;
   }
 
   #cancel(run: Run): void {
@@ -185,6 +221,7 @@ export class Scheduler {
     if (run.done) return;
     run.done = true;
     run.unlisten();
+    run.job.constraint?.close();
     if (finish === 'stop' || finish === 'length') for (const e of run.job.output.end(finish)) run.out.push(e);
     run.out.push({ type: 'end', finish, usage: { ...run.usage }, ...extra } satisfies End);
     run.out.close();
