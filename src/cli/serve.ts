@@ -20,9 +20,13 @@ export const USAGE = `usage: bun run serve [flags]
   --max-queue N       requests waiting for a slot before 429 (default 64)
   --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY)
   --cors-origin O     allow browsers from origin O (comma-separated, or *)
-  --max-body BYTES    largest request body (default 8388608)`;
+  --max-body BYTES    largest request body (default 8388608)
+  --alias NAME        another model name clients may send (repeatable; a gpt-oss-20b checkpoint
+                      also answers to gpt-oss-20b, gpt-oss:20b and openai/gpt-oss-20b)
+  --reasoning-budget N  analysis tokens before the answer is forced open (default -1: unlimited;
+                      0: no reasoning); a request's reasoning_budget overrides it`;
 
-const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'precision', 'dense-q8', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'help']);
+const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'precision', 'dense-q8', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'alias', 'reasoning-budget', 'help']);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServerOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -52,7 +56,17 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     apiKey: str(a, 'api-key', env.OSS_EDGE_API_KEY ?? '') || undefined,
     corsOrigin: str(a, 'cors-origin', '') || undefined,
     maxBodyBytes: positive('max-body', 8 << 20),
+    aliases: aliases(a),
+    reasoningBudget: positive('reasoning-budget', -1, -1),
   };
+}
+
+function aliases(a: Parsed): string[] {
+  if (a.flags.get('alias') === true) throw new UsageError('--alias needs a name');
+  const names = a.all.get('alias') ?? [];
+  const bad = names.find((n) => !/^\S{1,256}$/.test(n));
+  if (bad !== undefined) throw new UsageError(`--alias must be a name without spaces, got ${JSON.stringify(bad)}`);
+  return names;
 }
 
 export async function run(argv: string[], runtime?: Runtime): Promise<number> {

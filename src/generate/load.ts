@@ -23,6 +23,8 @@ export interface LoadOptions {
 export interface LoadedModel {
   /** The id clients send as `model`. */
   id: string;
+  /** Other names it answers to (the usual names of a gpt-oss-20b / -120b checkpoint). */
+  aliases: string[];
   /** True for the demo checkpoint (random weights: its output is noise). */
   demo: boolean;
   source: string;
@@ -49,14 +51,24 @@ export async function loadModel(path: string | null, o: LoadOptions = {}): Promi
   const tokenizer = tokenizerForCheckpoint(m.checkpoint);
   const V = m.config.vocabSize;
   const d = m.backend.describe();
+  const id = path === null ? DEMO_MODEL_ID : modelId(path);
   return {
-    id: path === null ? DEMO_MODEL_ID : modelId(path),
+    id, aliases: path === null ? [] : standardNames(m.config).filter((n) => n !== id),
     demo: path === null, source: path ?? 'built-in demo checkpoint (src/model/synth.ts)', tokenizer, context: m.context,
     limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
     model: { vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context) },
     backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason },
     release: () => m.release(),
   };
+}
+
+/**
+ * The names clients hard-code for gpt-oss (OpenAI, Ollama, Hugging Face), by the checkpoint's shape
+ * (spec §1.1: 24 layers × 32 experts for 20b, 36 × 128 for 120b); none for another shape.
+ */
+function standardNames(c: { numLayers: number; numExperts: number; hiddenSize: number }): string[] {
+  const size = c.hiddenSize !== 2880 ? null : c.numLayers === 24 && c.numExperts === 32 ? '20b' : c.numLayers === 36 && c.numExperts === 128 ? '120b' : null;
+  return size ? [`gpt-oss-${size}`, `gpt-oss:${size}`, `openai/gpt-oss-${size}`] : [];
 }
 
 /** `gpt-oss-20b` for …/gpt-oss-20b/ or …/gpt-oss-20b.gguf; a generic `model.gguf` is named by its folder. */

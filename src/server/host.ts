@@ -8,12 +8,18 @@ export interface Served {
   scheduler: Scheduler;
   /** Unix seconds the model became ready (`created` in /v1/models). */
   created: number;
+  /** Every name the model answers to: its id first, then its aliases. */
+  names: string[];
 }
 
 export interface HostOptions {
   /** Slots (concurrent generations); each holds a K/V cache for the whole context. */
   parallel: number;
   maxQueue: number;
+  /** Names added to the model's own (`--alias`). */
+  aliases?: string[];
+  /** Default reasoning budget of chat requests (-1 unlimited). */
+  reasoningBudget?: number;
 }
 
 export class ModelHost {
@@ -29,7 +35,8 @@ export class ModelHost {
     try {
       const model = await open((p) => { this.progress = p; });
       const scheduler = new Scheduler(model.model, { slots: this.o.parallel, context: model.context, maxQueue: this.o.maxQueue, limit: model.limit });
-      this.served = { model, scheduler, created: Math.floor(Date.now() / 1000) };
+      const names = [...new Set([model.id, ...model.aliases, ...(this.o.aliases ?? [])])];
+      this.served = { model, scheduler, created: Math.floor(Date.now() / 1000), names };
       this.status = 'ready';
       return this.served;
     } catch (e) {

@@ -24,6 +24,10 @@ export interface ServerOptions {
   /** Concurrent generations (slots). */
   parallel: number;
   maxBodyBytes?: number;
+  /** More model names clients may send (besides the model's id and its default aliases). */
+  aliases?: string[];
+  /** Server default for a request's reasoning_budget: -1 unlimited (default), 0 none. */
+  reasoningBudget?: number;
 }
 
 export interface RunningServer {
@@ -44,7 +48,7 @@ export interface ServerIo {
 export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo = {}): Promise<RunningServer> {
   const log = io.log ?? ((line: string) => { process.stderr.write(`${line}\n`); });
   const bar = io.progress ?? { update() {}, finish() {} };
-  const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue });
+  const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue, aliases: o.aliases, reasoningBudget: o.reasoningBudget });
   const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, log });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;

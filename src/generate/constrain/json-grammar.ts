@@ -18,6 +18,31 @@ const MAX_WHITESPACE = 16;
 /** Compiled schemas kept per vocabulary (least recently used dropped first). */
 const CACHE = 64;
 
+/**
+ * Keywords web-xgrammar 0.1.27 compiles into a wrong grammar, found by reading its output: string
+ * length bounds drop escapes and let raw control characters in (`[^"\\\r\n]{0,n}`), `pattern` may
+ * let `"` in, number bounds are approximate (`maximum: 10` admits 10.5, `exclusiveMinimum: 0`
+ * admits 0). They are left out of the grammar, so the document stays valid JSON of the schema's
+ * shape but these bounds are not enforced. Integer minimum/maximum compile correctly and stay.
+ */
+const UNENFORCED = new Set(['minLength', 'maxLength', 'pattern', 'format', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf']);
+
+/** `schema` without the keywords above (and without number — not integer — minimum/maximum). */
+export function enforceableSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(enforceableSchema);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const s = schema as JsonSchema;
+  const integer = s.type === 'integer';
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (UNENFORCED.has(k) && typeof v !== 'object') continue;
+    if ((k === 'minimum' || k === 'maximum') && typeof v === 'number' && !integer) continue;
+    // enum and const values are data, not schemas
+    out[k] = k === 'enum' || k === 'const' || k === 'default' || k === 'examples' ? v : enforceableSchema(v);
+  }
+  return out;
+}
+
 /** Where a request's constraint went wrong: its answer format, its tool choice, or one function's parameters. */
 export type GrammarSource = 'format' | 'tool_choice' | { tool: string };
 
@@ -72,7 +97,7 @@ export class JsonGrammars {
   async #compile(key: string, schema: JsonSchema | null): Promise<CompiledJson> {
     // Strict: no properties beyond those the schema names (OpenAI's strict structured output).
     // `json_object` is the schema {"type": "object"} without strictness: any object.
-    const text = schema === null ? '{"type":"object"}' : key;
+    const text = schema === null ? '{"type":"object"}' : JSON.stringify(enforceableSchema(schema));
     takeMessages();
     try {
       const handle = await this.compiler.compileJSONSchema(text, true, -1, undefined, schema !== null, MAX_WHITESPACE);
