@@ -23,7 +23,11 @@ export interface OutputPlan {
   final: { grammar: CompiledJson | null } | null;
   /** Functions that may be called; grammar null leaves the arguments free. */
   tools: Array<{ name: string; grammar: CompiledJson | null }>;
-  /** Headers are chosen among the plan's from the first token (else only after the budget ran out). */
+  /**
+   * Headers are chosen among the plan's from the first token. Otherwise (no format, no required or
+   * forbidden call, no budget: tools offered on `auto`) they are only watched, and a call the model
+   * opens to a known function gets that function's argument grammar.
+   */
   strict: boolean;
 }
 
@@ -41,8 +45,9 @@ export async function planOutput(tok: Tokenizer, r: OutputRequest): Promise<Outp
   const mustCall = (choice === 'required' || named !== null) && callable.length > 0;
   const format = r.format?.type === 'json_object' || r.format?.type === 'json_schema' ? r.format : null;
   const forbidCalls = choice === 'none' && tools.length > 0;
-  const strict = format !== null || mustCall || forbidCalls;
-  if (!strict && r.reasoningBudget < 0 && callable.length === 0) return null;
+  // A budget needs to know where analysis is, and promises an answer: it chooses headers too.
+  const strict = format !== null || mustCall || forbidCalls || r.reasoningBudget >= 0;
+  if (!strict && callable.length === 0) return null;
 
   const grammars = format || callable.length ? await JsonGrammars.for(tok) : null;
   const finalGrammar = format ? await grammars!.compile(format.type === 'json_schema' ? format.schema ?? {} : null) : null;
