@@ -5,6 +5,7 @@
 // checked at every step; for o200k_harmony (201,088) a random sample plus all it allows at a step.
 import { describe, expect, test } from 'bun:test';
 import { applyBitmask, enforceableSchema, GrammarError, JsonGrammars, JsonMatcher } from '../src/generate/constrain/json-grammar.ts';
+import { xgrammar } from '../src/generate/constrain/xgrammar.ts';
 import { seededRandom } from '../src/generate/rng.ts';
 import { loadCheckpoint } from '../src/model/load.ts';
 import { o200kHarmony, tokenizerForCheckpoint, type Tokenizer } from '../src/tokenizer/index.ts';
@@ -111,15 +112,23 @@ describe('JSON mask = scalar truth', () => {
 });
 
 describe('JSON grammar compilation', () => {
-  test('a schema the compiler rejects is a GrammarError naming the reason; the compiler goes on', async () => {
-    const g = await JsonGrammars.for(tinyTokenizer());
-    for (const [schema, reason] of [[{ type: 'foo' }, 'Unsupported type'], [{ $ref: '#/definitions/x' }, 'definitions']] as const) {
-      const e = await g.compile(schema).catch((x) => x);
+  test('a schema the compiler rejects is a GrammarError naming the reason; a fresh instance goes on', async () => {
+    const tok = tinyTokenizer();
+    const cases = [[{ type: 'foo' }, 'Unsupported type'], [{ $ref: '#/definitions/x' }, 'definitions'], [{ enum: [] }, 'EBNF'], [{ type: 'integer', minimum: 1.5 }, 'whole number']] as const;
+    for (const [schema, reason] of cases) {
+      const before = xgrammar();
+      const e = await (await JsonGrammars.for(tok)).compile(schema).catch((x) => x);
       expect(e).toBeInstanceOf(GrammarError);
       expect(e.message).toContain(reason);
       expect(e.message).not.toContain('Aborted');
+      expect(xgrammar()).not.toBe(before); // the aborted instance was dropped
     }
-    expect((await g.compile({ type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] })).key).toContain('integer');
+    // Deep schemas compile and match on the fresh instance.
+    const deep = SCHEMAS.nested;
+    const m = await JsonMatcher.create(await (await JsonGrammars.for(tok)).compile(deep), tok.special.return);
+    for (const id of tok.encode('{"user":{"id":1.5,"role":null},"tags":["a"]}')) expect(m.accept(id)).toBe(true);
+    expect(m.accept(tok.special.return)).toBe(true);
+    m.close();
   });
 
   test('bounds the compiler gets wrong are left out of the grammar, integer bounds kept', () => {

@@ -6,7 +6,7 @@
 import { bytesToByteLevel } from '../../tokenizer/byte-level.ts';
 import { vocabFacts } from './json-closing.ts';
 import type { Tokenizer } from '../../tokenizer/index.ts';
-import { takeMessages, xgrammar, type CompiledHandle, type CompilerHandle, type MatcherHandle } from './xgrammar.ts';
+import { discardXGrammar, takeMessages, xgrammar, type CompiledHandle, type CompilerHandle, type MatcherHandle } from './xgrammar.ts';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -56,7 +56,17 @@ export class GrammarError extends Error {
 
 export interface CompiledJson { readonly key: string; readonly handle: CompiledHandle }
 
-const byTokenizer = new WeakMap<Tokenizer, Promise<JsonGrammars>>();
+let byTokenizer = new WeakMap<Tokenizer, Promise<JsonGrammars>>();
+
+/** An xgrammar call aborted: start over with a fresh instance and fresh vocabulary tables (xgrammar.ts). */
+function discard(): void {
+  byTokenizer = new WeakMap();
+  discardXGrammar();
+}
+
+function aborted(e: unknown): boolean {
+  return e instanceof Error && e.message.startsWith('Aborted(');
+}
 
 export class JsonGrammars {
   readonly #cache = new Map<string, Promise<CompiledJson>>();
@@ -103,6 +113,7 @@ export class JsonGrammars {
       const handle = await this.compiler.compileJSONSchema(text, true, -1, undefined, schema !== null, MAX_WHITESPACE);
       return { key, handle };
     } catch (e) {
+      if (aborted(e)) discard();
       const why = takeMessages().filter((m) => !m.startsWith('Aborted(')).join('; ');
       throw new GrammarError(`the JSON schema cannot be enforced: ${why || errorText(e)}`);
     }
@@ -131,12 +142,22 @@ export class JsonMatcher {
 
   /** Sets the logits of ids < limit that cannot continue the document to -Infinity. */
   async mask(logits: Float32Array, limit: number): Promise<void> {
-    applyBitmask(await this.m.getNextTokenBitmask(), logits, limit);
+    try {
+      applyBitmask(await this.m.getNextTokenBitmask(), logits, limit);
+    } catch (e) {
+      if (aborted(e)) discard();
+      throw e;
+    }
   }
 
   /** False when `id` cannot continue the document (the matcher is unchanged then). */
   accept(id: number): boolean {
-    return this.m.acceptToken(id);
+    try {
+      return this.m.acceptToken(id);
+    } catch (e) {
+      if (aborted(e)) discard();
+      throw e;
+    }
   }
 
   /** The stop token was accepted. */

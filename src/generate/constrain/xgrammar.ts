@@ -4,9 +4,12 @@
 // CommonJS module it is, with this module's `require`, on every runtime alike.
 //
 // A schema xgrammar cannot handle makes it print `[FATAL] file:line: reason` and abort (its build
-// has no C++ exceptions): the call throws a RuntimeError("Aborted()") and the module stays usable.
-// The script gets its own `console`, so the reason is kept for the caller (`takeMessages`) rather
-// than printed on the server's stderr.
+// has no C++ exceptions): the call throws a RuntimeError("Aborted()"). The instance looks usable
+// afterwards but is not: the abort skipped the C++ epilogues, so the wasm stack pointer stays where
+// the failed call left it (and half-built objects stay on the heap); after a few aborts, deep
+// compiles overflow and abort too (seen in the full test suite). So an aborted instance is
+// discarded (`discardXGrammar`) and the next call loads a fresh one. The script gets its own
+// `console`, so the reason is kept for the caller (`takeMessages`) rather than printed on stderr.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -38,6 +41,11 @@ export function takeMessages(): string[] {
   const got = messages.map((m) => m.replace(/^\[FATAL\]\s*\S+:\d+:\s*/, '').replace(/^Check failed: \(.*?\) is false: /, ''));
   messages = [];
   return got;
+}
+
+/** Forgets the current instance (after an abort); what still holds its objects keeps it alive. */
+export function discardXGrammar(): void {
+  loaded = undefined;
 }
 
 export function xgrammar(): XGrammar {
