@@ -157,5 +157,5 @@ describe('forced header ids', () => {
     expect(o.decode(renderedHeaderIds(o, h))).toBe(' to=functions.get_current_weather<|channel|>commentary <|constrain|>json<|message|>');
     expect(modelHeaderIds(o, { channel: 'final' })).toEqual([200005, 17196, 200008]); // spec §6.10
     expect(assistantStartIds(o)).toEqual([200006, 173781]);
-  });
+  }, 30_000); // building o200k_harmony takes seconds on a busy machine
 });
