@@ -63,9 +63,9 @@ describe('400: every field is type-checked', () => {
     });
   }
 
-  test('unknown model, prompt longer than the context, logit_bias id outside the vocabulary', async () => {
+  test('unknown model (404, as OpenAI), prompt longer than the context, logit_bias id outside the vocabulary', async () => {
     const m = await call('/v1/chat/completions', chat({ model: 'gpt-9' }));
-    expectOpenAiError(m, 400);
+    expectOpenAiError(m, 404);
     expect(m.json.error).toMatchObject({ code: 'model_not_found', param: 'model' });
     const long = await call('/v1/completions', { prompt: Array(300).fill(65), max_tokens: 1 });
     expectOpenAiError(long, 400);

@@ -147,7 +147,7 @@ describe('openai SDK against tiny-a', () => {
     expect(e1).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(e1.code).toBe('invalid_api_key');
     const e2 = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
-    expect(e2).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(e2).toBeInstanceOf(OpenAI.NotFoundError);
     expect(e2.code).toBe('model_not_found');
     expect(e2.param).toBe('model');
     const e3 = await client.chat.completions.create({ model: 'tiny-a', messages: [{ role: 'user', content: 'x' }], temperature: 7 }).catch((e) => e);

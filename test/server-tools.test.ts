@@ -1,8 +1,9 @@
 // Tool calling through the openai SDK, on a scripted engine that answers in harmony: the call
 // (commentary, to=functions.get_weather, <|call|>) becomes tool_calls with finish_reason
 // tool_calls; the tool result goes back into the prompt; the final answer becomes content.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import OpenAI from 'openai';
+import { JsonGrammars } from '../src/generate/index.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { o200kHarmony, tokenizerForCheckpoint, type Tokenizer } from '../src/tokenizer/index.ts';
 import { startScriptedServer, TINY } from './helpers/server.ts';
@@ -13,6 +14,9 @@ const tools: OpenAI.ChatCompletionTool[] = [{
   type: 'function',
   function: { name: 'get_weather', description: 'Current weather of a city.', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
 }];
+// Tools are compiled into argument grammars (o200k: ~1 s a schema on a busy 2-core machine).
+setDefaultTimeout(30_000);
+
 const ask: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'Weather in Paris?' };
 
 function tinyTokenizer(): Tokenizer {
@@ -24,12 +28,14 @@ for (const [vocab, tokenizer] of [['tiny-a byte-level vocab', tinyTokenizer], ['
   describe(`tool calls (${vocab})`, () => {
     let srv: Awaited<ReturnType<typeof startScriptedServer>>, client: OpenAI;
     beforeAll(async () => {
-      srv = await startScriptedServer(tokenizer(), (prompt) => {
+      const tok = tokenizer();
+      await JsonGrammars.for(tok); // the vocabulary's grammar tables (~3 s for o200k), once per process
+      srv = await startScriptedServer(tok, (prompt) => {
         if (prompt.includes('EXPLODE')) throw new Error('engine exploded');
         return prompt.includes('<|start|>functions.get_weather') ? ANSWER : CALL;
       });
       client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-    });
+    }, 60_000);
     afterAll(() => srv?.stop());
 
     test('a harmony call becomes tool_calls, finish_reason tool_calls, reasoning kept apart', async () => {
@@ -91,9 +97,11 @@ for (const [vocab, tokenizer] of [['tiny-a byte-level vocab', tinyTokenizer], ['
       expect(cut.choices[0].finish_reason).toBe('stop');
     });
 
-    test('tool_choice: none hides the tools; a named function must exist', async () => {
-      await client.chat.completions.create({ model: 'scripted', messages: [ask], tools, tool_choice: 'none' });
+    test('tool_choice: none hides the tools and forbids a call; a named function must exist', async () => {
+      // The script still tries the call: the header is steered to analysis or final instead.
+      const r = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools, tool_choice: 'none', max_tokens: 40 });
       expect(srv.prompts.at(-1)).not.toContain('get_weather');
+      expect(r.choices[0].message.tool_calls ?? []).toHaveLength(0);
       const e = await client.chat.completions.create({ model: 'scripted', messages: [ask], tools, tool_choice: { type: 'function', function: { name: 'nope' } } }).catch((x) => x);
       expect(e).toBeInstanceOf(OpenAI.BadRequestError);
       expect(e.param).toBe('tool_choice');

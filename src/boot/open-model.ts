@@ -42,8 +42,9 @@ export async function openServedModel(path: string | null, o: Partial<EngineOpti
   const tokenizer = tokenizerForCheckpoint(m.checkpoint);
   const V = m.config.vocabSize;
   const d = m.backend.describe();
+  const name = id ?? (path === null ? DEMO_MODEL_ID : modelId(path));
   return {
-    id: id ?? (path === null ? DEMO_MODEL_ID : modelId(path)),
+    id: name, aliases: path === null ? [] : standardNames(m.config).filter((n) => n !== name),
     demo: path === null, source: path ?? 'built-in demo checkpoint (src/synth/demo.ts)', tokenizer, context: m.context,
     limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
     model: {
@@ -53,6 +54,15 @@ export async function openServedModel(path: string | null, o: Partial<EngineOpti
     backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason },
     release: () => m.release(),
   };
+}
+
+/**
+ * The names clients hard-code for gpt-oss (OpenAI, Ollama, Hugging Face), by the checkpoint's shape
+ * (spec §1.1: 24 layers × 32 experts for 20b, 36 × 128 for 120b); none for another shape.
+ */
+function standardNames(c: { numLayers: number; numExperts: number; hiddenSize: number }): string[] {
+  const size = c.hiddenSize !== 2880 ? null : c.numLayers === 24 && c.numExperts === 32 ? '20b' : c.numLayers === 36 && c.numExperts === 128 ? '120b' : null;
+  return size ? [`gpt-oss-${size}`, `gpt-oss:${size}`, `openai/gpt-oss-${size}`] : [];
 }
 
 /** `gpt-oss-20b` for …/gpt-oss-20b/ or …/gpt-oss-20b.gguf; a generic `model.gguf` is named by its folder. */

@@ -1,18 +1,24 @@
 // Tiny flag parser shared by the commands: --name value, --flag (boolean), positional rest.
-export interface Parsed { flags: Map<string, string | true>; rest: string[] }
+// `flags` keeps the last value of a flag; `all` every value of a repeatable one, in order.
+export interface Parsed { flags: Map<string, string | true>; rest: string[]; all: Map<string, string[]> }
 
 export function parseArgs(argv: string[]): Parsed {
   const flags = new Map<string, string | true>();
+  const all = new Map<string, string[]>();
+  const set = (name: string, v: string | true) => {
+    flags.set(name, v);
+    if (v !== true) all.set(name, [...(all.get(name) ?? []), v]);
+  };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) { rest.push(a); continue; }
     const eq = a.indexOf('=');
-    if (eq > 0) { flags.set(a.slice(2, eq), a.slice(eq + 1)); continue; }
+    if (eq > 0) { set(a.slice(2, eq), a.slice(eq + 1)); continue; }
     const next = argv[i + 1];
-    if (next !== undefined && !next.startsWith('--')) { flags.set(a.slice(2), next); i++; } else flags.set(a.slice(2), true);
+    if (next !== undefined && !next.startsWith('--')) { set(a.slice(2), next); i++; } else set(a.slice(2), true);
   }
-  return { flags, rest };
+  return { flags, rest, all };
 }
 
 export function str(p: Parsed, name: string, fallback?: string): string {

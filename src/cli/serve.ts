@@ -24,9 +24,14 @@ ${engineHelp()}
   --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY)
   --cors-origin O     allow browsers from origin O (comma-separated, or *)
   --max-body BYTES    largest request body (default 8388608)
-  --no-ui             no chat page at / (the API only)`;
+  --no-ui             no chat page at / (the API only)
+  --alias NAME        another model name clients may send (repeatable; a gpt-oss-20b checkpoint
+                      also answers to gpt-oss-20b, gpt-oss:20b and openai/gpt-oss-20b)
+  --reasoning-budget N  analysis tokens before the answer is forced open (default -1: unlimited;
+                      0: no reasoning); a request's reasoning_budget overrides it`;
 
-const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'max-body', 'pull', 'no-ui', 'help']);
+const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'max-body', 'pull', 'no-ui',
+  'alias', 'reasoning-budget', 'help']);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -50,7 +55,17 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     corsOrigin: str(a, 'cors-origin', '') || undefined,
     maxBodyBytes: positive('max-body', 8 << 20),
     ui: a.flags.get('no-ui') !== true,
+    aliases: aliases(a),
+    reasoningBudget: positive('reasoning-budget', -1, -1),
   };
+}
+
+function aliases(a: Parsed): string[] {
+  if (a.flags.get('alias') === true) throw new UsageError('--alias needs a name');
+  const names = a.all.get('alias') ?? [];
+  const bad = names.find((n) => !/^\S{1,256}$/.test(n));
+  if (bad !== undefined) throw new UsageError(`--alias must be a name without spaces, got ${JSON.stringify(bad)}`);
+  return names;
 }
 
 export async function run(argv: string[], runtime?: Runtime): Promise<number> {

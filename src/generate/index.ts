@@ -11,3 +11,7 @@ export { StopStrings } from './stop-strings.ts';
 export { textOutput, tokenInfo, type TextEvent, type TokenAlternative, type TokenInfo } from './text-output.ts';
 export { samplingLimit } from './vocab.ts';
 export { chatOutput, chatStopIds, type ChatEvent, type ChatFinish } from './chat-output.ts';
+export {
+  GrammarError, HarmonyConstraint, JsonGrammars, JsonMatcher, TokenChoice, outputConstraint, planOutput,
+  type AnswerFormat, type Constraint, type OutputPlan, type OutputRequest, type ToolChoice,
+} from './constrain/index.ts';

@@ -6,6 +6,7 @@
 // An aborted request leaves its slot at once; a new request takes the free slot whose cached
 // tokens share the longest prefix with its prompt.
 import { Channel } from './channel.ts';
+import type { Constraint } from './constrain/constraint.ts';
 import type { EngineSession, LanguageModel } from './language-model.ts';
 import { commonPrefix, PromptCache } from './prompt-cache.ts';
 import { Sampler, type SampledToken, type SamplingOptions } from './sampler.ts';
@@ -28,6 +29,8 @@ export interface GenerateJob<E> {
   stopIds: ReadonlySet<number>;
   signal?: AbortSignal;
   output: OutputHandler<E>;
+  /** Forced tokens and logit masks for this generation (structured output, reasoning budget). */
+  constraint?: Constraint | null;
 }
 
 export interface Usage { promptTokens: number; cachedTokens: number; completionTokens: number }
@@ -54,9 +57,15 @@ export class QueueFullError extends Error {
 }
 
 interface Slot { session: EngineSession; tokens: number[]; run: Run | null; used: number }
+/** A run's share of one forward pass: its tokens, of which `prompt` are prompt tokens. */
+interface Part { run: Run; ids: number[]; prompt: number }
 interface Run {
   job: GenerateJob<unknown>; out: Channel<unknown>; sampler: Sampler; usage: Usage;
-  slot: Slot | null; pending: number[]; next: number; since: number; done: boolean; cancel: boolean;
+  slot: Slot | null; since: number; done: boolean; cancel: boolean;
+  /** Prompt tokens still to prefill. */
+  pending: number[];
+  /** Tokens that went out and are fed next: a sampled one, and any forced after it. */
+  feed: number[];
   unlisten: () => void;
 }
 
@@ -97,7 +106,7 @@ export class Scheduler {
     job.signal?.addEventListener('abort', onAbort);
     const run: Run = {
       job: job as GenerateJob<unknown>, out: out as Channel<unknown>, sampler: new Sampler(job.sampling, this.o.limit),
-      usage: { promptTokens: n, cachedTokens: 0, completionTokens: 0 }, slot: null, pending: [], next: -1,
+      usage: { promptTokens: n, cachedTokens: 0, completionTokens: 0 }, slot: null, pending: [], feed: [],
       since: performance.now(), done: false, cancel: false, unlisten: () => job.signal?.removeEventListener('abort', onAbort),
     };
     this.#queue.push(run);
@@ -149,6 +158,7 @@ export class Scheduler {
       slot.run = run;
       run.slot = slot;
       run.pending = prompt.slice(keep);
+      run.feed = [];
       run.usage.cachedTokens = keep;
       this.stats.promptTokens += prompt.length;
       this.stats.cachedTokens += keep;
@@ -183,52 +193,103 @@ export class Scheduler {
     }
   }
 
-  /** This turn's work: a decode token for every generating request, then prompt chunks in the room left. */
-  #batch(): { run: Run; ids: number[] }[] {
+  /**
+   * This turn's work: the one token each generating request feeds, then (round robin, in the room
+   * left) prompt chunks and the several tokens a constraint forced at once.
+   */
+  #batch(): Part[] {
     const n = this.#running.length, start = this.#turn++ % n, max = this.model.maxBatch;
     const order = Array.from({ length: n }, (_, i) => this.#running[(start + i) % n]);
-    const batch: { run: Run; ids: number[] }[] = [];
+    const input = (r: Run) => (r.pending.length ? r.pending : r.feed);
+    const batch: Part[] = [];
     let rows = 0;
     for (const run of order) {
-      if (run.pending.length || rows >= max) continue;
-      batch.push({ run, ids: [run.next] });
+      if (input(run).length !== 1 || rows >= max) continue;
+      batch.push({ run, ids: input(run).splice(0, 1), prompt: run.pending === input(run) ? 1 : 0 });
       rows++;
     }
     for (const run of order) {
-      if (!run.pending.length || rows >= max) continue;
-      const chunk = run.pending.splice(0, max - rows);
-      batch.push({ run, ids: chunk });
-      rows += chunk.length;
+      const from = input(run);
+      if (from.length === 0 || rows >= max || batch.some((b) => b.run === run)) continue;
+      const ids = from.splice(0, max - rows);
+      batch.push({ run, ids, prompt: from === run.pending ? ids.length : 0 });
+      rows += ids.length;
     }
     return batch;
   }
 
-  async #step(batch: { run: Run; ids: number[] }[]): Promise<void> {
+  async #step(batch: Part[]): Promise<void> {
     const stats = this.stats, t0 = performance.now();
     const logits = await this.model.step(batch.map((b) => ({ session: b.run.slot!.session, ids: b.ids })));
     const dt = (performance.now() - t0) / 1000;
-    let decoded = 0, prefilled = 0;
-    batch.forEach(({ run, ids }, i) => {
+    let prompt = 0;
+    for (const [i, { run, ids }] of batch.entries()) {
       run.slot!.tokens.push(...ids);
-      if (ids.length > 1 || run.usage.completionTokens === 0) prefilled += ids.length; else decoded++;
-      if (run.pending.length || run.cancel) return;
-      this.#sample(run, logits[i]);
-    });
-    // A pass that carries prompt tokens counts as prefill time, a pass of decode tokens only as decode time.
-    stats.prefillTokens += prefilled;
-    stats.decodeTokens += decoded;
-    if (prefilled) stats.prefillSeconds += dt; else stats.decodeSeconds += dt;
+      prompt += batch[i].prompt;
+      this.#stepping.delete(run); // its forward pass is done: a cancel from now on ends it at once
+      if (run.cancel) this.#finish(run, 'cancelled');
+      if (run.pending.length || run.feed.length || run.done) continue;
+      const masked = this.#sample(run, logits[i]);
+      if (masked) await masked;
+    }
+    // A pass that carries prompt tokens counts as prefill time, one of decode tokens only as decode time.
+    stats.prefillTokens += prompt;
+    if (prompt) stats.prefillSeconds += dt; else stats.decodeSeconds += dt;
   }
 
-  #sample(run: Run, logits: Float32Array): void {
-    const s = run.slot!.session, t = run.sampler.sample(logits);
-    if (run.usage.completionTokens++ === 0) this.stats.recordTtft((performance.now() - run.since) / 1000);
+  /**
+   * After a run's last input: forced tokens, or a sample under its constraint's mask, go out.
+   * Synchronous unless the constraint computes a mask (a promise then).
+   */
+  #sample(run: Run, logits: Float32Array): Promise<void> | void {
+    const c = run.job.constraint;
+    const forced = c?.forced(this.#room(run)) ?? null;
+    if (forced?.length) return this.#emitForced(run, forced);
+    if (!c) {
+      if (this.#emit(run, run.sampler.sample(logits))) this.#emitForced(run, null);
+      return;
+    }
+    const then = () => {
+      if (!run.done && this.#emit(run, run.sampler.sample(logits))) this.#emitForced(run, c.forced(this.#room(run)));
+    };
+    const masked = c.mask(logits, this.o.limit, this.#room(run));
+    if (masked) return masked.then(then);
+    then();
+  }
+
+  /** Forced tokens go out like sampled ones and are fed together in the next step. */
+  #emitForced(run: Run, forced: number[] | null): void {
+    const c = run.job.constraint;
+    while (forced?.length) {
+      for (const id of forced) if (!this.#emit(run, { id })) return;
+      forced = c!.forced(this.#room(run));
+    }
+  }
+
+  /** Tokens that may still go out: until max_tokens, or until the context is full (see #emit). */
+  #room(run: Run): number {
+    const context = this.o.context - run.slot!.session.position - run.feed.length;
+    return Math.max(1, Math.min(run.job.maxTokens - run.usage.completionTokens, context));
+  }
+
+  /** One token goes out (to the constraint, then the output); false once that ended the run. */
+  #emit(run: Run, t: SampledToken): boolean {
+    if (run.done) return false;
+    const stats = this.stats;
+    run.job.constraint?.accept(t.id);
+    if (run.usage.completionTokens++ === 0) stats.recordTtft((performance.now() - run.since) / 1000);
+    else stats.decodeTokens++;
     const { events, stop } = run.job.output.token(t);
     for (const e of events) run.out.push(e);
+    // The token is fed at position + feed.length: with no room left, the run ends after it.
     if (run.job.stopIds.has(t.id)) this.#finish(run, 'stop', { stopId: t.id });
     else if (stop) this.#finish(run, 'stop');
-    else if (run.usage.completionTokens >= run.job.maxTokens || s.position >= this.o.context) this.#finish(run, 'length');
-    else run.next = t.id;
+    else if (run.usage.completionTokens >= run.job.maxTokens || run.slot!.session.position + run.feed.length >= this.o.context) this.#finish(run, 'length');
+    else {
+      run.feed.push(t.id);
+      return true;
+    }
+    return false;
   }
 
   #cancel(run: Run): void {
@@ -241,6 +302,7 @@ export class Scheduler {
     if (run.done) return;
     run.done = true;
     run.unlisten();
+    run.job.constraint?.close();
     if (finish === 'stop' || finish === 'length') for (const e of run.job.output.end(finish)) run.out.push(e);
     run.out.push({ type: 'end', finish, usage: { ...run.usage }, ...extra } satisfies End);
     run.out.close();

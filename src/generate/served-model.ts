@@ -10,6 +10,8 @@ export type { LoadProgress };
 export interface LoadedModel {
   /** The id clients send as `model`. */
   id: string;
+  /** Other names it answers to (the usual names of a gpt-oss-20b / -120b checkpoint). */
+  aliases: string[];
   /** True for the demo checkpoint (random weights: its output is noise). */
   demo: boolean;
   source: string;

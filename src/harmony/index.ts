@@ -12,6 +12,8 @@
 //                                     sampled ids → events: reasoning / content / preamble deltas,
 //                                     tool-call + tool-args, message, done(stop|tool_calls|length)
 //   stopTokens(tok)                   [<|return|>, <|call|>] — sampling stops, never <|end|>
+//   modelHeaderIds / renderedHeaderIds / assistantStartIds
+//                                     header token runs a constrained generation forces (headers.ts)
 export * from './types.ts';
 export { renderConversation, renderForCompletion, renderMessage, type ConversationOptions } from './render.ts';
 export { systemContent, systemText, developerText } from './content.ts';
@@ -22,3 +24,4 @@ export { parseChatRequest, ChatRequestSchema, type ChatRequest, type ChatMessage
 export { HarmonyParser, type HarmonyEvent, type ParsedMessage, type FinishReason, type MessageKind, type ParserOptions } from './parse.ts';
 export { parseHeader, type Header } from './header.ts';
 export { stopTokens } from './stop-tokens.ts';
+export { assistantStartIds, modelHeaderIds, renderedHeaderIds, type AssistantHeader } from './headers.ts';

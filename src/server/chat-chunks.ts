@@ -1,6 +1,8 @@
 // Chat-completion response objects in OpenAI's shapes: `chat.completion.chunk` deltas while
-// streaming, one `chat.completion` otherwise. Reasoning goes to `reasoning_content` (as llama-server
-// and vLLM report gpt-oss analysis), tool calls to `tool_calls` with streamed `arguments`.
+// streaming, one `chat.completion` otherwise. Reasoning goes to both `reasoning_content` (llama-server,
+// older vLLM) and `reasoning` (vLLM now, OpenRouter), tool calls to `tool_calls` with streamed
+// `arguments`. The chunk with the finish reason carries `usage` even unasked, as llama-server's does
+// (clients that never send stream_options, like the Vercel AI SDK's compatible provider, get usage).
 import type { ChatEvent, ChatFinish, TokenInfo, Usage } from '../generate/index.ts';
 
 export interface ChatMeta { id: string; created: number; model: string }
@@ -37,12 +39,18 @@ export class ChatChunks {
 
   event(e: ChatEvent) {
     switch (e.type) {
-      case 'reasoning': return this.chunk({ reasoning_content: e.text });
+      case 'reasoning': return this.chunk({ reasoning_content: e.text, reasoning: e.text });
       case 'content': return this.chunk({ content: e.text }, null, e.tokens.length ? { content: e.tokens.map(logprobEntry) } : null);
       case 'tool-call': return this.chunk({ tool_calls: [{ index: e.index, id: e.id, type: 'function', function: { name: e.name, arguments: '' } }] });
       case 'tool-args': return this.chunk({ tool_calls: [{ index: e.index, function: { arguments: e.text } }] });
       case 'finish': return this.chunk({}, e.reason);
     }
+  }
+
+  /** The finish chunk, with `usage` on it unless a separate usage chunk follows (include_usage). */
+  finish(e: Extract<ChatEvent, { type: 'finish' }>, u: Usage) {
+    const c = this.chunk({}, e.reason);
+    return this.includeUsage ? c : { ...c, usage: usageObject(u, e.reasoningTokens) };
   }
 
   usage(u: Usage, reasoningTokens: number) {
@@ -72,7 +80,7 @@ export class ChatMessageBuilder {
     const calls = this.toolCalls.filter(Boolean);
     const message = {
       role: 'assistant', content: calls.length && !this.content ? null : this.content,
-      ...(this.reasoning ? { reasoning_content: this.reasoning } : {}), ...(calls.length ? { tool_calls: calls } : {}),
+      ...(this.reasoning ? { reasoning_content: this.reasoning, reasoning: this.reasoning } : {}), ...(calls.length ? { tool_calls: calls } : {}),
     };
     return {
       id: meta.id, object: 'chat.completion', created: meta.created, model: meta.model, system_fingerprint: SYSTEM_FINGERPRINT,

@@ -8,6 +8,8 @@ export interface Served {
   scheduler: Scheduler;
   /** Unix seconds the model became ready (`created` in /v1/models). */
   created: number;
+  /** Every name the model answers to: its id first, then its aliases. */
+  names: string[];
 }
 
 export interface HostOptions {
@@ -16,6 +18,10 @@ export interface HostOptions {
   maxQueue: number;
   /** Bytes of conversation K/V kept beyond the slots (the prompt cache); 0: none. */
   promptCacheBytes?: number;
+  /** Names added to the model's own (`--alias`). */
+  aliases?: string[];
+  /** Default reasoning budget of chat requests (-1 unlimited). */
+  reasoningBudget?: number;
 }
 
 export class ModelHost {
@@ -33,7 +39,8 @@ export class ModelHost {
       const scheduler = new Scheduler(model.model, {
         slots: this.o.parallel, context: model.context, maxQueue: this.o.maxQueue, limit: model.limit, promptCacheBytes: this.o.promptCacheBytes,
       });
-      this.served = { model, scheduler, created: Math.floor(Date.now() / 1000) };
+      const names = [...new Set([model.id, ...model.aliases, ...(this.o.aliases ?? [])])];
+      this.served = { model, scheduler, created: Math.floor(Date.now() / 1000), names };
       this.status = 'ready';
       return this.served;
     } catch (e) {

@@ -8,10 +8,17 @@ import type { CompletionBody } from './schemas.ts';
 
 type Common = Pick<CompletionBody, 'model' | 'temperature' | 'top_p' | 'top_k' | 'min_p' | 'seed' | 'presence_penalty' | 'frequency_penalty' | 'logit_bias' | 'stop'>;
 
-export function checkModel(model: string | null | undefined, served: Served): void {
-  if (model && model !== served.model.id) {
-    throw new ApiError(400, `the model \`${model}\` is not served here; this server serves \`${served.model.id}\` (GET /v1/models)`, 'invalid_request_error', 'model', 'model_not_found');
-  }
+/** The name to report for `model` (as asked, or the model's id); 404 model_not_found for a name not served here. */
+export function checkModel(model: string | null | undefined, served: Served): string {
+  if (!model) return served.model.id;
+  if (!served.names.includes(model)) throw modelNotFound(model, served);
+  return model;
+}
+
+/** OpenAI's answer for a model it does not have (404, code model_not_found). */
+export function modelNotFound(model: string, served: Served): ApiError {
+  const names = served.names.map((n) => `\`${n}\``).join(', ');
+  return new ApiError(404, `the model \`${model}\` does not exist; this server serves ${names} (GET /v1/models)`, 'invalid_request_error', 'model', 'model_not_found');
 }
 
 export function samplingOf(b: Common, served: Served, logprobs: number | undefined): SamplingOptions {

@@ -36,6 +36,8 @@ export const ChatBody = ChatRequestSchema.extend({
     z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) }),
   ]).nullish(),
   parallel_tool_calls: z.boolean().nullish(),
+  /** Analysis tokens before the answer is forced open: -1 unlimited, 0 none (default: serve --reasoning-budget). */
+  reasoning_budget: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).nullish(),
 });
 
 const Ids = z.array(z.number().int().min(0)).min(1);

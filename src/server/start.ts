@@ -19,6 +19,10 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** The chat page at `/` (default on). */
   ui?: boolean;
+  /** More model names clients may send (besides the model's id and its default aliases). */
+  aliases?: string[];
+  /** Server default for a request's reasoning_budget: -1 unlimited (default), 0 none. */
+  reasoningBudget?: number;
 }
 
 export interface RunningServer {
@@ -40,7 +44,7 @@ export interface ServerIo {
 export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): Promise<RunningServer> {
   const log = io.log ?? ((line: string) => { process.stderr.write(`${line}\n`); });
   const bar = io.progress ?? { update() {}, finish() {} };
-  const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue, promptCacheBytes: o.promptCacheBytes });
+  const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue, promptCacheBytes: o.promptCacheBytes, aliases: o.aliases, reasoningBudget: o.reasoningBudget });
   const ui = o.ui !== false;
   const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, log, ui });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });

@@ -5,7 +5,7 @@ import { openServedModel } from '../../src/boot/open-model.ts';
 import { startService, type ServiceOptions } from '../../src/boot/service.ts';
 import { argmax, samplingLimit, stepEach, type LanguageModel, type LoadedModel } from '../../src/generate/index.ts';
 import { createApp, type AppDeps } from '../../src/server/app.ts';
-import { ModelHost } from '../../src/server/host.ts';
+import { ModelHost, type HostOptions } from '../../src/server/host.ts';
 import { bunRuntime } from '../../src/server/runtime.bun.ts';
 import type { RunningServer } from '../../src/server/start.ts';
 import { encodeWithSpecials, type Tokenizer } from '../../src/tokenizer/index.ts';
@@ -41,8 +41,8 @@ export async function greedyIds(m: LoadedModel, prompt: number[], max: number, s
  * A server whose engine answers each prompt with `reply(promptText)` (harmony text with literal
  * `<|…|>` markers), then `<|endoftext|>`. `prompts` records every prompt it was given.
  */
-export async function startScriptedServer(tok: Tokenizer, reply: (prompt: string) => string, deps: Partial<AppDeps> = {}) {
-  const host = new ModelHost({ parallel: 2, maxQueue: 4 });
+export async function startScriptedServer(tok: Tokenizer, reply: (prompt: string) => string, deps: Partial<AppDeps> = {}, hostOptions: Partial<HostOptions> = {}) {
+  const host = new ModelHost({ parallel: 2, maxQueue: 4, ...hostOptions });
   const app = createApp({ host, log: () => {}, ...deps });
   const listener = await bunRuntime.listen(app.fetch, { hostname: '127.0.0.1', port: 0 });
   const prompts: string[] = [];
@@ -51,7 +51,7 @@ export async function startScriptedServer(tok: Tokenizer, reply: (prompt: string
     return encodeWithSpecials(tok, reply(prompt));
   });
   await host.load(async () => ({
-    id: 'scripted', demo: false, source: 'test', model, tokenizer: tok, context: 4096, limit: samplingLimit(tok, tok.vocabSize), eosTokenId: null,
+    id: 'scripted', aliases: [], demo: false, source: 'test', model, tokenizer: tok, context: 4096, limit: samplingLimit(tok, tok.vocabSize), eosTokenId: null,
     backend: { name: 'scripted', threads: 1, weightBytes: 0, reason: 'test' }, release: () => {},
   }));
   return { url: `http://127.0.0.1:${listener.port}`, prompts, stop: async () => { await listener.stop(); host.close(); } };
@@ -60,7 +60,7 @@ export async function startScriptedServer(tok: Tokenizer, reply: (prompt: string
 /**
  * The scheduler rewinds a slot when it admits a request and, with a batch this large, feeds the
  * rest of the prompt in one call: so the first eval after a rewind ends the prompt, and every later
- * eval is one sampled token.
+ * eval carries the reply's next tokens (one sampled token, plus any forced after it).
  */
 function scriptedModel(tok: Tokenizer, replyFor: (prompt: string) => number[]): LanguageModel {
   return {
@@ -72,7 +72,7 @@ function scriptedModel(tok: Tokenizer, replyFor: (prompt: string) => number[]): 
         get position() { return history.length; },
         async eval(ids) {
           history.push(...Array.from(ids));
-          if (fresh) { reply = replyFor(tok.decode(history)); k = 0; fresh = false; } else k++;
+          if (fresh) { reply = replyFor(tok.decode(history)); k = 0; fresh = false; } else k += ids.length;
           const row = new Float32Array(tok.vocabSize);
           row[k < reply.length ? reply[k] : tok.special.endoftext] = 1000; // certain at any temperature
           return row;

@@ -14,7 +14,7 @@ export function completions(host: ModelHost, log: (line: string) => void) {
   return async function completions(c: Context): Promise<Response> {
     const served = host.ready();
     const body = parseBody(CompletionBody, await c.req.text());
-    checkModel(body.model, served);
+    const model = checkModel(body.model, served);
     const tok = served.model.tokenizer;
     const prompt = promptIds(body.prompt, served);
     const stopIds = new Set([served.model.eosTokenId, tok.special.endoftext].filter((id): id is number => id !== null));
@@ -23,7 +23,7 @@ export function completions(host: ModelHost, log: (line: string) => void) {
       prompt, maxTokens: body.max_tokens ?? 16, sampling: samplingOf(body, served, body.logprobs ?? undefined),
       stopIds, signal: abort.signal, output: textOutput(tok, stopsOf(body.stop), stopIds),
     }, 'prompt');
-    const { id, created, model } = { id: newId('cmpl-'), created: Math.floor(Date.now() / 1000), model: served.model.id };
+    const { id, created } = { id: newId('cmpl-'), created: Math.floor(Date.now() / 1000) };
     const choice = (text: string, logprobs: object | null, finish: string | null) => ({
       id, object: 'text_completion', created, model, system_fingerprint: SYSTEM_FINGERPRINT, choices: [{ index: 0, text, logprobs, finish_reason: finish }],
     });
@@ -37,8 +37,10 @@ export function completions(host: ModelHost, log: (line: string) => void) {
           if (e.type === 'text') { await send(choice(e.text, body.logprobs != null ? offsets.add(e).object() : null, null)); continue; }
           checkEnd(e);
           if (e.finish === 'cancelled') return;
-          await send(choice('', null, e.finish));
-          if (body.stream_options?.include_usage) await send({ ...choice('', null, null), choices: [], usage: usageObject(e.usage, 0) });
+          // As in chat: usage on the finish chunk, or in its own chunk after it when asked for.
+          const includeUsage = body.stream_options?.include_usage === true;
+          await send({ ...choice('', null, e.finish), ...(includeUsage ? {} : { usage: usageObject(e.usage, 0) }) });
+          if (includeUsage) await send({ ...choice('', null, null), choices: [], usage: usageObject(e.usage, 0) });
         }
       }, log);
     }
