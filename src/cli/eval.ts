@@ -21,12 +21,18 @@ export async function run(argv: string[]): Promise<number> {
     const choice = str(a, 'backend', 'cpu') as BackendChoice;
     if (!BACKEND_CHOICES.includes(choice)) throw new UsageError('--backend must be cpu, webgpu or auto');
     const backend = await resolveBackend(choice);
-    const model = await Model.load(str(a, 'model'), {
-      backend: backend.create,
-      precision, threads: a.flags.has('threads') ? int(a, 'threads', 1) : undefined, maxBatch: int(a, 'batch', 64), context: ids.length + N + 1,
-      arenaBytes: a.flags.has('arena-bytes') ? int(a, 'arena-bytes', 0) : undefined,
-      denseQ8: a.flags.get('dense-q8') === true,
-    });
+    let model: Model;
+    try {
+      model = await Model.load(str(a, 'model'), {
+        backend: backend.create,
+        precision, threads: a.flags.has('threads') ? int(a, 'threads', 1) : undefined, maxBatch: int(a, 'batch', 64), context: ids.length + N + 1,
+        arenaBytes: a.flags.has('arena-bytes') ? int(a, 'arena-bytes', 0) : undefined,
+        denseQ8: a.flags.get('dense-q8') === true,
+      });
+    } catch (e) {
+      backend.dispose(); // nothing may keep the process alive after a load error (a GPU child)
+      throw e;
+    }
     try {
       const { promptLogits, greedyIds, greedyLogits, nextAfterLast } = await evaluatePrompt(model, ids, N);
       mkdirSync(out, { recursive: true });

@@ -46,7 +46,13 @@ export async function loadModel(path: string | null, o: LoadOptions = {}): Promi
     threads: o.threads, context: o.context, progress: o.progress, backend: o.backend,
     precision: o.precision ?? 'fast', denseQ8: o.denseQ8,
   });
-  const tokenizer = tokenizerForCheckpoint(m.checkpoint);
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = tokenizerForCheckpoint(m.checkpoint);
+  } catch (e) {
+    m.release(); // a loaded backend's worker threads would keep a failed server's process alive
+    throw e;
+  }
   const V = m.config.vocabSize;
   const d = m.backend.describe();
   return {
