@@ -5,6 +5,7 @@ import { loadCheckpoint } from '../model/load.ts';
 import type { Checkpoint, ModelConfig } from '../model/types.ts';
 import { kvValueBytes, slidingCapacity, type Backend, type BackendOptions, type KvCache, type Precision } from './backend.ts';
 import { allocState, forward, unembed, type State, type Tap } from './forward.ts';
+import { probeFirstPass } from './probe.ts';
 import { ropeParams, type RopeParams } from './rope.ts';
 import { bindWeights, type Weights } from './weights.ts';
 
@@ -47,9 +48,16 @@ export class Model {
     const make = o.backend ?? (await import('../backends/cpu/backend.ts')).createCpuBackend;
     const precision = o.precision ?? 'exact';
     const be = make({ precision, maxBatch, threads: o.threads ?? availableParallelism(), arenaBytes: o.arenaBytes, denseQ8: o.denseQ8, progress: o.progress });
-    const weights = bindWeights(c, await be.upload(ckpt));
-    const state = allocState(be, c, maxBatch, Math.min(LOGIT_ROWS, maxBatch));
-    return new Model(c, be, weights, ropeParams(c), state, maxBatch, context, ckpt, precision);
+    try {
+      const weights = bindWeights(c, await be.upload(ckpt));
+      const state = allocState(be, c, maxBatch, Math.min(LOGIT_ROWS, maxBatch));
+      const model = new Model(c, be, weights, ropeParams(c), state, maxBatch, context, ckpt, precision);
+      await probeFirstPass(model);
+      return model;
+    } catch (e) {
+      be.release(); // a half-loaded backend's worker threads would keep the process alive
+      throw e;
+    }
   }
 
   /** Bytes of one session's K/V cache for `context` positions (sliding layers keep a ring). */
