@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadCheckpoint } from '../src/model/load.ts';
 import { ModelLoadError } from '../src/model/types.ts';
 import { GOLDEN } from './helpers/golden.ts';
+import { blobs, buildGguf, ggufLayout, T } from './helpers/gguf-layout.ts';
 import {
   afterGgufString, expectLoadError, fillAll, patch, readSt, rewriteStHeader, tempDir, u32le, u64le, writeSt,
 } from './helpers/model-files.ts';
@@ -232,7 +233,9 @@ describe('GGUF', () => {
   test('unknown type id, unsupported type', () => {
     let p = gg(patch(ggBytes, info('output_norm.weight', 1).type, u32le(99)));
     expectLoadError(() => loadCheckpoint(p), [p, 'output_norm.weight', /unknown GGML type id 99/]);
-    p = gg(patch(ggBytes, info('token_embd.weight', 2).type, u32le(2))); // Q4_0: sized, not loadable
+    // Q4_0: sized, not loadable. Laid out consistently (a type patched in place is a layout lie).
+    const l = ggufLayout(ggBytes);
+    p = gg(buildGguf(l, blobs(l).map((t) => (t.name === 'token_embd.weight' ? { ...t, type: T.Q4_0, data: t.data.subarray(0, (t.ne[0] / 32) * 18 * t.ne[1]) } : t))));
     expectLoadError(() => loadCheckpoint(p), [p, 'token_embd.weight', /Q4_0 is not supported/]);
   });
 
