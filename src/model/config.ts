@@ -119,7 +119,21 @@ export function configFromHf(j: unknown, file: string): ModelConfig {
   };
 }
 
-/** The checks every reader runs on the config it built; `file` names the source in errors. */
+/**
+ * Sanity bounds on sizes, far beyond any gpt-oss (spec §1.1: V 201088, H 2880, 64 heads of 64,
+ * 128 experts, 131072 positions); the sizes are cross-checked with the tensor shapes anyway
+ * (validate.ts), these refuse an absurd value before anything is sized from it.
+ */
+const MAX_SIZE: Partial<Record<keyof ModelConfig, number>> = {
+  vocabSize: 1 << 24, hiddenSize: 1 << 16, numHeads: 1024, numKvHeads: 1024, headDim: 1024, numExperts: 4096,
+  expertsPerToken: 4096, intermediateSize: 1 << 18, slidingWindow: 1 << 24, maxPositions: 1 << 24,
+};
+
+/**
+ * The checks every reader runs on the config it built; `file` names the source in errors. Values
+ * no tensor shape confirms (eps, RoPE, window, context) must lie in the ranges the architecture
+ * gives them meaning in, so that damage to one is an error rather than a quietly different model.
+ */
 export function validateConfig(c: ModelConfig, file: string): void {
   const bad = (problem: string): never => {
     throw new ModelLoadError(file, null, `config: ${problem}`);
@@ -129,16 +143,39 @@ export function validateConfig(c: ModelConfig, file: string): void {
   for (const k of ints) {
     const v = c[k];
     if (!Number.isSafeInteger(v) || (v as number) <= 0) bad(`${k} must be a positive integer, got ${v}`);
+    const max = MAX_SIZE[k];
+    if (max !== undefined && (v as number) > max) bad(`${k} ${v} is implausible (more than ${max})`);
   }
   if (c.numHeads % c.numKvHeads !== 0) bad(`numHeads ${c.numHeads} is not a multiple of numKvHeads ${c.numKvHeads}`);
   if (c.headDim % 2 !== 0) bad(`headDim ${c.headDim} must be even (rotate-half RoPE pairs, spec §4.5.1)`);
   if (c.expertsPerToken > c.numExperts) bad(`expertsPerToken ${c.expertsPerToken} > numExperts ${c.numExperts}`);
+  if (c.slidingWindow > c.maxPositions) bad(`slidingWindow ${c.slidingWindow} exceeds the context of ${c.maxPositions} positions`);
   if (c.layerTypes.length !== c.numLayers) bad(`layer_types has ${c.layerTypes.length} entries for ${c.numLayers} layers`);
   for (const t of c.layerTypes) if (t !== 'sliding_attention' && t !== 'full_attention') bad(`unknown layer type ${JSON.stringify(t)}`);
-  const pos: [string, number][] = [['ropeTheta', c.ropeTheta], ['rmsNormEps', c.rmsNormEps], ['swigluLimit', c.swigluLimit]];
-  if (c.rope) pos.push(['rope.factor', c.rope.factor], ['rope.originalMaxPositions', c.rope.originalMaxPositions],
-    ['rope.betaFast', c.rope.betaFast], ['rope.betaSlow', c.rope.betaSlow]);
-  for (const [k, v] of pos) if (!(Number.isFinite(v) && v > 0)) bad(`${k} must be a positive number, got ${v}`);
+  // Ranges with room around gpt-oss's values (spec §1.1): RMSNorm eps 1e-5 (other transformer
+  // families use 1e-12 … 1e-5); RoPE theta 150000, and > 1 so frequencies fall along the pairs
+  // (§4.5.2); the SwiGLU clamp 7 (§4.6).
+  const range = (k: string, v: number, lo: number, hi: number, loOpen = false) => {
+    if (!Number.isFinite(v) || (loOpen ? v <= lo : v < lo) || v > hi) bad(`${k} ${v} is outside ${loOpen ? '(' : '['}${lo}, ${hi}]`);
+  };
+  range('rmsNormEps', c.rmsNormEps, 1e-12, 1e-2);
+  range('ropeTheta', c.ropeTheta, 1, 1e10, true);
+  range('swigluLimit', c.swigluLimit, 0, 1e3, true);
+  if (c.rope) {
+    // YaRN (spec §4.5.2) as transformers validates it: factor ≥ 1; the ramp runs from the
+    // beta_fast to the beta_slow correction dim, so beta_fast > beta_slow > 0; and the model is
+    // defined up to original × factor positions.
+    const r = c.rope;
+    range('rope.factor', r.factor, 1, 1024);
+    range('rope.betaSlow', r.betaSlow, 0, 1024, true);
+    range('rope.betaFast', r.betaFast, 0, 1024, true);
+    if (!(r.betaFast > r.betaSlow)) bad(`rope.betaFast ${r.betaFast} must exceed rope.betaSlow ${r.betaSlow} (YaRN ramp, spec §4.5.2)`);
+    if (!Number.isSafeInteger(r.originalMaxPositions) || r.originalMaxPositions <= 0) bad(`rope.originalMaxPositions must be a positive integer, got ${r.originalMaxPositions}`);
+    if (r.originalMaxPositions > c.maxPositions) bad(`rope.originalMaxPositions ${r.originalMaxPositions} exceeds maxPositions ${c.maxPositions}`);
+    if (c.maxPositions > Math.round(r.originalMaxPositions * r.factor)) {
+      bad(`maxPositions ${c.maxPositions} exceeds rope.originalMaxPositions × rope.factor = ${Math.round(r.originalMaxPositions * r.factor)} (YaRN defines no more)`);
+    }
+  }
   for (const k of ['eosTokenId', 'padTokenId'] as const) {
     const v = c[k];
     if (v !== null && !(Number.isSafeInteger(v) && v >= 0 && v < c.vocabSize)) bad(`${k} ${v} is not a token id below vocabSize ${c.vocabSize}`);

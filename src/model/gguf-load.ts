@@ -101,6 +101,28 @@ function configFromGguf(meta: Record<string, unknown>, path: string, vocab: numb
   };
 }
 
+/**
+ * Metadata the config does not carry but must agree with it, as llama.cpp requires: V = K head
+ * width (the engine has one headDim), and one vocabulary entry per embedding row.
+ */
+function checkMetadata(meta: Record<string, unknown>, c: ModelConfig, path: string): void {
+  const bad = (problem: string): never => {
+    throw new ModelLoadError(path, null, problem);
+  };
+  const vlen = meta['gpt-oss.attention.value_length'];
+  if (vlen !== undefined && vlen !== c.headDim) bad(`metadata gpt-oss.attention.value_length ${String(vlen)} differs from attention.key_length ${c.headDim}`);
+  const tokens = meta['tokenizer.ggml.tokens'];
+  if (tokens === undefined) return;
+  if (!Array.isArray(tokens)) return bad('metadata tokenizer.ggml.tokens is not an array');
+  if (tokens.length !== c.vocabSize) bad(`metadata tokenizer.ggml.tokens has ${tokens.length} entries but token_embd.weight has ${c.vocabSize} rows`);
+  for (const k of ['tokenizer.ggml.token_type', 'tokenizer.ggml.scores']) {
+    const a = meta[k];
+    if (a !== undefined && (!Array.isArray(a) || a.length !== tokens.length)) {
+      bad(`metadata ${k} has ${Array.isArray(a) ? a.length : 'no'} entries for ${tokens.length} tokens`);
+    }
+  }
+}
+
 function shortestF32(v: number): number {
   const f = Math.fround(v);
   for (let p = 1; p < 10; p++) {
@@ -121,6 +143,7 @@ export function loadGguf(path: string): Checkpoint {
     const byName = new Map(g.tensors.map((t) => [t.name, t]));
     const config = configFromGguf(g.metadata, path, byName.get('token_embd.weight')?.ne[1]);
     validateConfig(config, path);
+    checkMetadata(g.metadata, config, path);
     const found = buildRecords(file, config, byName);
     const tensors = validateTensors(path, config, found, ggufNameOf);
     let totalBytes = 0;
