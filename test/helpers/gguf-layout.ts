@@ -62,19 +62,34 @@ export function blobs(l: GgufLayout): Blob[] {
   return l.infos.map((t) => ({ name: t.name, ne: t.ne, type: t.type, data: l.bytes.subarray(l.dataOffset + t.rel, l.dataOffset + t.rel + t.byteSize) }));
 }
 
-/** A consistent GGUF v3: the metadata block of `l` (as raw bytes) and `tensors`, laid out back to back. */
-export function buildGguf(l: GgufLayout, tensors: Blob[]): Uint8Array {
+/** One metadata entry's bytes: key, u32 type, then the value's bytes as given. */
+export function kvEntry(key: string, type: number, value: ArrayLike<number>): Uint8Array {
+  const k = new TextEncoder().encode(key);
+  const out = new Uint8Array(8 + k.length + 4 + value.length);
+  out.set(u64le(BigInt(k.length)));
+  out.set(k, 8);
+  out.set(u32le(type), 8 + k.length);
+  out.set(value as number[], 12 + k.length);
+  return out;
+}
+
+/**
+ * A consistent GGUF v3: the metadata block of `l` (as raw bytes) plus `extraKv` entries, and
+ * `tensors`, laid out back to back at `alignment` (state a non-default one in `extraKv` too).
+ */
+export function buildGguf(l: GgufLayout, tensors: Blob[], o: { extraKv?: Uint8Array[]; alignment?: number } = {}): Uint8Array {
   const enc = new TextEncoder();
+  const alignment = o.alignment ?? l.alignment;
+  const extra = o.extraKv ?? [];
   const info: Uint8Array[] = [];
   let rel = 0;
-  const pad = (n: number) => Math.ceil(n / l.alignment) * l.alignment;
+  const pad = (n: number) => Math.ceil(n / alignment) * alignment;
   for (const t of tensors) {
     const name = enc.encode(t.name);
-    const parts = [u64le(BigInt(name.length)), name, u32le(t.ne.length), ...t.ne.map((d) => u64le(BigInt(d))), u32le(t.type), u64le(BigInt(rel))];
-    info.push(...parts);
+    info.push(u64le(BigInt(name.length)), name, u32le(t.ne.length), ...t.ne.map((d) => u64le(BigInt(d))), u32le(t.type), u64le(BigInt(rel)));
     rel += pad(t.data.length);
   }
-  const head = [l.bytes.subarray(0, 8), u64le(BigInt(tensors.length)), u64le(BigInt(l.nKv)), l.bytes.subarray(24, l.infoStart), ...info];
+  const head = [l.bytes.subarray(0, 8), u64le(BigInt(tensors.length)), u64le(BigInt(l.nKv + extra.length)), l.bytes.subarray(24, l.infoStart), ...extra, ...info];
   const headLen = head.reduce((s, b) => s + b.length, 0);
   const dataOffset = pad(headLen);
   const out = new Uint8Array(dataOffset + rel);
