@@ -120,6 +120,31 @@ describe('as a process, --threads 2', () => {
     }, TEST_MS);
   }
 
+  test('a kernel that traps in a worker thread is an error on the dispatching thread, not a wait forever', async () => {
+    const script = join(tmp.dir, 'trap.ts');
+    const cpu = join(ROOT, 'src', 'backends', 'cpu');
+    writeFileSync(script, `import { Arena } from ${JSON.stringify(join(cpu, 'arena.ts'))};
+import { Pool } from ${JSON.stringify(join(cpu, 'pool.ts'))};
+const a = new Arena(0, 1 << 16);
+const pool = new Pool(2);
+await pool.attach([a]);
+const nIn = 32, nOut = 64;
+const x = a.alloc(nIn * 4), y = a.alloc(nOut * 4);
+// Rows 0..31 (the calling thread's share) inside the memory, rows 32..63 (the worker's) past its end.
+const w = a.memory.buffer.byteLength - 32 * nIn * 4;
+try {
+  pool.run(0, 'matmul_f32_f32', [w, x, y, nIn, nOut, 1], nOut);
+  console.error('no error');
+} catch (e) {
+  console.error('caught: ' + e.message);
+}
+pool.close();
+`);
+    const r = await exitOf([process.execPath, script]);
+    expect(r.stderr).toContain('caught: cpu kernel matmul_f32_f32 failed in a worker thread');
+    expect(r.code).toBe(0);
+  }, TEST_MS);
+
   test('a script that catches the load error and returns exits by itself (no worker holds the event loop)', async () => {
     const script = join(tmp.dir, 'catch.ts');
     writeFileSync(script, `import { Model } from ${JSON.stringify(join(ROOT, 'src', 'engine', 'model.ts'))};
