@@ -49,11 +49,10 @@ function synthHf(name: string, seed: number, opts: Parameters<typeof writeHf>[2]
   return { name, files: readDir(dir), entry: '' };
 }
 
-type Outcome = { kind: 'error'; err: ModelLoadError } | { kind: 'identical' | 'changed'; config: ModelConfig; logits: Float32Array }
-  | { kind: 'crash'; err: unknown };
+type Outcome = { kind: 'error'; err: ModelLoadError } | { kind: 'loaded'; config: ModelConfig; logits: Float32Array } | { kind: 'crash'; err: unknown };
 
 /** Loads as the engine does (every weight filled and checked, the probe pass) and evaluates the prompt. */
-async function evaluate(path: string): Promise<Outcome & { logits?: Float32Array }> {
+async function evaluate(path: string): Promise<Outcome> {
   let m: Model;
   try {
     m = await Model.load(path, OPTS);
@@ -62,7 +61,7 @@ async function evaluate(path: string): Promise<Outcome & { logits?: Float32Array
   }
   try {
     const logits = await m.newSession(16).eval(IDS, 'all');
-    return { kind: 'changed', config: m.config, logits };
+    return { kind: 'loaded', config: m.config, logits };
   } catch (err) {
     return { kind: 'crash', err };
   } finally {
@@ -102,7 +101,7 @@ afterAll(() => {
 async function runSource(src: Source, cases: Case[]): Promise<void> {
   const dir = join(tmp.dir, `case-${src.name.replace(/\W+/g, '-')}`);
   const base = await evaluate(materialise(src, null, dir));
-  if (base.kind !== 'changed') throw new Error(`the undamaged ${src.name} does not load: ${String((base as { err: unknown }).err)}`);
+  if (base.kind !== 'loaded') throw new Error(`the undamaged ${src.name} does not load: ${String(base.err)}`);
   const problems: string[] = [];
   for (const c of cases) {
     const o = await evaluate(materialise(src, c, dir));
@@ -122,15 +121,13 @@ async function runSource(src: Source, cases: Case[]): Promise<void> {
       for (const n of c.names ?? []) if (typeof n === 'string' ? !msg.includes(n) : !n.test(msg)) problems.push(`${tag}: the error does not mention ${String(n)}: ${msg}`);
       continue; // an error is allowed for every case: it must only be a clean one
     }
-    {
-      const identical = sameBits(o.logits, base.logits);
-      identical ? t.identical++ : t.changed++;
-      if (!o.logits.every(Number.isFinite)) problems.push(`${tag}: loaded and served non-finite logits`);
-      if (c.expect === 'error') problems.push(`${tag}: loaded (${identical ? 'identical' : 'changed'} logits) but must be refused`);
-      else if (c.expect === 'error|identical' && !identical) problems.push(`${tag}: loaded with changed logits`);
-      else if (c.expect === 'value' && !identical && JSON.stringify(o.config) === JSON.stringify(base.config)) {
-        problems.push(`${tag}: loaded with changed logits but the same config (the damage was not a config value)`);
-      }
+    const identical = sameBits(o.logits, base.logits);
+    identical ? t.identical++ : t.changed++;
+    if (!o.logits.every(Number.isFinite)) problems.push(`${tag}: loaded and served non-finite logits`);
+    if (c.expect === 'error') problems.push(`${tag}: loaded (${identical ? 'identical' : 'changed'} logits) but must be refused`);
+    else if (c.expect === 'error|identical' && !identical) problems.push(`${tag}: loaded with changed logits`);
+    else if (c.expect === 'value' && !identical && JSON.stringify(o.config) === JSON.stringify(base.config)) {
+      problems.push(`${tag}: loaded with changed logits but the same config (the damage was not a config value)`);
     }
   }
   expect(problems).toEqual([]);
