@@ -8,7 +8,7 @@ import { Engine, type Session } from '../engine/engine.ts';
 import { DEMO_MODEL_ID, type LoadedModel } from '../generate/served-model.ts';
 import { samplingLimit } from '../generate/vocab.ts';
 import { demoCheckpoint } from '../synth/demo.ts';
-import { tokenizerForCheckpoint } from '../tokenizer/index.ts';
+import { tokenizerForCheckpoint, type Tokenizer } from '../tokenizer/index.ts';
 import { resolveBackend } from './backend-choice.ts';
 
 export interface Opened {
@@ -39,7 +39,13 @@ export async function openEngine(path: string | null, o: Partial<EngineOptions>,
 /** A model ready to serve: the engine, its tokenizer and what /v1/models announces. */
 export async function openServedModel(path: string | null, o: Partial<EngineOptions>, progress?: (p: LoadProgress) => void, id?: string): Promise<LoadedModel> {
   const { engine: m, reason } = await openEngine(path, o, progress);
-  const tokenizer = tokenizerForCheckpoint(m.checkpoint);
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = tokenizerForCheckpoint(m.checkpoint);
+  } catch (e) {
+    m.release(); // a loaded backend's worker threads would keep a failed server's process alive
+    throw e;
+  }
   const V = m.config.vocabSize;
   const d = m.backend.describe();
   const name = id ?? (path === null ? DEMO_MODEL_ID : modelId(path));

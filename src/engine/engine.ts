@@ -7,6 +7,7 @@ import { slidingCapacity } from '../backends/backend.ts';
 import { loadCheckpoint } from '../model/checkpoint.ts';
 import type { Checkpoint, ModelConfig } from '../model/types.ts';
 import { allocState, forward, unembed, type Part, type State, type Tap } from './forward.ts';
+import { probeFirstPass } from './probe.ts';
 import { ropeParams, type RopeParams } from './rope.ts';
 import { uploadWeights } from './upload.ts';
 import { bindWeights, type Weights } from './weights.ts';
@@ -43,9 +44,11 @@ export class Engine {
     try {
       const weights = bindWeights(c, await uploadWeights(be, ckpt, progress));
       const state = allocState(be, c, opts.maxBatch, Math.min(LOGIT_ROWS, opts.maxBatch));
-      return new Engine(c, be, weights, ropeParams(c), state, opts, Math.min(opts.context, c.maxPositions), ckpt);
+      const engine = new Engine(c, be, weights, ropeParams(c), state, opts, Math.min(opts.context, c.maxPositions), ckpt);
+      await probeFirstPass(engine);
+      return engine;
     } catch (e) {
-      be.release();
+      be.release(); // a half-loaded backend's worker threads would keep the process alive
       throw e;
     }
   }

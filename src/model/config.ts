@@ -119,28 +119,78 @@ export function configFromHf(j: unknown, file: string): ModelConfig {
   };
 }
 
-/** The checks every reader runs on the config it built; `file` names the source in errors. */
-export function validateConfig(c: ModelConfig, file: string): void {
+/**
+ * Sanity bounds on sizes, far beyond any gpt-oss (spec §1.1: V 201088, H 2880, 64 heads of 64,
+ * 128 experts, 131072 positions); the sizes are cross-checked with the tensor shapes anyway
+ * (validate.ts), these refuse an absurd value before anything is sized from it.
+ */
+const MAX_SIZE: Partial<Record<keyof ModelConfig, number>> = {
+  vocabSize: 1 << 24, hiddenSize: 1 << 16, numHeads: 1024, numKvHeads: 1024, headDim: 1024, numExperts: 4096,
+  expertsPerToken: 4096, intermediateSize: 1 << 18, slidingWindow: 1 << 24, maxPositions: 1 << 24,
+};
+
+/** Where each checked value comes from in a config.json (spec §1.1), for error messages. */
+export const HF_KEYS: Record<string, string> = {
+  vocabSize: 'vocab_size', hiddenSize: 'hidden_size', numLayers: 'num_hidden_layers', numHeads: 'num_attention_heads',
+  numKvHeads: 'num_key_value_heads', headDim: 'head_dim', numExperts: 'num_local_experts', expertsPerToken: 'num_experts_per_tok',
+  intermediateSize: 'intermediate_size', slidingWindow: 'sliding_window', maxPositions: 'max_position_embeddings',
+  layerTypes: 'layer_types', ropeTheta: 'rope_theta', rmsNormEps: 'rms_norm_eps', swigluLimit: 'swiglu_limit',
+  'rope.factor': 'rope_scaling.factor', 'rope.betaFast': 'rope_scaling.beta_fast', 'rope.betaSlow': 'rope_scaling.beta_slow',
+  'rope.originalMaxPositions': 'rope_scaling.original_max_position_embeddings', eosTokenId: 'eos_token_id', padTokenId: 'pad_token_id',
+};
+
+/**
+ * The checks every reader runs on the config it built. `file` names the source in errors, and
+ * `keys` the key each value came from there (a config.json's by default). Values no tensor shape
+ * confirms (eps, RoPE, window, context) must lie in the ranges the architecture gives them meaning
+ * in, so that damage to one is an error rather than a quietly different model.
+ */
+export function validateConfig(c: ModelConfig, file: string, keys: Record<string, string> = HF_KEYS): void {
   const bad = (problem: string): never => {
     throw new ModelLoadError(file, null, `config: ${problem}`);
   };
+  const n = (k: string) => keys[k] ?? k;
   const ints: (keyof ModelConfig)[] = ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim',
     'numExperts', 'expertsPerToken', 'intermediateSize', 'slidingWindow', 'maxPositions'];
   for (const k of ints) {
     const v = c[k];
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) bad(`${k} must be a positive integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) bad(`${n(k)} must be a positive integer, got ${v}`);
+    const max = MAX_SIZE[k];
+    if (max !== undefined && (v as number) > max) bad(`${n(k)} ${v} is implausible (more than ${max})`);
   }
-  if (c.numHeads % c.numKvHeads !== 0) bad(`numHeads ${c.numHeads} is not a multiple of numKvHeads ${c.numKvHeads}`);
-  if (c.headDim % 2 !== 0) bad(`headDim ${c.headDim} must be even (rotate-half RoPE pairs, spec §4.5.1)`);
-  if (c.expertsPerToken > c.numExperts) bad(`expertsPerToken ${c.expertsPerToken} > numExperts ${c.numExperts}`);
-  if (c.layerTypes.length !== c.numLayers) bad(`layer_types has ${c.layerTypes.length} entries for ${c.numLayers} layers`);
-  for (const t of c.layerTypes) if (t !== 'sliding_attention' && t !== 'full_attention') bad(`unknown layer type ${JSON.stringify(t)}`);
-  const pos: [string, number][] = [['ropeTheta', c.ropeTheta], ['rmsNormEps', c.rmsNormEps], ['swigluLimit', c.swigluLimit]];
-  if (c.rope) pos.push(['rope.factor', c.rope.factor], ['rope.originalMaxPositions', c.rope.originalMaxPositions],
-    ['rope.betaFast', c.rope.betaFast], ['rope.betaSlow', c.rope.betaSlow]);
-  for (const [k, v] of pos) if (!(Number.isFinite(v) && v > 0)) bad(`${k} must be a positive number, got ${v}`);
+  if (c.numHeads % c.numKvHeads !== 0) bad(`${n('numHeads')} ${c.numHeads} is not a multiple of ${n('numKvHeads')} ${c.numKvHeads}`);
+  if (c.headDim % 2 !== 0) bad(`${n('headDim')} ${c.headDim} must be even (rotate-half RoPE pairs, spec §4.5.1)`);
+  if (c.expertsPerToken > c.numExperts) bad(`${n('expertsPerToken')} ${c.expertsPerToken} > ${n('numExperts')} ${c.numExperts}`);
+  if (c.slidingWindow > c.maxPositions) bad(`${n('slidingWindow')} ${c.slidingWindow} exceeds the context of ${c.maxPositions} positions (${n('maxPositions')})`);
+  if (c.layerTypes.length !== c.numLayers) bad(`${n('layerTypes')} has ${c.layerTypes.length} entries for ${c.numLayers} layers`);
+  for (const t of c.layerTypes) if (t !== 'sliding_attention' && t !== 'full_attention') bad(`unknown layer type ${JSON.stringify(t)} in ${n('layerTypes')}`);
+  // Ranges with room around gpt-oss's values (spec §1.1): RMSNorm eps 1e-5 (other transformer
+  // families use 1e-12 … 1e-5); RoPE theta 150000, and > 1 so frequencies fall along the pairs
+  // (§4.5.2); the SwiGLU clamp 7 (§4.6).
+  const range = (k: string, v: number, lo: number, hi: number, loOpen = false) => {
+    if (!Number.isFinite(v) || (loOpen ? v <= lo : v < lo) || v > hi) bad(`${n(k)} ${v} is outside ${loOpen ? '(' : '['}${lo}, ${hi}]`);
+  };
+  range('rmsNormEps', c.rmsNormEps, 1e-12, 1e-2);
+  range('ropeTheta', c.ropeTheta, 1, 1e10, true);
+  range('swigluLimit', c.swigluLimit, 0, 1e3, true);
+  if (c.rope) {
+    // YaRN (spec §4.5.2) as transformers validates it: factor ≥ 1; the ramp runs from the
+    // beta_fast to the beta_slow correction dim, so beta_fast > beta_slow > 0; and the model is
+    // defined up to original × factor positions.
+    const r = c.rope;
+    range('rope.factor', r.factor, 1, 1024);
+    range('rope.betaSlow', r.betaSlow, 0, 1024, true);
+    range('rope.betaFast', r.betaFast, 0, 1024, true);
+    if (!(r.betaFast > r.betaSlow)) bad(`${n('rope.betaFast')} ${r.betaFast} must exceed ${n('rope.betaSlow')} ${r.betaSlow} (YaRN ramp, spec §4.5.2)`);
+    const orig = r.originalMaxPositions;
+    if (!Number.isSafeInteger(orig) || orig <= 0) bad(`${n('rope.originalMaxPositions')} must be a positive integer, got ${orig}`);
+    if (orig > c.maxPositions) bad(`${n('rope.originalMaxPositions')} ${orig} exceeds ${n('maxPositions')} ${c.maxPositions}`);
+    if (c.maxPositions > Math.round(orig * r.factor)) {
+      bad(`${n('maxPositions')} ${c.maxPositions} exceeds ${n('rope.originalMaxPositions')} × ${n('rope.factor')} = ${Math.round(orig * r.factor)} (YaRN defines no more)`);
+    }
+  }
   for (const k of ['eosTokenId', 'padTokenId'] as const) {
     const v = c[k];
-    if (v !== null && !(Number.isSafeInteger(v) && v >= 0 && v < c.vocabSize)) bad(`${k} ${v} is not a token id below vocabSize ${c.vocabSize}`);
+    if (v !== null && !(Number.isSafeInteger(v) && v >= 0 && v < c.vocabSize)) bad(`${n(k)} ${v} is not a token id below ${n('vocabSize')} ${c.vocabSize}`);
   }
 }

@@ -34,6 +34,18 @@ export function ggufNameOf(canonical: string): string {
   return canonical;
 }
 
+/** Where configFromGguf takes each checked value from (spec §7.2), for validateConfig's messages. */
+const GGUF_KEYS: Record<string, string> = {
+  vocabSize: 'token_embd.weight rows', hiddenSize: 'gpt-oss.embedding_length', numLayers: 'gpt-oss.block_count',
+  numHeads: 'gpt-oss.attention.head_count', numKvHeads: 'gpt-oss.attention.head_count_kv', headDim: 'gpt-oss.attention.key_length',
+  numExperts: 'gpt-oss.expert_count', expertsPerToken: 'gpt-oss.expert_used_count', intermediateSize: 'gpt-oss.expert_feed_forward_length',
+  slidingWindow: 'gpt-oss.attention.sliding_window', maxPositions: 'gpt-oss.context_length', ropeTheta: 'gpt-oss.rope.freq_base',
+  rmsNormEps: 'gpt-oss.attention.layer_norm_rms_epsilon', 'rope.factor': 'gpt-oss.rope.scaling.factor',
+  'rope.betaFast': 'gpt-oss.rope.scaling.yarn_beta_fast', 'rope.betaSlow': 'gpt-oss.rope.scaling.yarn_beta_slow',
+  'rope.originalMaxPositions': 'gpt-oss.rope.scaling.original_context_length',
+  eosTokenId: 'tokenizer.ggml.eos_token_id', padTokenId: 'tokenizer.ggml.padding_token_id',
+};
+
 /** Config from metadata (spec §7.2); `vocab` comes from token_embd's shape. */
 function configFromGguf(meta: Record<string, unknown>, path: string, vocab: number | undefined): ModelConfig {
   const bad = (problem: string): never => {
@@ -45,7 +57,7 @@ function configFromGguf(meta: Record<string, unknown>, path: string, vocab: numb
     // Ollama's 2025 dialect (spec §9.19): other tensor names, fused gate_up, HF nibble order.
     bad("architecture 'gptoss' (Ollama's own gpt-oss dialect) is not supported; use a llama.cpp 'gpt-oss' GGUF or the HF checkpoint");
   }
-  if (arch !== 'gpt-oss') bad(`architecture ${JSON.stringify(arch)} is not gpt-oss`);
+  if (arch !== 'gpt-oss') bad(`general.architecture ${JSON.stringify(arch)} is not gpt-oss`);
   const get = (key: string, dflt?: number): number => {
     const v = meta[`gpt-oss.${key}`] ?? dflt;
     if (v === undefined) bad(`missing metadata key gpt-oss.${key}`);
@@ -101,6 +113,28 @@ function configFromGguf(meta: Record<string, unknown>, path: string, vocab: numb
   };
 }
 
+/**
+ * Metadata the config does not carry but must agree with it, as llama.cpp requires: V = K head
+ * width (the engine has one headDim), and one vocabulary entry per embedding row.
+ */
+function checkMetadata(meta: Record<string, unknown>, c: ModelConfig, path: string): void {
+  const bad = (problem: string): never => {
+    throw new ModelLoadError(path, null, problem);
+  };
+  const vlen = meta['gpt-oss.attention.value_length'];
+  if (vlen !== undefined && vlen !== c.headDim) bad(`metadata gpt-oss.attention.value_length ${String(vlen)} differs from attention.key_length ${c.headDim}`);
+  const tokens = meta['tokenizer.ggml.tokens'];
+  if (tokens === undefined) return;
+  if (!Array.isArray(tokens)) return bad('metadata tokenizer.ggml.tokens is not an array');
+  if (tokens.length !== c.vocabSize) bad(`metadata tokenizer.ggml.tokens has ${tokens.length} entries but token_embd.weight has ${c.vocabSize} rows`);
+  for (const k of ['tokenizer.ggml.token_type', 'tokenizer.ggml.scores']) {
+    const a = meta[k];
+    if (a !== undefined && (!Array.isArray(a) || a.length !== tokens.length)) {
+      bad(`metadata ${k} has ${Array.isArray(a) ? a.length : 'no'} entries for ${tokens.length} tokens`);
+    }
+  }
+}
+
 function shortestF32(v: number): number {
   const f = Math.fround(v);
   for (let p = 1; p < 10; p++) {
@@ -120,7 +154,8 @@ export function loadGguf(path: string): Checkpoint {
     const g = readGguf(file);
     const byName = new Map(g.tensors.map((t) => [t.name, t]));
     const config = configFromGguf(g.metadata, path, byName.get('token_embd.weight')?.ne[1]);
-    validateConfig(config, path);
+    validateConfig(config, path, GGUF_KEYS);
+    checkMetadata(g.metadata, config, path);
     const found = buildRecords(file, config, byName);
     const tensors = validateTensors(path, config, found, ggufNameOf);
     let totalBytes = 0;

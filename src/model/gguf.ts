@@ -1,6 +1,7 @@
 // The GGUF container (spec §7.1), parsed as hostile input: magic and version first, then every
 // count, string length and array length checked against the bytes that remain before it is used;
-// tensor infos checked for known types, sane dims, exact sizes, alignment and in-file data.
+// tensor infos checked for known types, sane dims, exact sizes and alignment, and the data section
+// checked to hold exactly those tensors in header order (llama.cpp's rule) with zero padding.
 import { Cursor } from './cursor.ts';
 import { FORMATS, type Format } from './formats.ts';
 import { ModelFile } from './io.ts';
@@ -101,6 +102,57 @@ function readValue(cur: Cursor, type: number, what: string): unknown {
   }
 }
 
+type Info = Omit<GgufTensorInfo, 'offset'> & { rel: number };
+
+const typeAndShape = (t: Info) => `${GGML_TYPES[t.type].name} [${t.ne}] (${t.byteSize} bytes)`;
+
+/**
+ * The data section holds exactly the tensors in header order, each padded to the alignment, as
+ * llama.cpp's gguf_init requires ("tensor '…' has offset …, expected …"), then nothing: so a
+ * damaged type, shape, offset or tensor count cannot go unseen. The padding must be zero, which
+ * also catches a type change that a tensor's padding would absorb (F32 → F16 of 16 bytes).
+ */
+function checkLayout(file: ModelFile, infos: Info[], dataOffset: number, alignment: number, cur: Cursor): void {
+  const pad = (n: number) => Math.ceil(n / alignment) * alignment;
+  const dataLen = file.size - dataOffset;
+  const nextStart = (i: number) => (i + 1 < infos.length ? infos[i + 1].rel : dataLen);
+  // Tensor i's declared size accounts for the bytes up to the next tensor (the last: up to the end of the file).
+  const fits = (i: number) => {
+    const end = infos[i].rel + infos[i].byteSize, next = nextStart(i);
+    return i + 1 < infos.length ? next === pad(end) : next >= end && next <= pad(end);
+  };
+  if (infos.length && infos[0].rel !== 0) {
+    cur.fail(`data offset ${infos[0].rel}, expected 0 (the first tensor in the header starts the data section)`, infos[0].name);
+  }
+  for (let i = 0; i < infos.length; i++) {
+    const t = infos[i], end = t.rel + t.byteSize;
+    if (dataOffset + end > file.size) {
+      cur.fail(`truncated: ${typeAndShape(t)} at [${dataOffset + t.rel}, ${dataOffset + end}) extends past the end of the file (${file.size} bytes)`, t.name);
+    }
+    if (fits(i)) continue;
+    if (i + 1 < infos.length && !fits(i + 1)) {
+      // Both neighbours of the next tensor's offset disagree with it: the offset is the damage.
+      const n = infos[i + 1];
+      cur.fail(`data offset ${n.rel} ${dataOffset + n.rel > file.size ? 'is past the end of the file; ' : ''}expected ${pad(end)} (right after ${t.name}: ${typeAndShape(t)}, padded to ${alignment})`, n.name);
+    }
+    const next = nextStart(i);
+    if (i + 1 < infos.length) {
+      cur.fail(`${typeAndShape(t)} take ${pad(end) - t.rel} bytes padded, but the next tensor (${infos[i + 1].name}) starts ${next - t.rel} bytes after this one: the type or shape is damaged`, t.name);
+    }
+    cur.fail(`${typeAndShape(t)} end at data offset ${end} but the file has ${next - pad(end)} more bytes after its padding: the type or shape is damaged, or the header lists too few tensors`, t.name);
+  }
+  // The padding between tensors, read now: small reads next to data about to be loaded.
+  for (let i = 0; i < infos.length; i++) {
+    const from = infos[i].rel + infos[i].byteSize, to = nextStart(i);
+    if (to === from) continue;
+    const gap = file.bytes(dataOffset + from, to - from, infos[i].name);
+    const k = gap.findIndex((b) => b !== 0);
+    if (k >= 0) {
+      cur.fail(`byte ${gap[k]} at offset ${dataOffset + from + k} in the zero padding after the data of ${typeAndShape(infos[i])}: the type or shape is damaged`, infos[i].name);
+    }
+  }
+}
+
 export function readGguf(file: ModelFile): GgufFile {
   const cur = new Cursor(file);
   const magic = cur.u32('magic');
@@ -128,7 +180,7 @@ export function readGguf(file: ModelFile): GgufFile {
     alignment = a as number;
   }
 
-  const infos: (Omit<GgufTensorInfo, 'offset'> & { rel: number })[] = [];
+  const infos: Info[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < nTensors; i++) {
     const name = cur.string(`tensor name #${i}`);
@@ -156,18 +208,13 @@ export function readGguf(file: ModelFile): GgufFile {
   }
 
   const dataOffset = Math.ceil(cur.pos / alignment) * alignment;
-  const tensors: GgufTensorInfo[] = [];
-  for (const { rel, ...t } of infos) {
-    const offset = dataOffset + rel;
-    if (offset + t.byteSize > file.size) {
-      cur.fail(`truncated: data [${offset}, ${offset + t.byteSize}) extends past the end of the file (${file.size} bytes)`, t.name);
-    }
-    tensors.push({ ...t, offset });
+  // Writers zero-fill (llama.cpp, gguf-py, Ollama): other bytes here are the tail of a tensor info
+  // the header no longer counts, or damage.
+  while (cur.pos < dataOffset) {
+    const at = cur.pos, b = cur.u8('padding before the data section');
+    if (b !== 0) cur.fail(`byte ${b} at offset ${at} in the zero padding before the data section (tensor count or tensor infos damaged)`);
   }
-  const sorted = [...tensors].sort((a, b) => a.offset - b.offset);
-  for (let i = 1; i < sorted.length; i++) {
-    const p = sorted[i - 1];
-    if (sorted[i].offset < p.offset + p.byteSize) cur.fail(`data overlaps ${p.name}`, sorted[i].name);
-  }
+  checkLayout(file, infos, dataOffset, alignment, cur);
+  const tensors = infos.map(({ rel, ...t }) => ({ ...t, offset: dataOffset + rel }));
   return { version, metadata, tensors, alignment, dataOffset };
 }

@@ -200,7 +200,7 @@ function mxfp4Pair(name: string, blocks: StEntry, entries: Map<string, StEntry>,
   if (scales.dtype !== 'U8') bad(scales, `dtype ${scales.dtype}, MXFP4 scales must be U8`);
   const b = blocks.shape, s = scales.shape;
   if (b.length < 2 || b[b.length - 1] !== 16) bad(blocks, `shape [${b}] is not [..., G, 16]`);
-  if (s.length !== b.length - 1 || s.some((d, i) => d !== b[i])) bad(scales, `shape [${s}] does not match blocks [${b}]`);
+  if (s.length !== b.length - 1 || s.some((d, i) => d !== b[i])) bad(scales, `shape [${s}] does not match ${blocks.name} [${b}]`);
   const shape = [...s.slice(0, -1), s[s.length - 1] * 32];
   const span = (e: StEntry): Span => ({ file: e.file, offset: e.offset, name: e.name });
   return makeRecord({ file: blocks.file.path, tensor: blocks.name }, name, shape, 'mxfp4', hfMxfp4Fill(span(blocks), span(scales)));

@@ -3,6 +3,7 @@
 // repack, gate/up interleave, transpose) stage at most CHUNK_BYTES in a reused scratch buffer.
 import { basename } from 'node:path';
 import { FORMATS, hfBlockToGgml, tensorBytes, type Format } from './formats.ts';
+import { firstBadValue, scaleProblem } from './finite.ts';
 import { CHUNK_BYTES, ModelFile, assert, scratch } from './io.ts';
 import { ModelLoadError, type WeightRecord } from './types.ts';
 
@@ -68,25 +69,29 @@ export function aliasRecord(r: WeightRecord, name: string): WeightRecord {
   return a;
 }
 
-/** E8M0 byte 255 is NaN (spec §3.2): no real checkpoint has one, so it means corruption. */
-/** `buf[from..to)` holds whole blocks; `firstBlock` is the index of the one at `from` in the tensor. */
-function checkScales(buf: Uint8Array, from: number, to: number, span: Span, firstBlock: number): void {
-  for (let o = from; o < to; o += 17) {
-    if (buf[o] === 255) {
-      throw new ModelLoadError(span.file.path, span.name, `MXFP4 block ${firstBlock + (o - from) / 17} has scale byte 255 (NaN)`);
-    }
-  }
+/**
+ * A chunk as it lands: `buf[from..to)` holds whole blocks (values, for the float formats) and
+ * `firstBlock` is the index of the one at `from` in the file tensor. Refuses what no real
+ * checkpoint holds (finite.ts): NaN, infinity, weights or scales of 2^64 and more.
+ */
+function checkChunk(format: Format, buf: Uint8Array, from: number, to: number, span: Span, firstBlock: number): void {
+  const bad = firstBadValue(format, buf, from, to);
+  if (!bad) return;
+  const what = FORMATS[format].blockElems === 1 ? `${format} value ${firstBlock + bad.index} is ${bad.what}`
+    : `${format === 'mxfp4' ? 'MXFP4' : 'Q8_0'} block ${firstBlock + bad.index} has ${bad.what}`;
+  throw new ModelLoadError(span.file.path, span.name, `${what} (damaged weights)`);
 }
 
 /** Canonical bytes are stored as-is (GGUF tensors, HF dense tensors). */
 export function copyFill(span: Span, format: Format): Fill {
+  const bb = FORMATS[format].blockBytes;
   const fill: Fill = (dst, progress) => {
-    // Chunks of whole MXFP4 blocks so each chunk can be scale-checked as it lands.
-    const step = format === 'mxfp4' ? CHUNK_BYTES - (CHUNK_BYTES % 17) : CHUNK_BYTES;
+    // Chunks of whole blocks so each chunk can be checked as it lands.
+    const step = CHUNK_BYTES - (CHUNK_BYTES % bb);
     for (let at = 0; at < dst.length; at += step) {
       const n = Math.min(step, dst.length - at);
       span.file.read(dst, at, n, span.offset + at, span.name);
-      if (format === 'mxfp4') checkScales(dst, at, at + n, span, at / 17);
+      checkChunk(format, dst, at, at + n, span, at / bb);
       progress(n);
     }
   };
@@ -94,7 +99,10 @@ export function copyFill(span: Span, format: Format): Fill {
   // dense matrices to Q8_0 row range by row range for the fast precision).
   if (format !== 'mxfp4') {
     fill.rows = (dst, r0, r1) => {
-      if (r1 > r0) span.file.read(dst, 0, dst.length, span.offset + r0 * (dst.length / (r1 - r0)), span.name);
+      if (r1 <= r0) return;
+      const at = r0 * (dst.length / (r1 - r0));
+      span.file.read(dst, 0, dst.length, span.offset + at, span.name);
+      checkChunk(format, dst, 0, dst.length, span, at / bb);
     };
   }
   return fill;
@@ -117,8 +125,8 @@ export function hfMxfp4Fill(blocks: Span, scales: Span): Fill {
       // Built in a plain buffer, then one copy: per-byte stores into a shared (wasm) memory are slow.
       const out = scratch(2, per * 17);
       for (let b = 0; b < n; b++) {
-        const e = s[b];
-        if (e === 255) throw new ModelLoadError(scales.file.path, scales.name, `MXFP4 block ${b0 + b} has scale byte 255 (NaN)`);
+        const e = s[b], problem = scaleProblem(e);
+        if (problem) throw new ModelLoadError(scales.file.path, scales.name, `MXFP4 block ${b0 + b} has ${problem} (damaged weights)`);
         out[b * 17] = e;
         hfBlockToGgml(q, b * 16, out, b * 17 + 1);
       }
@@ -139,6 +147,7 @@ export interface HalfSource extends Span {
  * pair (two tensors) and its concatenated `ffn_gate_up_exps` (one tensor, two halves per expert).
  */
 export function interleaveFill(gate: HalfSource, up: HalfSource, experts: number, units: number, unitBytes: number, format: Format): Fill {
+  const bb = FORMATS[format].blockBytes;
   return (dst, progress) => {
     assert(dst.length === experts * units * 2 * unitBytes, 'interleave size');
     const per = Math.max(1, Math.floor(CHUNK_BYTES / 2 / unitBytes));
@@ -151,10 +160,8 @@ export function interleaveFill(gate: HalfSource, up: HalfSource, experts: number
         const ua = e * up.expertStride + j0 * unitBytes;
         gate.file.read(a, 0, n * unitBytes, gate.offset + ga, gate.name);
         up.file.read(b, 0, n * unitBytes, up.offset + ua, up.name);
-        if (format === 'mxfp4') {
-          checkScales(a, 0, n * unitBytes, gate, ga / 17);
-          checkScales(b, 0, n * unitBytes, up, ua / 17);
-        }
+        checkChunk(format, a, 0, n * unitBytes, gate, ga / bb);
+        checkChunk(format, b, 0, n * unitBytes, up, ua / bb);
         let o = (e * units + j0) * 2 * unitBytes;
         for (let j = 0; j < n; j++) {
           dst.set(a.subarray(j * unitBytes, (j + 1) * unitBytes), o);
@@ -183,6 +190,7 @@ export function transposeFill(src: Span, experts: number, inDim: number, outDim:
       for (let i0 = 0; i0 < inDim; i0 += per) {
         const n = Math.min(per, inDim - i0);
         src.file.read(t, 0, n * srcRow, src.offset + base + i0 * srcRow, src.name);
+        checkChunk(format, t, 0, n * srcRow, src, (base + i0 * srcRow) / eb);
         for (let i = 0; i < n; i++) {
           for (let o = 0; o < outDim; o++) {
             const from = i * srcRow + o * eb;

@@ -1,6 +1,7 @@
 // The safetensors container (spec §2.2): u64 header length, a JSON header, then the data section.
 // The file is hostile input: the header size is capped, every entry is type-checked, and the data
-// ranges must lie inside the file and tile the data section without overlap or gaps.
+// ranges must lie inside the file and tile the data section without overlap or gaps, up to the
+// last byte of the file.
 import { ModelFile, errorText } from './io.ts';
 import { ModelLoadError } from './types.ts';
 
@@ -71,6 +72,12 @@ export function readSafetensorsHeader(file: ModelFile): StEntry[] {
     if (e.offset < at) bad(e.name, `data range [${e.offset - dataStart}, ${e.offset - dataStart + e.byteSize}) overlaps the previous tensor`);
     if (e.offset > at) bad(e.name, `gap of ${e.offset - at} bytes before this tensor's data (ranges must tile the data section)`);
     at = e.offset + e.byteSize;
+  }
+  // …and end exactly at the end of the file, as the reference reader requires
+  // (MetadataIncompleteBuffer): a header length that stops short inside the JSON's trailing
+  // padding spaces still parses, but would shift every tensor by the missing bytes.
+  if (at !== file.size) {
+    bad(sorted.at(-1)?.name ?? null, `the tensors' data ends at byte ${at} but the file has ${file.size} bytes: ${file.size - at} bytes are not accounted for (header length or data_offsets damaged)`);
   }
   return out;
 }

@@ -8,7 +8,7 @@ import type { Arena } from './arena.ts';
 
 // control block layout (Int32 indices)
 export const GEN = 0, DONE = 1, QUIT = 2, ARENA = 3, KERNEL = 4, NARGS = 5, N = 6, PER_ARG = 7, PER_STRIDE = 8,
-  THREADS = 9, ALIGN = 10, READY = 11, SLEEP = 16; // SLEEP + worker id
+  THREADS = 9, ALIGN = 10, READY = 11, FAILED = 12, SLEEP = 16; // SLEEP + worker id
 export const MAX_ARGS = 16;
 /** Below this many multiply-adds a job runs on the calling thread (a wake-up costs ~1–50 µs). */
 const MIN_PARALLEL_WORK = 1 << 17;
@@ -48,7 +48,12 @@ export class Pool {
       w.postMessage({ module: kernelModule(), memories: arenas.map((a) => a.memory), ctl: this.ctl.buffer, args: this.args.buffer, id, names: this.names });
       this.workers.push(w);
     }
-    await Promise.all(ready);
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      this.close(); // the workers that did start would keep the process alive
+      throw e;
+    }
   }
 
   /**
@@ -75,8 +80,13 @@ export class Pool {
     while (Atomics.load(ctl, DONE) < T - 1) {
       if (++spins > 20000) { Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1); }
     }
+    if (Atomics.load(ctl, FAILED)) {
+      Atomics.store(ctl, FAILED, 0);
+      throw new Error(`cpu kernel ${name} failed in a worker thread (its share of the result is missing)`);
+    }
   }
 
+  /** Stops and terminates the workers; safe to call at any time, more than once. */
   close(): void {
     if (!this.workers.length) return;
     Atomics.store(this.ctl, QUIT, 1);
