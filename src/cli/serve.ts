@@ -1,6 +1,7 @@
 // `serve [--model PATH] [--host H] [--port P] …`: the OpenAI-compatible HTTP server (src/server/).
 // Without --model (or OSS_EDGE_MODEL) it serves the demo checkpoint.
 import type { BackendChoice } from '../generate/index.ts';
+import { LIMIT_FLAGS, type Limits } from '../server/limits.ts';
 import type { Runtime } from '../server/runtime.ts';
 import { startServer, type ServerOptions } from '../server/start.ts';
 import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
@@ -18,11 +19,13 @@ export const USAGE = `usage: bun run serve [flags]
   --ctx N             context length per slot (default 4096)
   --parallel N        concurrent generations, each with its own K/V cache (default 4)
   --max-queue N       requests waiting for a slot before 429 (default 64)
-  --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY)
+  --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY); an empty key is
+                      refused at start, never taken as "no key"
   --cors-origin O     allow browsers from origin O (comma-separated, or *)
-  --max-body BYTES    largest request body (default 8388608)`;
+request limits (past one: 400, 413 or 431 naming the limit and its flag):
+${LIMIT_FLAGS.map((f) => `  ${`--${f.flag} ${f.unit}`.padEnd(26)}${f.help} (default ${f.default})`).join('\n')}`;
 
-const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'precision', 'dense-q8', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'max-body', 'help']);
+const FLAGS = new Set(['model', 'host', 'port', 'threads', 'backend', 'precision', 'dense-q8', 'ctx', 'parallel', 'max-queue', 'api-key', 'cors-origin', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServerOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -49,10 +52,25 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     ctx: a.flags.has('ctx') ? positive('ctx', 4096, 2) : undefined,
     parallel: positive('parallel', 4),
     maxQueue: positive('max-queue', 64, 0),
-    apiKey: str(a, 'api-key', env.OSS_EDGE_API_KEY ?? '') || undefined,
+    apiKey: apiKeyOf(a, env),
     corsOrigin: str(a, 'cors-origin', '') || undefined,
-    maxBodyBytes: positive('max-body', 8 << 20),
+    limits: Object.fromEntries(LIMIT_FLAGS.map((f) => [f.key, positive(f.flag, f.default, f.min)])) as unknown as Limits,
   };
+}
+
+/**
+ * The API key, or undefined when none was asked for. Asked for but empty — `--api-key=`,
+ * `--api-key` last or before another flag (what `--api-key $UNSET` becomes), or OSS_EDGE_API_KEY
+ * set to '' — is a usage error: a server told to require a key must not start open.
+ */
+function apiKeyOf(a: Parsed, env: Record<string, string | undefined>): string | undefined {
+  const flag = a.flags.get('api-key');
+  const key = flag !== undefined ? flag : env.OSS_EDGE_API_KEY;
+  const from = flag !== undefined ? '--api-key' : 'OSS_EDGE_API_KEY';
+  if (key === undefined) return undefined;
+  if (key === true || key === '') throw new UsageError(`${from} is empty: give the key (\`--api-key KEY\`), or leave ${from} out to serve without one`);
+  if (/[\s\x00-\x1f\x7f]/.test(key)) throw new UsageError(`${from} contains whitespace or control characters, which an Authorization header cannot carry intact`);
+  return key;
 }
 
 export async function run(argv: string[], runtime?: Runtime): Promise<number> {

@@ -3,6 +3,8 @@
 import { loadModel, type BackendChoice, type LoadProgress } from '../generate/index.ts';
 import { createApp } from './app.ts';
 import { ModelHost, type Served } from './host.ts';
+import type { Limits } from './limits.ts';
+import { governMemory } from './memory.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ServerOptions {
@@ -24,6 +26,8 @@ export interface ServerOptions {
   /** Concurrent generations (slots). */
   parallel: number;
   maxBodyBytes?: number;
+  /** Request limits (limits.ts, one `serve` flag each); unset ones take their defaults. */
+  limits?: Partial<Limits>;
 }
 
 export interface RunningServer {
@@ -45,8 +49,9 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo = 
   const log = io.log ?? ((line: string) => { process.stderr.write(`${line}\n`); });
   const bar = io.progress ?? { update() {}, finish() {} };
   const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue });
-  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, log });
+  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
+  const memory = governMemory(rt);
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
   log(`oss-edge (${rt.name}) listening on ${url} — OpenAI API at ${url}/v1, health at ${url}/health`);
   const ready = host.load((onProgress) => loadModel(o.model, {
@@ -60,6 +65,7 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo = 
   return {
     url, port: listener.port, host, ready,
     async stop() {
+      memory.stop();
       await listener.stop();
       host.close();
     },

@@ -27,8 +27,9 @@ export class ByteLevelBpe implements Tokenizer {
   readonly name: string;
   readonly vocabSize: number;
   readonly special: SpecialIds;
-  /** Longest token in bytes: a text of B bytes has at least B / maxTokenBytes tokens. */
   readonly maxTokenBytes: number;
+  /** What built it, for a worker to build the same (recipe.ts). */
+  readonly vocab: BpeVocab;
   readonly #ids = new Map<string, number>(); //  ordinary token string → id
   readonly #specials = new Map<string, number>(); // special literal text → id
   readonly #rank = new Map<string, number>(); //  "left right" → merge rank
@@ -37,6 +38,7 @@ export class ByteLevelBpe implements Tokenizer {
   readonly #ignoreMerges: boolean;
 
   constructor(v: BpeVocab) {
+    this.vocab = v;
     this.name = v.name;
     this.vocabSize = v.tokens.length;
     this.#isSpecial = v.isSpecial;
