@@ -5,7 +5,7 @@
 // `parameters`, response_format / text.format schemas), so every JSON endpoint gets the same limits.
 import type { MiddlewareHandler } from 'hono';
 import { ApiError, badRequest } from './errors.ts';
-import { jsonTextDepth, valueStats } from './json-scan.ts';
+import { handOver, jsonTextDepth, valueStats } from './json-scan.ts';
 import { flagOf, type Limits } from './limits.ts';
 
 const over = (what: string, value: number, limit: number, key: keyof Limits) =>
@@ -33,7 +33,8 @@ export function jsonGuard(l: Limits): MiddlewareHandler {
     let body: unknown;
     try { body = JSON.parse(text); } catch { return next(); }
     checkBody(body, l);
-    await next();
+    handOver(text, body);
+    try { await next(); } finally { handOver(null); }
   };
 }
 

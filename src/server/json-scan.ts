@@ -2,6 +2,21 @@
 // 10,000 deep is refused before JSON.parse recurses through it), and, on a parsed value, depth and
 // total string bytes with an explicit stack (no recursion, linear in the value's size).
 
+// The body the guard parsed, handed to the route's parseBody once so a large body is parsed once.
+let handed: { text: string; value: unknown } | null = null;
+
+/** JSON.parse, reusing the value `handOver` left for this very text (then forgetting it). */
+export function parseJson(text: string): unknown {
+  const h = handed;
+  handed = null;
+  return h !== null && h.text === text ? h.value : JSON.parse(text);
+}
+
+/** Leaves a parsed body for the next parseJson of the same text; `null` forgets it. */
+export function handOver(text: string | null, value?: unknown): void {
+  handed = text === null ? null : { text, value };
+}
+
 /** Deepest {/[ nesting in JSON text (brackets inside strings do not count). Linear, no parsing. */
 export function jsonTextDepth(text: string, stopAbove = Infinity): number {
   let depth = 0, max = 0, inString = false;

@@ -37,7 +37,7 @@ export function refuseIfCannotFit(bytes: number, tok: Tokenizer, context: number
 
 export class PromptTokenizer {
   #worker: Worker | null = null;
-  #pending = new Map<number, { resolve: (ids: number[]) => void; reject: (e: Error) => void }>();
+  #pending = new Map<number, { resolve: (ids: number[]) => void; reject: (e: Error) => void; context: number }>();
   #next = 0;
   #idle: ReturnType<typeof setTimeout> | null = null;
 
@@ -47,15 +47,15 @@ export class PromptTokenizer {
    * The harmony prompt of a chat request, ending `<|start|>assistant` (HarmonyError if it cannot be
    * rendered). `bytes`: the size of the request body, which bounds the work (tools included).
    */
-  async chat(req: ChatRequest, bytes: number): Promise<number[]> {
+  async chat(req: ChatRequest, bytes: number, context: number): Promise<number[]> {
     if (bytes < INLINE_BYTES || !recipeOf(this.tok)) return renderForCompletion(this.tok, chatToHarmony(req));
-    return this.#send({ id: 0, chat: req });
+    return this.#send({ id: 0, chat: req }, context);
   }
 
   /** Ordinary text → ids. */
-  async text(text: string, bytes: number): Promise<number[]> {
+  async text(text: string, bytes: number, context: number): Promise<number[]> {
     if (bytes < INLINE_BYTES || !recipeOf(this.tok)) return this.tok.encode(text);
-    return this.#send({ id: 0, text });
+    return this.#send({ id: 0, text }, context);
   }
 
   /** Ends the worker (idle, or the server stops). */
@@ -65,13 +65,15 @@ export class PromptTokenizer {
     this.#fail(new Error('the prompt worker was stopped'));
   }
 
-  #send(job: PromptJob): Promise<number[]> {
+  // A prompt over the context is refused from its length: the ids of a megabyte of text are never
+  // copied into an Array on the event loop (~100 ms for 800k of them).
+  #send(job: PromptJob, context: number): Promise<number[]> {
     const w = this.#worker ?? this.#start();
     if (this.#idle) clearTimeout(this.#idle);
     this.#idle = null;
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject, context });
       w.postMessage({ ...job, id });
     });
   }
@@ -85,7 +87,8 @@ export class PromptTokenizer {
       const p = this.#pending.get(r.id);
       if (!p) return;
       this.#pending.delete(r.id);
-      if ('ids' in r) p.resolve(Array.from(r.ids));
+      if ('ids' in r && r.ids.length >= p.context) p.reject(tooLong(r.ids.length, p.context));
+      else if ('ids' in r) p.resolve(toArray(r.ids));
       else p.reject(r.harmony ? new HarmonyError(r.error) : new Error(`prompt worker: ${r.error}`));
       if (this.#pending.size === 0) this.#idle = setTimeout(() => this.close(), IDLE_MS);
       (this.#idle as { unref?: () => void } | null)?.unref?.();
@@ -115,7 +118,21 @@ export function promptsFor(tok: Tokenizer): PromptTokenizer {
   return p;
 }
 
-/** A HarmonyError from rendering is the caller's fault: 400 naming `messages`. */
-export function asRenderError(e: unknown): unknown {
-  return e instanceof HarmonyError ? badRequest(e.message, 'messages', 'invalid_messages') : e;
+/** The scheduler's refusal (generate/scheduler.ts), for a prompt counted before it gets there. */
+class PromptTooLong extends Error {}
+function tooLong(n: number, context: number): PromptTooLong {
+  return new PromptTooLong(`the prompt has ${n} tokens; the context is ${context} (at most ${context - 1} prompt tokens)`);
+}
+
+function toArray(ids: Uint32Array): number[] {
+  const out = new Array<number>(ids.length);
+  for (let i = 0; i < ids.length; i++) out[i] = ids[i];
+  return out;
+}
+
+/** Rendering errors are the caller's: a HarmonyError is 400 naming `messages`, an over-long prompt 400 naming `param`. */
+export function asRenderError(e: unknown, param = 'messages'): unknown {
+  if (e instanceof HarmonyError) return badRequest(e.message, 'messages', 'invalid_messages');
+  if (e instanceof PromptTooLong) return badRequest(e.message, param, 'context_length_exceeded');
+  return e;
 }

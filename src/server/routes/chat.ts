@@ -20,7 +20,7 @@ export function chatCompletions(host: ModelHost, log: (line: string) => void) {
     const tok = served.model.tokenizer;
     const request = withToolChoice(body);
     refuseIfCannotFit(chatTextBytes(request), tok, served.model.context, 'messages');
-    const prompt = await promptsFor(tok).chat(request, raw.length).catch((e) => { throw asRenderError(e); });
+    const prompt = await promptsFor(tok).chat(request, raw.length, served.model.context).catch((e) => { throw asRenderError(e); });
     const logprobs = body.logprobs ? (body.top_logprobs ?? 0) : undefined;
     const abort = new AbortController();
     const gen = submit(served, {

@@ -6,7 +6,7 @@ import { textOutput, type TextEvent, type TokenInfo } from '../../generate/index
 import { badRequest } from '../errors.ts';
 import type { ModelHost, Served } from '../host.ts';
 import { utf8Length } from '../json-scan.ts';
-import { promptsFor, refuseIfCannotFit } from '../prompts.ts';
+import { asRenderError, promptsFor, refuseIfCannotFit } from '../prompts.ts';
 import { checkEnd, checkModel, newId, samplingOf, stopsOf, submit } from '../request.ts';
 import { CompletionBody, parseBody } from '../schemas.ts';
 import { abortOnDisconnect, framingOf, streamChunks } from '../stream.ts';
@@ -64,7 +64,7 @@ async function promptIds(p: CompletionBody['prompt'], served: Served): Promise<n
     if (one === '') throw badRequest('prompt is empty', 'prompt');
     const bytes = utf8Length(one);
     refuseIfCannotFit(bytes, tok, served.model.context, 'prompt');
-    return promptsFor(tok).text(one, bytes);
+    return promptsFor(tok).text(one, bytes, served.model.context).catch((e) => { throw asRenderError(e, 'prompt'); });
   }
   const ids = one as number[];
   const bad = ids.findIndex((id) => id >= tok.vocabSize);
