@@ -12,6 +12,12 @@ declare const self: { onmessage: ((e: MessageEvent) => void) | null; postMessage
 
 let tok: Tokenizer | undefined;
 
+// A megabyte of text leaves tens of megabytes of short-lived arrays in this thread's heap, which the
+// main thread's collector (memory.ts) does not reach: collect here, after the answer is sent, off
+// the event loop. Bun only (a guarded capability check; elsewhere the runtime's own heuristics).
+const collect = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc;
+const COLLECT_AFTER = 256 << 10;
+
 self.onmessage = (e: MessageEvent) => {
   const m = e.data as { init: TokenizerRecipe } | PromptJob;
   if ('init' in m) { tok = fromRecipe(m.init); return; }
@@ -22,4 +28,5 @@ self.onmessage = (e: MessageEvent) => {
   } catch (err) {
     self.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err), harmony: err instanceof HarmonyError } satisfies PromptReply);
   }
+  if (collect && ('text' in m ? m.text.length : JSON.stringify(m.chat).length) > COLLECT_AFTER) collect(true);
 };

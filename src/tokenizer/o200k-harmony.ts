@@ -10,7 +10,7 @@
 // wasm, so nothing can trap, and a request's garbage is ordinary collectable memory.
 import { checkId, decodeUtf8, encodeUtf8 } from './bytes.ts';
 import { mergeByRank } from './merge.ts';
-import { binaryUtf8, loadO200kRanks, type O200kRanks } from './o200k-ranks.ts';
+import { binaryUtf8, loadO200kRanks, rankOf, type O200kRanks } from './o200k-ranks.ts';
 import { pretokenize } from './pretokenize.ts';
 import { O200K_HARMONY_VOCAB, O200K_RANKS, o200kHarmonySpecialTexts, specialIdsAt } from './specials.ts';
 import { TokenizerError, type SpecialIds, type Tokenizer } from './types.ts';
@@ -27,7 +27,7 @@ class O200kHarmony implements Tokenizer {
 
   constructor() {
     this.#r = loadO200kRanks();
-    if (this.#r.rank.size !== O200K_RANKS) throw new TokenizerError(`o200k_base has ${this.#r.rank.size} ranks, expected ${O200K_RANKS}`);
+    if (this.#r.count !== O200K_RANKS) throw new TokenizerError(`o200k_base has ${this.#r.count} ranks, expected ${O200K_RANKS}`);
     for (const [id, text] of this.#texts) {
       this.#byText.set(text, id);
       this.#specialBytes.set(id, encodeUtf8(text));
@@ -37,14 +37,13 @@ class O200kHarmony implements Tokenizer {
 
   encode(text: string): number[] {
     const out: number[] = [];
-    const rank = this.#r.rank;
-    const longest = this.#r.maxBytes;
+    const r = this.#r;
     for (const piece of pretokenize(text)) {
       const bin = binaryUtf8(piece);
-      const whole = rank.get(bin);
-      if (whole !== undefined) { out.push(whole); continue; }
-      const starts = mergeByRank(bin.length, (a, _m, b) => (b - a > longest ? -1 : (rank.get(bin.slice(a, b)) ?? -1)));
-      for (let k = 0; k < starts.length; k++) out.push(rank.get(bin.slice(starts[k], k + 1 < starts.length ? starts[k + 1] : bin.length))!);
+      const whole = bin.length <= r.maxBytes ? rankOf(r, bin, 0, bin.length) : -1;
+      if (whole >= 0) { out.push(whole); continue; }
+      const starts = mergeByRank(bin.length, (a, _m, b) => (b - a > r.maxBytes ? -1 : rankOf(r, bin, a, b)));
+      for (let k = 0; k < starts.length; k++) out.push(rankOf(r, bin, starts[k], k + 1 < starts.length ? starts[k + 1] : bin.length));
     }
     return out;
   }
