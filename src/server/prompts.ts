@@ -12,8 +12,8 @@ import type { PromptJob, PromptReply } from './prompt-worker.ts';
 
 /** Requests smaller than this (body or text, in bytes) are rendered on the event loop (≈ 1–3 ms of work). */
 export const INLINE_BYTES = 16 << 10;
-/** A worker nobody used for this long is ended (its tokenizer tables go with it). */
-const IDLE_MS = 30_000;
+/** A worker nobody used for this long is ended (its heap and tokenizer tables go with it). */
+const IDLE_MS = 10_000;
 
 /** UTF-8 bytes of the request text that is certainly rendered: message contents and instructions. */
 export function chatTextBytes(req: ChatRequest): number {
@@ -42,6 +42,11 @@ export class PromptTokenizer {
   #idle: ReturnType<typeof setTimeout> | null = null;
 
   constructor(readonly tok: Tokenizer) {}
+
+  /** Whether the worker thread is alive (/metrics). */
+  get running(): boolean {
+    return this.#worker !== null;
+  }
 
   /**
    * The harmony prompt of a chat request, ending `<|start|>assistant` (HarmonyError if it cannot be
