@@ -92,6 +92,14 @@ describe('each limit: its status, its code, the flag that raises it', () => {
     expect(c.json.error.message).toContain('at least');
   });
 
+  test('a prompt of more token ids than the context is refused before each id is checked', async () => {
+    for (const prompt of [Array(300_000).fill(7), [Array(300_000).fill(7)]]) {
+      const r = await post('/v1/completions', { prompt, max_tokens: 1 });
+      expectRefusal(r, 400, 'context_length_exceeded', null, 'prompt');
+      expect(r.json.error.message).toBe('the prompt has 300000 tokens; the context is 1024 (at most 1023 prompt tokens)');
+    }
+  });
+
   test('defaults are the ones the README lists', () => {
     expect(DEFAULT_LIMITS).toEqual({
       maxBodyBytes: 8 << 20, maxPromptBytes: 4 << 20, maxJsonDepth: 64, maxMessages: 2048, maxTools: 128, maxSchemaDepth: 32,

@@ -4,6 +4,8 @@
 // random text and on long single pre-tokens of every kind; 1 MiB inputs round-trip; and the merge
 // does a linear number of rank look-ups (counted, not timed: bench/tokenizer-long.ts times it).
 import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { get_encoding } from 'tiktoken';
 import { mergeByRank } from '../src/tokenizer/merge.ts';
 import { loadO200kRanks, rankOf } from '../src/tokenizer/o200k-ranks.ts';
@@ -47,7 +49,7 @@ describe('mergeByRank equals the rescanning loop', () => {
         : (a: number, m: number, b: number) => table.get(`${word.slice(a, m)} ${word.slice(m, b)}`) ?? -1;
       expect(mergeByRank(word.length, rankOf)).toEqual(rescanningMerge(word.length, rankOf));
     }
-  });
+  }, 120_000);
 
   test('rank look-ups are linear in the length (≤ 3n: n − 1 initial pairs, ≤ 2 per merge)', () => {
     const ranks = loadO200kRanks();
@@ -57,7 +59,7 @@ describe('mergeByRank equals the rescanning loop', () => {
       mergeByRank(bin.length, (a, _m, b) => { calls++; return b - a > ranks.maxBytes ? -1 : rankOf(ranks, bin, a, b); });
       expect(calls).toBeLessThanOrEqual(3 * bin.length);
     }
-  });
+  }, 120_000);
 });
 
 describe('o200k_harmony (TypeScript) equals tiktoken and the reference encoder', () => {
@@ -70,7 +72,7 @@ describe('o200k_harmony (TypeScript) equals tiktoken and the reference encoder',
       expect(ids).toEqual(tiktokenIds(text.toWellFormed()));
       expect(ids).toEqual(referenceEncode(text));
     }
-  });
+  }, 120_000);
 
   // One pre-token each, long enough to take the merge's slow path many times over, short enough
   // for tiktoken's quadratic loop to finish in a test.
@@ -82,12 +84,30 @@ describe('o200k_harmony (TypeScript) equals tiktoken and the reference encoder',
   ];
   test.each(LONG)('%s: identical to tiktoken', (_, text) => {
     expect(tok.encode(text)).toEqual(tiktokenIds(text));
-  });
+  }, 60_000);
 
   test('long words (many merges each) match the reference encoder', () => {
     for (const text of ['Pneumonoultramicroscopicsilicovolcanoconiosis'.repeat(40), 'ab'.repeat(600)]) {
       expect(tok.encode(text)).toEqual(referenceEncode(text));
     }
+  }, 60_000);
+});
+
+describe('the tables and the runtime path', () => {
+  test("every rank's bytes equal tiktoken's (the loader decodes o200k_base.json itself)", () => {
+    let differ = 0;
+    for (let id = 0; id < 199_998; id++) {
+      const a = tok.tokenBytes(id), b = tiktoken.decode_single_token_bytes(id);
+      if (a.length !== b.length || a.some((x, i) => x !== b[i])) differ++;
+    }
+    expect(differ).toBe(0);
+    expect(tok.maxTokenBytes).toBe(128);
+  }, 60_000);
+
+  test("no code under src/ runs tiktoken's wasm (only its data file is read): nothing there can trap", () => {
+    const offenders = [...new Bun.Glob('src/**/*.ts').scanSync({ cwd: join(import.meta.dir, '..') })]
+      .filter((f) => /from 'tiktoken'|require\('tiktoken'\)|tiktoken_bg\.wasm/.test(readFileSync(join(import.meta.dir, '..', f), 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });
 
@@ -102,16 +122,16 @@ describe('1 MiB of one kind of text', () => {
     const ids = tok.encode(text);
     expect(tok.decode(ids)).toBe(text);
     expect(ids.every((id) => id >= 0 && id < 199_998)).toBe(true);
-  });
+  }, 60_000);
 
   test('prose: the whole 1 MiB equals the reference encoder (its pre-tokens are short)', () => {
     const text = CASES.at(-1)![1];
     expect(tok.encode(text)).toEqual(referenceEncode(text));
-  });
+  }, 60_000);
 
   test("the checkpoint BPE (golden tiny-a's vocab) takes 1 MiB of one character too", () => {
     const tiny = tinyTokenizer();
     const text = fill('e');
     expect(tiny.decode(tiny.encode(text))).toBe(text);
-  });
+  }, 60_000);
 });

@@ -48,7 +48,7 @@ export function createApp(d: AppDeps): Hono {
     app.use('/v1/*', apiKeyAuth(d.apiKey));
     app.use('/metrics', apiKeyAuth(d.apiKey));
   }
-  app.use('/v1/*', jsonGuard(limits));
+  app.use('/v1/*', jsonGuard(limits, () => d.host.served?.model.context ?? null));
 
   app.get('/health', health(d.host));
   app.get('/metrics', (c) => c.text(metricsText(d.host, requests), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));

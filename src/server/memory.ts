@@ -2,13 +2,13 @@
 // (vocab × 4 bytes: 0.8 MB for gpt-oss, in engine/model.ts, plus the sampler's scratch row per
 // request) — about 2 MB of short-lived typed arrays per short chat request. JavaScriptCore counts
 // that memory loosely and let RSS climb 3× (189 → 614 MiB over 2,000 requests) before collecting.
-// A cheap RSS probe a few times a second runs a full collection (~12 ms) once RSS has grown a
-// quarter (and 32 MiB) past what the last collection left: the sawtooth stays within that.
+// A cheap RSS probe (~10 µs) ten times a second runs a full collection (~12 ms) once RSS has grown
+// 15 % (and 16 MiB) past what the last collection left: the sawtooth stays within about that.
 import type { Runtime } from './runtime.ts';
 
-const PROBE_MS = 200;
-const GROWTH = 1.25;
-const MIN_GROWTH_BYTES = 32 << 20;
+const PROBE_MS = 100;
+const GROWTH = 1.15;
+const MIN_GROWTH_BYTES = 16 << 20;
 
 export function governMemory(rt: Runtime, rss: () => number = () => process.memoryUsage.rss()): { stop(): void } {
   const collect = rt.collectGarbage;
