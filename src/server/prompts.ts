@@ -5,7 +5,7 @@
 // prompt that provably cannot fit the context is refused from its byte count alone: a token never
 // covers more than `tok.maxTokenBytes` bytes, so B bytes of text are at least B / max tokens.
 import { chatToHarmony, HarmonyError, renderForCompletion, type ChatRequest } from '../harmony/index.ts';
-import { recipeOf, type Tokenizer } from '../tokenizer/index.ts';
+import { recipeOf, type Tokenizer, type TokenizerRecipe } from '../tokenizer/index.ts';
 import { badRequest } from './errors.ts';
 import { utf8Length } from './json-scan.ts';
 import type { PromptJob, PromptReply } from './prompt-worker.ts';
@@ -41,7 +41,11 @@ export class PromptTokenizer {
   #next = 0;
   #idle: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(readonly tok: Tokenizer) {}
+  readonly #recipe: TokenizerRecipe | null;
+
+  constructor(readonly tok: Tokenizer) {
+    this.#recipe = recipeOf(tok); // null: a tokenizer a worker cannot rebuild, rendered inline
+  }
 
   /** Whether the worker thread is alive (/metrics). */
   get running(): boolean {
@@ -53,13 +57,13 @@ export class PromptTokenizer {
    * rendered). `bytes`: the size of the request body, which bounds the work (tools included).
    */
   async chat(req: ChatRequest, bytes: number, context: number): Promise<number[]> {
-    if (bytes < INLINE_BYTES || !recipeOf(this.tok)) return renderForCompletion(this.tok, chatToHarmony(req));
+    if (bytes < INLINE_BYTES || !this.#recipe) return renderForCompletion(this.tok, chatToHarmony(req));
     return this.#send({ id: 0, chat: req }, context);
   }
 
   /** Ordinary text → ids. */
   async text(text: string, bytes: number, context: number): Promise<number[]> {
-    if (bytes < INLINE_BYTES || !recipeOf(this.tok)) return this.tok.encode(text);
+    if (bytes < INLINE_BYTES || !this.#recipe) return this.tok.encode(text);
     return this.#send({ id: 0, text }, context);
   }
 
@@ -86,7 +90,7 @@ export class PromptTokenizer {
   #start(): Worker {
     const w = new Worker(new URL('./prompt-worker.ts', import.meta.url).href, { type: 'module' });
     (w as { unref?: () => void }).unref?.(); // never what keeps the process alive
-    w.postMessage({ init: recipeOf(this.tok) });
+    w.postMessage({ init: this.#recipe });
     w.onmessage = (e: MessageEvent) => {
       const r = e.data as PromptReply;
       const p = this.#pending.get(r.id);
