@@ -2,7 +2,8 @@
 // written out from the spec's rules (and the harmony renderer's, where the spec is silent), not
 // produced by the code under test.
 import { describe, expect, test } from 'bun:test';
-import { schemaToTs } from '../src/harmony/index.ts';
+import { HarmonyError, schemaToTs } from '../src/harmony/index.ts';
+import { MAX_SCHEMA_DEPTH } from '../src/harmony/schema-ts.ts';
 import { toolsSection } from '../src/harmony/tools-section.ts';
 
 describe('schemaToTs', () => {
@@ -123,5 +124,28 @@ describe('schemaToTs', () => {
     expect(text).toBe(
       '# Tools\n\n## functions\n\nnamespace functions {\n\n// Checks.\n// Two lines.\ntype ping = () => any;\n\ntype noop = (_: {\n}) => any;\n\n} // namespace functions',
     );
+  });
+});
+
+describe('deep schemas', () => {
+  const chain = (n: number, oneOf: boolean) => {
+    let s: object = { type: 'string' };
+    for (let i = 0; i < n; i++) s = oneOf ? { oneOf: [s] } : { type: 'object', properties: { a: s }, required: ['a'] };
+    return s;
+  };
+
+  test(`nesting past MAX_SCHEMA_DEPTH (${MAX_SCHEMA_DEPTH}) is a HarmonyError, plain or oneOf, before any deep text is built`, () => {
+    for (const oneOf of [false, true]) {
+      expect(() => schemaToTs(chain(MAX_SCHEMA_DEPTH + 1, oneOf))).toThrow(HarmonyError);
+      expect(() => schemaToTs(chain(10_000, oneOf))).toThrow(`nested more than ${MAX_SCHEMA_DEPTH} levels deep`);
+    }
+  });
+
+  test('within it, a chain of n objects is n property lines and n closing lines, indented 4 spaces a level', () => {
+    const n = MAX_SCHEMA_DEPTH;
+    const pad = (k: number) => ' '.repeat(4 * k);
+    const props = Array.from({ length: n }, (_, k) => `${pad(k)}a: ${k < n - 1 ? '{' : 'string,'}`);
+    const closings = Array.from({ length: n - 1 }, (_, i) => `${pad(n - 1 - i)}},`);
+    expect(schemaToTs(chain(n, false))).toBe(['{', ...props, ...closings, '}'].join('\n'));
   });
 });

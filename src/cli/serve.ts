@@ -3,6 +3,7 @@
 // serves the demo checkpoint; a NAME is looked up in the Hugging Face cache (model-arg.ts).
 import { startService, type ServiceOptions } from '../boot/service.ts';
 import { PullError } from '../hub/pull.ts';
+import { LIMIT_FLAGS, type Limits } from '../server/limits.ts';
 import type { Runtime } from '../server/runtime.ts';
 import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
 import { ENGINE_FLAGS, engineFlags, engineHelp } from './engine-flags.ts';
@@ -21,17 +22,19 @@ ${engineHelp()}
   --max-queue N       requests waiting for a slot before 429 (default 64)
   --cache-ram MIB     conversations' K/V kept beyond the slots, so a returning conversation
                       prefills only its new tail (default 1024; 0: off)
-  --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY)
+  --api-key KEY       require Authorization: Bearer KEY (env OSS_EDGE_API_KEY); an empty key is
+                      refused at start, never taken as "no key"
   --cors-origin O     allow browsers from origin O (comma-separated, or *)
-  --max-body BYTES    largest request body (default 8388608)
   --no-ui             no chat page at / (the API only)
   --alias NAME        another model name clients may send (repeatable; a gpt-oss-20b checkpoint
                       also answers to gpt-oss-20b, gpt-oss:20b and openai/gpt-oss-20b)
   --reasoning-budget N  analysis tokens before the answer is forced open (default -1: unlimited;
-                      0: no reasoning); a request's reasoning_budget overrides it`;
+                      0: no reasoning); a request's reasoning_budget overrides it
+request limits (past one: 400, 413 or 431 naming the limit and its flag):
+${LIMIT_FLAGS.map((f) => `  ${`--${f.flag} ${f.unit}`.padEnd(26)}${f.help} (default ${f.default})`).join('\n')}`;
 
-const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'max-body', 'pull', 'no-ui',
-  'alias', 'reasoning-budget', 'help']);
+const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
+  'alias', 'reasoning-budget', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -51,13 +54,28 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     parallel: positive('parallel', 4),
     maxQueue: positive('max-queue', 64, 0),
     promptCacheBytes: positive('cache-ram', 1024, 0) * 2 ** 20,
-    apiKey: str(a, 'api-key', env.OSS_EDGE_API_KEY ?? '') || undefined,
+    apiKey: apiKeyOf(a, env),
     corsOrigin: str(a, 'cors-origin', '') || undefined,
-    maxBodyBytes: positive('max-body', 8 << 20),
+    limits: Object.fromEntries(LIMIT_FLAGS.map((f) => [f.key, positive(f.flag, f.default, f.min)])) as unknown as Limits,
     ui: a.flags.get('no-ui') !== true,
     aliases: aliases(a),
     reasoningBudget: positive('reasoning-budget', -1, -1),
   };
+}
+
+/**
+ * The API key, or undefined when none was asked for. Asked for but empty — `--api-key=`,
+ * `--api-key` last or before another flag (what `--api-key $UNSET` becomes), or OSS_EDGE_API_KEY
+ * set to '' — is a usage error: a server told to require a key must not start open.
+ */
+function apiKeyOf(a: Parsed, env: Record<string, string | undefined>): string | undefined {
+  const flag = a.flags.get('api-key');
+  const key = flag !== undefined ? flag : env.OSS_EDGE_API_KEY;
+  const from = flag !== undefined ? '--api-key' : 'OSS_EDGE_API_KEY';
+  if (key === undefined) return undefined;
+  if (key === true || key === '') throw new UsageError(`${from} is empty: give the key (\`--api-key KEY\`), or leave ${from} out to serve without one`);
+  if (/[\s\x00-\x1f\x7f]/.test(key)) throw new UsageError(`${from} contains whitespace or control characters, which an Authorization header cannot carry intact`);
+  return key;
 }
 
 function aliases(a: Parsed): string[] {

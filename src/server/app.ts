@@ -5,7 +5,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { apiKeyAuth } from './auth.ts';
 import { ApiError, errorResponse } from './errors.ts';
+import { headerGuard, jsonGuard } from './guard.ts';
 import type { ModelHost } from './host.ts';
+import { limitsWith, type Limits } from './limits.ts';
+import { notFoundOrNotAllowed } from './methods.ts';
 import { metricsText, RequestCounter } from './metrics.ts';
 import { chatCompletions } from './routes/chat-completions.ts';
 import { completions } from './routes/completions.ts';
@@ -19,33 +22,36 @@ export interface AppDeps {
   apiKey?: string;
   /** Allowed origin(s) for browsers, comma-separated, or `*`; no CORS headers when unset. */
   corsOrigin?: string;
-  /** Largest request body (default 8 MiB). */
+  /** Largest request body (default 8 MiB); the same as limits.maxBodyBytes. */
   maxBodyBytes?: number;
+  /** Request limits (limits.ts); unset ones take their defaults. */
+  limits?: Partial<Limits>;
   log?: (line: string) => void;
   /** Serve the chat page at `/` (ui/). */
   ui?: boolean;
 }
-
-export const DEFAULT_MAX_BODY = 8 << 20;
 
 export function createApp(d: AppDeps): Hono {
   const log = d.log ?? ((line: string) => console.error(line));
   const app = new Hono();
   const requests = new RequestCounter();
   app.use('*', requests.middleware());
+  const limits = limitsWith({ ...d.limits, ...(d.maxBodyBytes !== undefined ? { maxBodyBytes: d.maxBodyBytes } : {}) });
+  app.use('*', headerGuard(limits));
   if (d.corsOrigin) {
     const origin = d.corsOrigin === '*' ? '*' : d.corsOrigin.split(',').map((o) => o.trim());
     app.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['GET', 'POST', 'OPTIONS'] }));
   }
-  const maxBody = d.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const maxBody = limits.maxBodyBytes;
   app.use('/v1/*', bodyLimit({
     maxSize: maxBody,
-    onError: () => { throw new ApiError(413, `the request body is larger than ${maxBody} bytes`, 'invalid_request_error', null, 'request_too_large'); },
+    onError: () => { throw new ApiError(413, `the request body is larger than ${maxBody} bytes, this server's limit (--max-body)`, 'invalid_request_error', null, 'request_too_large'); },
   }));
   if (d.apiKey) {
     app.use('/v1/*', apiKeyAuth(d.apiKey));
     app.use('/metrics', apiKeyAuth(d.apiKey));
   }
+  app.use('/v1/*', jsonGuard(limits, () => d.host.served?.model.context ?? null));
 
   app.get('/health', health(d.host));
   app.get('/metrics', (c) => c.text(metricsText(d.host, requests), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
@@ -55,7 +61,7 @@ export function createApp(d: AppDeps): Hono {
   app.post('/v1/completions', completions(d.host, log));
   if (d.ui) registerUi(app);
 
-  app.notFound((c) => c.json(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, 'not_found_error', null, 'not_found').body(), 404));
+  app.notFound(notFoundOrNotAllowed(app));
   app.onError((err, c) => errorResponse(err, c, log));
   return app;
 }

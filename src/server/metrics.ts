@@ -3,6 +3,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { TTFT_BUCKETS } from '../generate/index.ts';
 import type { ModelHost } from './host.ts';
+import { promptsFor } from './prompts.ts';
 
 export class RequestCounter {
   readonly counts = new Map<string, number>();
@@ -31,6 +32,7 @@ export function metricsText(host: ModelHost, requests: RequestCounter): string {
     one('slots', 'gauge', 'Generation slots (concurrent requests).', s.slots);
     one('slots_busy', 'gauge', 'Slots generating now.', s.busy);
     one('queue_depth', 'gauge', 'Requests waiting for a slot.', s.queued);
+    one('prompt_worker_running', 'gauge', 'Whether the thread that tokenizes large prompts is alive (it ends after 10 s idle).', promptsFor(served.model.tokenizer).running ? 1 : 0);
     one('prompt_tokens_total', 'counter', 'Prompt tokens of admitted requests.', st.promptTokens);
     one('prompt_tokens_cached_total', 'counter', 'Prompt tokens reused from a slot cache.', st.cachedTokens);
     one('generated_tokens_total', 'counter', 'Tokens generated.', st.decodeTokens + st.ttft.count);

@@ -12,6 +12,9 @@ export const bunRuntime: Runtime = {
     process.on('SIGINT', once);
     process.on('SIGTERM', once);
   },
+  collectGarbage() {
+    Bun.gc(true);
+  },
 };
 
 /**

@@ -15,4 +15,6 @@ export interface Runtime {
   listen(fetch: Fetch, o: { hostname: string; port: number }): Promise<Listener>;
   /** Calls `handler` once on SIGINT or SIGTERM. */
   onShutdown(handler: () => void): void;
+  /** A full, synchronous garbage collection, where the runtime offers one (memory.ts). */
+  collectGarbage?(): void;
 }

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { ChatRequestSchema } from '../harmony/index.ts';
 import { badRequest } from './errors.ts';
+import { parseJson } from './json-scan.ts';
 
 const range = (min: number, max: number) => z.number().min(min).max(max).nullish();
 const count = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max).nullish();
@@ -59,7 +60,7 @@ export type CompletionBody = z.infer<typeof CompletionBody>;
 export function parseBody<S extends z.ZodType>(schema: S, text: string): z.infer<S> {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJson(text);
   } catch (e) {
     throw badRequest(`the body is not valid JSON (${(e as Error).message})`, null, 'invalid_json');
   }

@@ -4,6 +4,8 @@
 import type { LoadedModel, LoadProgress } from '../generate/index.ts';
 import { createApp } from './app.ts';
 import { ModelHost, type Served } from './host.ts';
+import type { Limits } from './limits.ts';
+import { governMemory } from './memory.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ServerOptions {
@@ -19,6 +21,8 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** The chat page at `/` (default on). */
   ui?: boolean;
+  /** Request limits (limits.ts, one `serve` flag each); unset ones take their defaults. */
+  limits?: Partial<Limits>;
   /** More model names clients may send (besides the model's id and its default aliases). */
   aliases?: string[];
   /** Server default for a request's reasoning_budget: -1 unlimited (default), 0 none. */
@@ -46,8 +50,9 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): 
   const bar = io.progress ?? { update() {}, finish() {} };
   const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue, promptCacheBytes: o.promptCacheBytes, aliases: o.aliases, reasoningBudget: o.reasoningBudget });
   const ui = o.ui !== false;
-  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, log, ui });
+  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
+  const memory = governMemory(rt);
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
   log(`oss-edge (${rt.name}) listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, health at ${url}/health`);
   const ready = host.load((onProgress) => io.open((p) => { onProgress(p); bar.update(p); })).then((served) => {
@@ -59,6 +64,7 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): 
   return {
     url, port: listener.port, host, ready,
     async stop() {
+      memory.stop();
       await listener.stop();
       host.close();
     },

@@ -5,6 +5,7 @@
 // The real o200k_harmony never takes this path (for-checkpoint.ts picks the built-in one).
 import { bytesToByteLevel, byteLevelToBytes } from './byte-level.ts';
 import { checkId, concatBytes, decodeUtf8, encodeUtf8 } from './bytes.ts';
+import { mergeByRank } from './merge.ts';
 import { pretokenize } from './pretokenize.ts';
 import { HARMONY_SPECIALS } from './specials.ts';
 import { TokenizerError, type SpecialIds, type SpecialName, type Tokenizer } from './types.ts';
@@ -26,6 +27,9 @@ export class ByteLevelBpe implements Tokenizer {
   readonly name: string;
   readonly vocabSize: number;
   readonly special: SpecialIds;
+  readonly maxTokenBytes: number;
+  /** What built it, for a worker to build the same (recipe.ts). */
+  readonly vocab: BpeVocab;
   readonly #ids = new Map<string, number>(); //  ordinary token string → id
   readonly #specials = new Map<string, number>(); // special literal text → id
   readonly #rank = new Map<string, number>(); //  "left right" → merge rank
@@ -34,6 +38,7 @@ export class ByteLevelBpe implements Tokenizer {
   readonly #ignoreMerges: boolean;
 
   constructor(v: BpeVocab) {
+    this.vocab = v;
     this.name = v.name;
     this.vocabSize = v.tokens.length;
     this.#isSpecial = v.isSpecial;
@@ -48,6 +53,7 @@ export class ByteLevelBpe implements Tokenizer {
       if (!bytes) throw new TokenizerError(`${v.name}: token ${id} ${JSON.stringify(t)} is not in the byte-level alphabet`);
       return bytes;
     });
+    this.maxTokenBytes = Math.max(...this.#bytes.map((b) => b.length));
     for (let b = 0; b < 256; b++) {
       const c = bytesToByteLevel(Uint8Array.of(b));
       if (!this.#ids.has(c)) throw new TokenizerError(`${v.name}: no token for byte 0x${b.toString(16).padStart(2, '0')} (not a byte-level BPE vocab)`);
@@ -79,20 +85,10 @@ export class ByteLevelBpe implements Tokenizer {
     return out;
   }
 
-  // O(n²) in the pre-token length; pre-tokens are short, and this path serves small vocabs only.
+  // O(n log n) in the pre-token length (merge.ts): a run without spaces can be a whole request.
   #merge(word: string): string[] {
-    const syms = Array.from(word); // one alphabet character per byte
-    for (;;) {
-      let best = -1;
-      let bestRank = Infinity;
-      for (let i = 0; i + 1 < syms.length; i++) {
-        const r = this.#rank.get(`${syms[i]} ${syms[i + 1]}`);
-        if (r !== undefined && r < bestRank) [best, bestRank] = [i, r];
-      }
-      if (best < 0) break;
-      syms.splice(best, 2, syms[best] + syms[best + 1]);
-    }
-    return syms;
+    const starts = mergeByRank(word.length, (a, m, b) => this.#rank.get(`${word.slice(a, m)} ${word.slice(m, b)}`) ?? -1);
+    return starts.map((a, k) => word.slice(a, k + 1 < starts.length ? starts[k + 1] : word.length));
   }
 
   tokenBytes(id: number): Uint8Array {

@@ -8,6 +8,7 @@
 //                                tokenBytes(id), special.{start,end,message,channel,…}, vocabSize
 //   StreamDecoder                token-by-token text that never splits a UTF-8 character
 //   encodeWithSpecials(tok, s)   trusted text with literal `<|…|>` markers → ids (tests, CLI)
+//   recipeOf(tok) / fromRecipe(r) a tokenizer as plain data, rebuilt in a worker thread
 export type { SpecialIds, SpecialName, Tokenizer } from './types.ts';
 export { TokenizerError } from './types.ts';
 export { o200kHarmony } from './o200k-harmony.ts';
@@ -15,4 +16,5 @@ export { tokenizerFor, tokenizerForCheckpoint } from './for-checkpoint.ts';
 export { ByteLevelBpe, type BpeVocab } from './bpe.ts';
 export { StreamDecoder } from './stream-decoder.ts';
 export { encodeWithSpecials } from './trusted.ts';
+export { fromRecipe, recipeOf, type TokenizerRecipe } from './recipe.ts';
 export { HARMONY_SPECIALS, O200K_HARMONY_VOCAB, O200K_RANKS } from './specials.ts';

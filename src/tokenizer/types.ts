@@ -23,6 +23,8 @@ export interface Tokenizer {
   readonly vocabSize: number;
   /** Harmony control-token ids by name. */
   readonly special: SpecialIds;
+  /** Longest token in bytes: text of B bytes never takes fewer than B / maxTokenBytes tokens. */
+  readonly maxTokenBytes: number;
   /**
    * Ordinary text → ids. Special-token strings in `text` stay plain text (`<|start|>` typed by a
    * user is 7 ordinary tokens, never 200006): spec §5.3, §5.5 security note. Lone surrogates are

@@ -4,10 +4,10 @@
 // (generate/constrain), not only asked of the model.
 import type { Context } from 'hono';
 import { chatOutput, chatStopIds, GrammarError, outputConstraint, type ChatEvent, type Constraint, type OutputRequest } from '../../generate/index.ts';
-import { HarmonyError, renderChat } from '../../harmony/index.ts';
 import { ChatChunks, ChatMessageBuilder } from '../chat-chunks.ts';
 import { badRequest } from '../errors.ts';
 import type { ModelHost, Served } from '../host.ts';
+import { asRenderError, chatTextBytes, promptsFor, refuseIfCannotFit } from '../prompts.ts';
 import { checkEnd, checkModel, newId, samplingOf, stopsOf, submit } from '../request.ts';
 import { ChatBody, parseBody } from '../schemas.ts';
 import { abortOnDisconnect, framingOf, streamChunks } from '../stream.ts';
@@ -15,17 +15,14 @@ import { abortOnDisconnect, framingOf, streamChunks } from '../stream.ts';
 export function chatCompletions(host: ModelHost, log: (line: string) => void) {
   return async function chatCompletions(c: Context): Promise<Response> {
     const served = host.ready();
-    const body = parseBody(ChatBody, await c.req.text());
+    const raw = await c.req.text();
+    const body = parseBody(ChatBody, raw);
     const model = checkModel(body.model, served);
     if (body.top_logprobs != null && !body.logprobs) throw badRequest('top_logprobs needs logprobs: true', 'top_logprobs');
     const tok = served.model.tokenizer;
-    let prompt: number[];
-    try {
-      prompt = renderChat(tok, withToolChoice(body)).ids;
-    } catch (e) {
-      if (e instanceof HarmonyError) throw badRequest(e.message, 'messages', 'invalid_messages');
-      throw e;
-    }
+    const request = withToolChoice(body);
+    refuseIfCannotFit(chatTextBytes(request), tok, served.model.context, 'messages');
+    const prompt = await promptsFor(tok).chat(request, raw.length, served.model.context).catch((e) => { throw asRenderError(e); });
     const constraint = await constraintOf(body, served, host.o.reasoningBudget ?? -1);
     const logprobs = body.logprobs ? (body.top_logprobs ?? 0) : undefined;
     const abort = new AbortController();

@@ -5,6 +5,8 @@ import type { Context } from 'hono';
 import { textOutput, type TextEvent, type TokenInfo } from '../../generate/index.ts';
 import { badRequest } from '../errors.ts';
 import type { ModelHost, Served } from '../host.ts';
+import { utf8Length } from '../json-scan.ts';
+import { asRenderError, promptsFor, refuseIfCannotFit } from '../prompts.ts';
 import { checkEnd, checkModel, newId, samplingOf, stopsOf, submit } from '../request.ts';
 import { CompletionBody, parseBody } from '../schemas.ts';
 import { abortOnDisconnect, framingOf, streamChunks } from '../stream.ts';
@@ -16,7 +18,7 @@ export function completions(host: ModelHost, log: (line: string) => void) {
     const body = parseBody(CompletionBody, await c.req.text());
     const model = checkModel(body.model, served);
     const tok = served.model.tokenizer;
-    const prompt = promptIds(body.prompt, served);
+    const prompt = await promptIds(body.prompt, served);
     const stopIds = new Set([served.model.eosTokenId, tok.special.endoftext].filter((id): id is number => id !== null));
     const abort = new AbortController();
     const gen = submit(served, {
@@ -57,12 +59,14 @@ export function completions(host: ModelHost, log: (line: string) => void) {
 }
 
 /** Text, one string of it, or token ids (checked against the vocabulary). */
-function promptIds(p: CompletionBody['prompt'], served: Served): number[] {
+async function promptIds(p: CompletionBody['prompt'], served: Served): Promise<number[]> {
   const one = Array.isArray(p) && (typeof p[0] === 'string' || Array.isArray(p[0])) ? p[0] : p;
   const tok = served.model.tokenizer;
   if (typeof one === 'string') {
     if (one === '') throw badRequest('prompt is empty', 'prompt');
-    return tok.encode(one);
+    const bytes = utf8Length(one);
+    refuseIfCannotFit(bytes, tok, served.model.context, 'prompt');
+    return promptsFor(tok).text(one, bytes, served.model.context).catch((e) => { throw asRenderError(e, 'prompt'); });
   }
   const ids = one as number[];
   const bad = ids.findIndex((id) => id >= tok.vocabSize);
