@@ -2,7 +2,8 @@
 // under Deno (in-process WebGPU) and under Bun (the Deno child), from both file formats.
 //   exact  max |d| ≤ 1e-3 vs ref/ref_hf_* on every row, same greedy ids (all f32 on the GPU)
 //   fast   the f16 K/V cache: mean |d| ≤ 0.05 and argmax ≥ 95 % vs the references, same greedy ids
-// plus invariants across the backend's own choices (batch size, buffer splits, lanes, f16 path).
+// plus invariants across the backend's own choices (batch size, buffer splits, lanes, f16 path,
+// where the weights are repacked at load).
 import { afterAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -75,6 +76,17 @@ describe.skipIf(!run)('golden on WebGPU', () => {
     expect(compareRows(lanes.promptLogits, whole.promptLogits, g.vocab).max).toBeLessThanOrEqual(1e-4);
     for (const r of [ub7, split, lanes]) expect(r.greedyIds).toEqual(g.greedy);
   }, SLOW);
+
+  test('weights repacked on the GPU (the default) = on the CPU (layout.ts packPart, the old way): identical logits', () => {
+    for (const [name, file] of [['tiny-a', 'model.safetensors'], ['tiny-b', 'model.gguf']] as const) {
+      const g = golden(name);
+      const gpu = evalGolden(name, file, ['--backend', 'webgpu', '--arena-bytes', '65536'], { env: { OSS_EDGE_WEBGPU_REPACK: 'gpu', OSS_EDGE_WEBGPU_STAGING_MB: '0.01' } });
+      const host = evalGolden(name, file, ['--backend', 'webgpu', '--arena-bytes', '65536'], { env: { OSS_EDGE_WEBGPU_REPACK: 'host' } });
+      expect(compareRows(gpu.promptLogits, host.promptLogits, g.vocab).max).toBe(0);
+      expect(compareRows(gpu.greedyLogits, host.greedyLogits, g.vocab).max).toBe(0);
+      expect(gpu.greedyIds).toEqual(g.greedy);
+    }
+  }, 2 * SLOW);
 
   test('fast tier without shader-f16 (K/V packed with pack2x16float) = with it', () => {
     const g = golden('tiny-b');
