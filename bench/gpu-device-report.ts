@@ -21,7 +21,7 @@ const json = (f: string): any => { // a JSON file, or the JSON last line of a lo
 const steps = text('steps.tsv').trim().split('\n').slice(1).filter(Boolean).map((l) => l.split('\t'));
 const probe = json('adapter.json');
 const golden = json('golden.json');
-const uploads = ['upload-8.json', 'upload-64.json'].map((f) => [f, json(f)] as const).filter(([, u]) => u);
+const uploads = ['upload-default.json', 'upload-noprefetch.json', 'upload-staging64.json'].map((f) => [f, json(f)] as const).filter(([, u]) => u);
 const benchFile = readdirSync(dir).filter((f) => /^gpu-.*\.json$/.test(f)).sort().at(-1);
 const bench: GpuSummary | null = benchFile ? json(benchFile) : null;
 const ppFile = readdirSync(dir).find((f) => /^pp\d+\.json$/.test(f));
@@ -51,11 +51,11 @@ const notDone = steps.filter((s) => s[1] !== 'ok');
 if (notDone.length) out.push(`Not completed: ${notDone.map((s) => `${s[0]} (${s[1]})`).join(', ')} — see the step's .log.`, '');
 if (golden) out.push('## Goldens', '', text('golden.md').trim(), '');
 if (uploads.length) {
-  out.push('## Weight upload', '', 'Backend steps in seconds of the JS thread\'s CPU time (--cpu-clock); `cpu_other_threads_s`: the driver\'s threads.', '',
-    '| staging | MB/s | s | fill | map | copy | unmap | record | submit | wait | JS thread CPU s | other threads CPU s |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('## Weight upload', '', 'Runs: the defaults (reader threads with ≥ 4 cores, 8 MiB staging); OSS_EDGE_WEBGPU_PREFETCH=0; OSS_EDGE_WEBGPU_STAGING_MB=64. Steps in seconds of the JS thread\'s CPU time (--cpu-clock); other threads: the readers and the driver.', '',
+    '| run | MB/s | s | fill | map | copy | unmap | record | submit | wait | JS thread CPU s | other threads CPU s |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [f, u] of uploads) {
     const b = u.backend ?? {};
-    out.push(`| ${f.match(/\d+/)![0]} MiB | ${fmt(u.mb_per_s, 0)} | ${fmt(u.seconds)} | ${['fill_s', 'map_s', 'copy_s', 'unmap_s', 'record_s', 'submit_s', 'wait_s'].map((k) => fmt(b[k], 2)).join(' | ')} | ` +
+    out.push(`| ${f.replace(/^upload-|\.json$/g, '')} | ${fmt(u.mb_per_s, 0)} | ${fmt(u.seconds)} | ${['fill_s', 'map_s', 'copy_s', 'unmap_s', 'record_s', 'submit_s', 'wait_s'].map((k) => fmt(b[k], 2)).join(' | ')} | ` +
       `${fmt(u.cpu_main_s, 2)} | ${fmt(u.cpu_other_threads_s, 2)} |`);
   }
   out.push('');

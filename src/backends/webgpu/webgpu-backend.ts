@@ -7,6 +7,7 @@
 //             views are free and one binding serves every operand)
 //   K/V       per layer ring buffers (f32; f16 in the fast tier)
 // Every operation but read() only records dispatches (recorder.ts); read() submits and maps.
+import { availableParallelism } from 'node:os';
 import type { Format } from '../../model/formats.ts';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
 import { slidingCapacity, type Backend, type Buf, type KvCache, type Tensor } from '../backend.ts';
@@ -19,6 +20,7 @@ import {
 import type { RowLayout } from './layout.ts';
 import { Recorder } from './recorder.ts';
 import type { RepackOn } from './tuning.ts';
+import { Prefetcher } from './prefetch.ts';
 import { MatrixUploader, type Part } from './weight-upload.ts';
 
 class GpuMatrix implements Tensor {
@@ -62,6 +64,11 @@ export interface WebGpuOptions extends EngineOptions {
   repack?: RepackOn;
   /** Bytes per staging copy at load (default: weight-upload.ts). */
   stagingBytes?: number;
+  /**
+   * Read matrices ahead on reader threads (prefetch.ts). Default: with 4 cores or more — readers
+   * need cores of their own (on a 2-core VM they slowed lavapipe's upload, 150 → 109 MB/s).
+   */
+  prefetch?: boolean;
   /** Called by release() (the device's owner destroys it there). */
   onRelease?: () => void;
 }
@@ -109,7 +116,7 @@ export class WebGpuBackend implements Backend {
       (label, bytes, mapped) => this.gpuBuffer(label, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC, mapped), {
         partCap: this.partCap, maxRows: this.limits.maxComputeWorkgroupsPerDimension * (64 / this.lanes),
         repack: this.opts.repack ?? 'gpu', denseQ8: this.opts.denseQ8, stagingBytes: this.opts.stagingBytes,
-      });
+      }, this.opts.prefetch ?? availableParallelism() >= 4 ? Prefetcher.open(ckpt, this.opts.denseQ8) : null);
     const c = ckpt.config, B = this.opts.maxBatch, K = c.expertsPerToken, E = c.numExperts;
     this.moeScratch = { route: this.gpuBuffer('webgpu.moe.route', (B * K + E + E * B) * 4, GPUBufferUsage.STORAGE), K, E, routed: null };
   }
@@ -343,6 +350,7 @@ export class WebGpuBackend implements Backend {
   }
 
   release(): void {
+    this.uploader?.close();
     this.rec.destroy();
     for (const b of this.owned) b.destroy();
     this.owned.length = 0;

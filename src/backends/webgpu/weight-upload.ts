@@ -1,9 +1,10 @@
 // How a weight matrix reaches GPU memory at file speed (issue 12; the per-value JS repack it
 // replaces ran at ~45 MB/s on one core). Per tensor:
-//   1. fill()    the reader writes the canonical bytes (formats.ts) into one reused host buffer —
-//                not into mapped memory: fill() takes a whole tensor at once and the MXFP4 readers
-//                read the scale bytes back, and a discrete GPU's staging memory may be
-//                write-combined (slow to read)
+//   1. fill()    the reader writes the canonical bytes (formats.ts) into host memory: on reader
+//                threads ahead of time when the checkpoint is a file (prefetch.ts), else into one
+//                reused buffer here — not into mapped memory: fill() takes a whole tensor at once,
+//                the MXFP4 readers read the scale bytes back, and a discrete GPU's staging memory
+//                may be write-combined (slow to read)
 //   2. stage     STAGING_BYTES of whole rows at a time are copied into a buffer mapped at creation
 //                (small enough that the allocators reuse their memory instead of faulting in new)
 //   3. repack    the GPU turns each piece into its rows of the part (wgsl/repack.wgsl), or copies
@@ -18,6 +19,7 @@ import { requantizeQ8, requantizesToQ8 } from '../requant.ts';
 import { repackSpec } from './kernels.ts';
 import { packPart, planParts, rowLayout, type RowLayout } from './layout.ts';
 import type { Recorder } from './recorder.ts';
+import type { Prefetcher } from './prefetch.ts';
 import type { RepackOn } from './tuning.ts';
 
 /** One GPU buffer of a matrix: rows [row0, row0 + rows), scales at word sOff. */
@@ -60,7 +62,8 @@ export class MatrixUploader {
   private raw: GPUBuffer | null = null;
 
   constructor(private readonly device: GPUDevice, private readonly rec: Recorder,
-    private readonly newPart: (label: string, bytes: number, mapped: boolean) => GPUBuffer, private readonly o: UploadOptions) {
+    private readonly newPart: (label: string, bytes: number, mapped: boolean) => GPUBuffer, private readonly o: UploadOptions,
+    private prefetch: Prefetcher | null = null) {
     this.stats = { fill_s: 0, map_s: 0, copy_s: 0, unmap_s: 0, record_s: 0, submit_s: 0, wait_s: 0, bytes: 0, repack: o.repack };
   }
 
@@ -71,9 +74,16 @@ export class MatrixUploader {
     const cols = w.shape[w.shape.length - 1], rb = rowBytes(format, cols), L = rowLayout(format, cols);
     const bytes = tensorBytes(format, w.shape);
     const t = now();
-    const raw = this.hostBuffer(bytes);
-    if (requant) requantizeQ8(w, raw, 0, progress);
-    else w.fill(raw, progress);
+    const read = await this.prefetch?.take(w.name);
+    let raw: Uint8Array;
+    if (read) {
+      raw = read.bytes;
+      progress(w.byteSize);
+    } else {
+      raw = this.hostBuffer(bytes);
+      if (requant) requantizeQ8(w, raw, 0, progress);
+      else w.fill(raw, progress);
+    }
     this.stats.fill_s += (now() - t) / 1000;
     const parts: Part[] = [];
     for (const plan of planParts(format, w.shape, this.o.partCap, this.o.maxRows)) {
@@ -97,6 +107,7 @@ export class MatrixUploader {
       }
       parts.push({ buf, row0: plan.row0, rows: plan.rows, sOff: plan.rows * L.qWords });
     }
+    read?.release();
     this.stats.bytes += bytes;
     return { format, layout: L, parts };
   }
@@ -107,11 +118,18 @@ export class MatrixUploader {
     await Promise.all(this.ring.map((s) => s.ready));
     await this.device.queue.onSubmittedWorkDone();
     this.stats.wait_s += (now() - t) / 1000;
+    this.close();
     for (const s of this.ring.splice(0)) s.buf.destroy();
     this.raw?.destroy();
     this.raw = null;
     this.host = new Uint8Array(0);
     if (this.rec.error) throw this.rec.error;
+  }
+
+  /** Stops the reader threads (also when a load fails half way). */
+  close(): void {
+    this.prefetch?.close();
+    this.prefetch = null;
   }
 
   /** Adds the time since t0 to one step; returns now. */
@@ -133,7 +151,8 @@ export class MatrixUploader {
    */
   private async repackOnGpu(format: Format, L: RowLayout, rb: number, rows: number, src: Uint8Array, part: GPUBuffer): Promise<void> {
     const identity = L.sWords === 0 && L.qWords * 4 === rb;
-    const cap = Math.ceil(Math.max(this.o.stagingBytes ?? STAGING_BYTES, rb) / 4) * 4;
+    // pieces of STAGING_BYTES, but no bigger than the part (small models make small staging buffers)
+    const cap = Math.ceil(Math.max(Math.min(this.o.stagingBytes ?? STAGING_BYTES, rows * rb), rb) / 4) * 4;
     const per = Math.floor(cap / rb);
     const kernel = identity ? null : this.rec.kernel(repackSpec(format));
     for (let r = 0; r < rows; r += per) {
