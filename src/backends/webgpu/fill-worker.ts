@@ -1,8 +1,7 @@
 // A reader thread of the weight upload (prefetch.ts): opens the checkpoint itself (records hold
 // file handles and cannot cross threads) and writes a tensor's canonical bytes — or their Q8_0
 // re-quantisation for --dense-q8 — into the buffer it is given, and hands the buffer back (both
-// ways transferred, not copied; not a SharedArrayBuffer: V8 copies out of shared memory with
-// relaxed-atomic word loops, 2.4× slower than a memcpy measured here).
+// ways transferred, not copied: a buffer belongs to one thread at a time, so no shared memory).
 import { loadCheckpoint } from '../../model/checkpoint.ts';
 import type { Checkpoint } from '../../model/types.ts';
 import { requantizeQ8 } from '../requant.ts';

@@ -1,7 +1,7 @@
 // Reads the next matrices of a checkpoint on reader threads (fill-worker.ts) while the upload
 // stages the current one (weight-upload.ts): reading the file and copying into staging memory then
 // overlap instead of adding up on the JS thread, and two readers read two tensors at once. Buffers
-// travel to a reader and back by transfer (fill-worker.ts says why not shared memory).
+// travel to a reader and back by transfer.
 // Only for checkpoints in files (a worker opens the file itself); tensors are fetched in the
 // checkpoint's order, which is the order engine/upload.ts places them in, at most PREFETCH_BYTES
 // ahead (at least one tensor). A tensor asked for out of that order is simply not prefetched.
