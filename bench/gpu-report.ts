@@ -3,6 +3,8 @@ export interface GpuRun {
   backend: string; runtime: string; route: string; adapter: string | null; threads: number | null; precision: string;
   load_s: number; prompt_tokens: number; gen_tokens: number; ttft_s: number; prefill_tps: number; decode_tps: number;
   decode_ms: number; weight_bytes: number; last_id: number;
+  /** The WebGPU backend's upload steps in seconds (weight-upload.ts UploadStats), in-process runs only. */
+  upload?: Record<string, unknown> | null;
 }
 
 export interface GpuSummary { date: string; model: string; machine: string; note: string; runs: GpuRun[] }

@@ -19,12 +19,12 @@ const t0 = performance.now();
 const { engine: model } = await openEngine(str(a, 'model'), { backend: choice, precision, threads, maxBatch: int(a, 'batch', Math.min(64, ids.length)), context: ids.length + gen + 1 });
 const loadS = (performance.now() - t0) / 1000;
 const t = await timeGeneration(model, ids, gen);
-const d = model.backend.describe() as { name: string; threads: number; weightBytes: number; adapter?: string; via?: string };
+const d = model.backend.describe() as { name: string; threads: number; weightBytes: number; adapter?: string; via?: string; upload?: unknown };
 const runtime = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined' ? 'deno' : 'bun';
 console.log(JSON.stringify({
   backend: d.name, runtime, route: d.name === 'webgpu' ? (d.via === 'deno' ? 'bun → deno child' : `${runtime}, in-process`) : runtime,
   adapter: d.adapter ?? null, threads: d.name === 'cpu' ? d.threads : null, precision, load_s: loadS,
-  prompt_tokens: ids.length, gen_tokens: gen, ...t, weight_bytes: d.weightBytes,
+  prompt_tokens: ids.length, gen_tokens: gen, ...t, weight_bytes: d.weightBytes, upload: d.upload ?? null,
 }));
 model.release();
 process.exit(0);

@@ -2,13 +2,14 @@
 // under Deno (in-process WebGPU) and under Bun (the Deno child), from both file formats.
 //   exact  max |d| ≤ 1e-3 vs ref/ref_hf_* on every row, same greedy ids (all f32 on the GPU)
 //   fast   the f16 K/V cache: mean |d| ≤ 0.05 and argmax ≥ 95 % vs the references, same greedy ids
-// plus invariants across the backend's own choices (batch size, buffer splits, lanes, f16 path).
+// plus invariants across the backend's own choices (batch size, buffer splits, lanes, f16 path,
+// where the weights are repacked at load).
 import { afterAll, describe, expect, test } from 'bun:test';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareRows, f32file, golden } from './helpers/golden.ts';
+import { runEval, TIERS, type EvalOut } from '../bench/golden-check.ts';
+import { compareRows, golden } from './helpers/golden.ts';
 import { DENO, ROOT, gpuTests } from './helpers/webgpu.ts';
 
 const run = gpuTests('WebGPU golden tests');
@@ -17,22 +18,13 @@ const CLI = join(ROOT, 'src', 'cli.ts');
 const tmp = mkdtempSync(join(tmpdir(), 'oss-edge-webgpu-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Out { promptLogits: Float32Array; greedyLogits: Float32Array; greedyIds: number[] }
-let n = 0;
-
 /** `eval` of a golden folder in a fresh process; `runtime` bun goes through the Deno child. */
-function evalGolden(name: string, file: string, flags: string[], o: { runtime?: 'deno' | 'bun'; env?: Record<string, string> } = {}): Out {
-  const g = golden(name), out = join(tmp, String(n++));
-  const args = ['eval', '--model', join(g.dir, file), '--prompt', join(g.dir, 'prompt.json'), '--greedy', String(g.greedy.length), '--out', out, ...flags];
-  const r = o.runtime === 'bun'
-    ? spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...o.env } })
-    : spawnSync(DENO, ['run', '-A', '--quiet', CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...o.env } });
-  if (r.status !== 0) throw new Error(`eval ${name}/${file} ${flags.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return {
-    promptLogits: f32file(join(out, 'logits_prompt.f32')), greedyLogits: f32file(join(out, 'logits_greedy.f32')),
-    greedyIds: JSON.parse(readFileSync(join(out, 'greedy.json'), 'utf8')).greedy_ids,
-  };
+function evalGolden(name: string, file: string, flags: string[], o: { runtime?: 'deno' | 'bun'; env?: Record<string, string> } = {}): EvalOut {
+  const g = golden(name);
+  const cli = o.runtime === 'bun' ? [process.execPath, CLI] : [DENO, 'run', '-A', '--quiet', CLI];
+  return runEval(cli, join(g.dir, file), join(g.dir, 'prompt.json'), g.greedy.length, join(tmp, String(n++)), flags, { cwd: ROOT, env: o.env });
 }
+let n = 0;
 
 describe.skipIf(!run)('golden on WebGPU', () => {
   for (const name of ['tiny-a', 'tiny-b']) {
@@ -41,8 +33,8 @@ describe.skipIf(!run)('golden on WebGPU', () => {
       test(`${name} ${file}, exact (Deno): max |d| ≤ 1e-3 vs the exact reference on every row, same greedy ids`, () => {
         const r = evalGolden(name, file, ['--backend', 'webgpu', '--precision', 'exact']);
         expect(r.greedyIds).toEqual(g.greedy);
-        expect(compareRows(r.promptLogits, g.refPrompt, g.vocab).max).toBeLessThanOrEqual(1e-3);
-        expect(compareRows(r.greedyLogits, g.refForced, g.vocab).max).toBeLessThanOrEqual(1e-3);
+        expect(compareRows(r.promptLogits, g.refPrompt, g.vocab).max).toBeLessThanOrEqual(TIERS.exact.max);
+        expect(compareRows(r.greedyLogits, g.refForced, g.vocab).max).toBeLessThanOrEqual(TIERS.exact.max);
       }, SLOW);
     }
     test(`${name} model.gguf, fast (f16 K/V): mean |d| ≤ 0.05, argmax ≥ 95 %, same greedy ids`, () => {
@@ -50,8 +42,8 @@ describe.skipIf(!run)('golden on WebGPU', () => {
       expect(r.greedyIds).toEqual(g.greedy);
       for (const [mine, ref] of [[r.promptLogits, g.refPrompt], [r.greedyLogits, g.refForced], [r.promptLogits, g.llamaPrompt], [r.greedyLogits, g.llamaGreedy]] as const) {
         const d = compareRows(mine, ref, g.vocab);
-        expect(d.mean).toBeLessThanOrEqual(0.05);
-        expect(d.argmaxAgree).toBeGreaterThanOrEqual(0.95);
+        expect(d.mean).toBeLessThanOrEqual(TIERS.fast.mean);
+        expect(d.argmaxAgree).toBeGreaterThanOrEqual(TIERS.fast.argmaxAgree);
       }
     }, SLOW);
   }
@@ -75,6 +67,17 @@ describe.skipIf(!run)('golden on WebGPU', () => {
     expect(compareRows(lanes.promptLogits, whole.promptLogits, g.vocab).max).toBeLessThanOrEqual(1e-4);
     for (const r of [ub7, split, lanes]) expect(r.greedyIds).toEqual(g.greedy);
   }, SLOW);
+
+  test('weights repacked on the GPU (the default) = on the CPU (layout.ts packPart, the old way): identical logits', () => {
+    for (const [name, file] of [['tiny-a', 'model.safetensors'], ['tiny-b', 'model.gguf']] as const) {
+      const g = golden(name);
+      const gpu = evalGolden(name, file, ['--backend', 'webgpu', '--arena-bytes', '65536'], { env: { OSS_EDGE_WEBGPU_REPACK: 'gpu', OSS_EDGE_WEBGPU_STAGING_MB: '0.01' } });
+      const host = evalGolden(name, file, ['--backend', 'webgpu', '--arena-bytes', '65536'], { env: { OSS_EDGE_WEBGPU_REPACK: 'host' } });
+      expect(compareRows(gpu.promptLogits, host.promptLogits, g.vocab).max).toBe(0);
+      expect(compareRows(gpu.greedyLogits, host.greedyLogits, g.vocab).max).toBe(0);
+      expect(gpu.greedyIds).toEqual(g.greedy);
+    }
+  }, 2 * SLOW);
 
   test('fast tier without shader-f16 (K/V packed with pack2x16float) = with it', () => {
     const g = golden('tiny-b');

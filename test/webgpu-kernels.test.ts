@@ -2,7 +2,8 @@
 // them under Deno on the machine's WebGPU adapter, lavapipe in CI): all five weight formats
 // incl. ragged dense rows, all 16 FP4 codes and E8M0 0…254, token tiles, both lane counts,
 // tensors split over many buffers, embed, RMSNorm, RoPE, add, attention (sinks, GQA, window,
-// ring wrap, > 256 keys, f16 K/V with and without shader-f16) and the MoE block (ties included).
+// ring wrap, > 256 keys, f16 K/V with and without shader-f16), the MoE block (ties included), and
+// the weight upload (the GPU repack writes the words the host's packPart writes, bit for bit).
 import { describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -5,6 +5,8 @@ import { describe, expect, test } from 'bun:test';
 import { packedValue, packPart, planParts, rowLayout } from '../src/backends/webgpu/layout.ts';
 import { bytesF32, encodeFrame, f32Bytes, FrameDecoder } from '../src/backends/remote/frames.ts';
 import { rowBytes, type Format } from '../src/model/formats.ts';
+import { expectedTensors, isVector } from '../src/model/types.ts';
+import { configOfJson, presetConfigJson } from '../src/synth/presets.ts';
 import { dequantAll, randomBytes, rng } from './helpers/webgpu-checkpoint.ts';
 
 const FORMATS: Format[] = ['f32', 'f16', 'bf16', 'q8_0', 'mxfp4'];
@@ -44,6 +46,38 @@ describe('layout', () => {
     expect(() => planParts('bf16', [4, 64, 64], 4096)).toThrow(/one expert/);
     expect(rowBytes('mxfp4', 2880)).toBe(1530);
   });
+
+  // The real gpt-oss-120b (MXFP4 experts, Q8_0 dense as ggml-org's file, bf16 router) under the
+  // limits the H200 reported (research/gpu-device.md) and lavapipe's: every tensor splits into
+  // parts under the binding limit, whole experts per part, and every dispatch over a part fits
+  // the 65535-workgroup grid (16 lanes a row on a GPU: 4 rows a workgroup; 1 lane on lavapipe).
+  for (const [what, binding, maxBuffer, lanes] of [['H200', 2_147_483_644, 4_292_870_144, 16], ['lavapipe', 134_217_728, 2_147_483_647, 1]] as const) {
+    test(`gpt-oss-120b (real shapes) plans under ${what}'s limits`, () => {
+      const c = configOfJson(presetConfigJson('gpt-oss-120b'));
+      const cap = Math.min(binding, maxBuffer), maxRows = 65535 * (64 / lanes);
+      let bytes = 0, stackParts = 0;
+      for (const [name, shape] of expectedTensors(c)) {
+        if (isVector({ name, shape })) continue;
+        const format: Format = name.includes('experts_') ? 'mxfp4' : name.endsWith('router') ? 'bf16' : 'q8_0';
+        const parts = planParts(format, shape, cap, maxRows);
+        const unit = shape.length === 3 ? shape[1] : 1;
+        expect(parts.reduce((s, p) => s + p.rows, 0)).toBe(shape.length === 3 ? shape[0] * shape[1] : shape[0]);
+        for (const p of parts) {
+          expect(p.bytes).toBeLessThanOrEqual(cap);
+          expect(p.row0 % unit).toBe(0);
+          expect(p.rows % unit).toBe(0);
+          expect(Math.ceil((shape.length === 3 ? unit : p.rows) / (64 / lanes))).toBeLessThanOrEqual(65535); // workgroups along x
+          if (shape.length === 3) expect(p.rows / unit).toBeLessThanOrEqual(65535); // experts along y
+        }
+        if (name === 'layers.0.experts_gate_up') stackParts = parts.length;
+        bytes += parts.reduce((s, p) => s + p.bytes, 0);
+      }
+      expect(c.numExperts).toBe(128);
+      expect(stackParts).toBe(what === 'H200' ? 1 : 9); // 128 × 5760 rows × 1532 bytes = 1.13 GB
+      expect(bytes / 1e9).toBeGreaterThan(60);
+      expect(bytes / 1e9).toBeLessThan(141 * 1.0737); // fits an H200's 141 GiB
+    });
+  }
 });
 
 describe('frames (Bun ⇄ Deno)', () => {

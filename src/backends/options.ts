@@ -19,7 +19,8 @@ export interface EngineOptions {
   context: number;
   /**
    * Re-quantise float (bf16/f16/f32) weight matrices to Q8_0 at load, as llama.cpp's Q8_0 files
-   * hold them: half the bytes per token of a bf16 checkpoint, at Q8_0's rounding error. CPU only.
+   * hold them: half the bytes per token of a bf16 checkpoint, at Q8_0's rounding error. Both
+   * backends (src/backends/requant.ts): the same bytes as a Q8_0 GGUF of the same weights.
    */
   denseQ8: boolean;
   /**

@@ -13,7 +13,7 @@ export function engineHelp(defaults: Partial<Record<'backend' | 'ctx' | 'precisi
     `  --precision P       fast | exact (default ${defaults.precision ?? d.precision}):`,
     precisionHelp('                        '),
     `  --threads N         CPU threads (default: all cores, ${d.threads} here)`,
-    `  --dense-q8          re-quantise bf16/f16/f32 weight matrices to Q8_0 at load (HF checkpoints: ~30 % fewer bytes per token; CPU only)`,
+    `  --dense-q8          re-quantise bf16/f16/f32 weight matrices to Q8_0 at load (HF checkpoints: ~30 % fewer bytes per token; CPU and WebGPU)`,
     `  --ctx N             context length per session (default ${defaults.ctx ?? d.context})`,
     `  --batch N           tokens per forward pass when prefilling (default ${d.maxBatch})`,
   ].join('\n');

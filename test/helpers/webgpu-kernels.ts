@@ -10,6 +10,7 @@ import { uploadWeights } from '../../src/engine/upload.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../../src/backends/webgpu/webgpu-backend.ts';
 import { describeAdapter, openDevice, requestAdapter, type DeviceFeatures } from '../../src/backends/webgpu/device.ts';
 import type { Lanes } from '../../src/backends/webgpu/kernels.ts';
+import type { RepackOn } from '../../src/backends/webgpu/tuning.ts';
 import { f16ToF32, f32ToF16, FP4_VALUES, type Format } from '../../src/model/formats.ts';
 import type { ModelConfig } from '../../src/model/types.ts';
 import { dequantAll, f32Bytes, memCheckpoint, randomBytes, rng, testConfig, type MemTensor } from './webgpu-checkpoint.ts';
@@ -44,15 +45,27 @@ const randF32 = (n: number, amp = 1) => Float32Array.from({ length: n }, () => (
 const table = (name: string, v: Float32Array, cols: number): MemTensor => ({ name, shape: [v.length / cols, cols], format: 'f32', bytes: f32Bytes(v) });
 const vec = (name: string, v: Float32Array): MemTensor => ({ name, shape: [v.length], format: 'f32', bytes: f32Bytes(v) });
 
-interface Setup { precision?: Precision; maxBatch?: number; lanes?: Lanes; arenaBytes?: number; features?: DeviceFeatures; config?: Partial<ModelConfig> }
+interface Setup {
+  precision?: Precision; maxBatch?: number; lanes?: Lanes; arenaBytes?: number; features?: DeviceFeatures; config?: Partial<ModelConfig>;
+  repack?: RepackOn; stagingBytes?: number;
+}
 
 async function backend(tensors: MemTensor[], o: Setup = {}): Promise<{ be: WebGpuBackend; t: Map<string, Tensor> }> {
   const be = createWebGpuBackend({
     ...engineOptions({ precision: o.precision ?? 'exact', maxBatch: o.maxBatch ?? 16, arenaBytes: o.arenaBytes }), lanes: o.lanes ?? 1,
-    device, features: o.features ?? features, adapter: info,
+    device, features: o.features ?? features, adapter: info, repack: o.repack, stagingBytes: o.stagingBytes,
   });
   const t = await uploadWeights(be, memCheckpoint(testConfig(o.config), tensors));
   return { be, t };
+}
+
+/** Every word of a matrix's parts, read back (u32 values, parts concatenated). */
+async function packedWords(be: WebGpuBackend, t: Tensor): Promise<Uint32Array> {
+  const parts = (t as unknown as { parts: { buf: GPUBuffer }[] }).parts;
+  const words = await Promise.all(parts.map(async (p) => new Uint32Array(await be.rec.read(p.buf, 0, p.buf.size))));
+  const out = new Uint32Array(words.reduce((n, w) => n + w.length, 0));
+  words.reduce((at, w) => (out.set(w, at), at + w.length), 0);
+  return out;
 }
 
 /** Rows [r0, r0 + n) of an f32 table into a new buffer (embed copies f32 exactly). */
@@ -65,6 +78,39 @@ function load(be: WebGpuBackend, t: Tensor, r0: number, n: number, into?: Buf): 
 const FORMATS: Format[] = ['f32', 'f16', 'bf16', 'q8_0', 'mxfp4'];
 const SHAPES: [number, number, number][] = [[32, 1, 1], [64, 7, 3], [96, 9, 2], [160, 13, 11], [256, 70, 1]];
 const ODD: [number, number, number][] = [[1, 3, 1], [3, 4, 2], [7, 5, 3], [37, 6, 1], [130, 7, 9]];
+
+// ---- weight upload: the GPU repack (wgsl/repack.wgsl, from staged file bytes) writes the same words as
+// the host's packPart (the old way), bit for bit: every format, ragged dense rows, stacks, every
+// E8M0 exponent and every f16 bit pattern as a Q8_0 scale (subnormals, ±0, ±inf, NaN), parts split
+// under the binding limit, staging pieces that end mid-tensor and mid-part
+{
+  const allHalves = randomBytes('q8_0', [2048, 1024], rand); // 65536 blocks: d = every f16 pattern
+  for (let b = 0; b < 65536; b++) { allHalves[34 * b] = b & 255; allHalves[34 * b + 1] = b >> 8; }
+  const allE8m0 = randomBytes('mxfp4', [255, 32], rand);
+  for (let r = 0; r < 255; r++) allE8m0[17 * r] = r;
+  const ts: MemTensor[] = [
+    { name: 'f32_ragged', shape: [5, 37], format: 'f32', bytes: randomBytes('f32', [5, 37], rand) },
+    { name: 'f32_stack', shape: [3, 4, 64], format: 'f32', bytes: randomBytes('f32', [3, 4, 64], rand) },
+    { name: 'f16_one', shape: [7, 1], format: 'f16', bytes: randomBytes('f16', [7, 1], rand) },
+    { name: 'f16_ragged', shape: [9, 130], format: 'f16', bytes: randomBytes('f16', [9, 130], rand) },
+    { name: 'bf16_ragged', shape: [5, 37], format: 'bf16', bytes: randomBytes('bf16', [5, 37], rand) },
+    { name: 'bf16_stack', shape: [3, 2, 96], format: 'bf16', bytes: randomBytes('bf16', [3, 2, 96], rand) },
+    { name: 'q8_0_halves', shape: [2048, 1024], format: 'q8_0', bytes: allHalves },
+    { name: 'q8_0_stack', shape: [4, 5, 160], format: 'q8_0', bytes: randomBytes('q8_0', [4, 5, 160], rand) },
+    { name: 'mxfp4_e8m0', shape: [255, 32], format: 'mxfp4', bytes: allE8m0 },
+    { name: 'mxfp4_nb3', shape: [6, 5, 96], format: 'mxfp4', bytes: randomBytes('mxfp4', [6, 5, 96], rand) },
+    { name: 'mxfp4_nb5', shape: [3, 160], format: 'mxfp4', bytes: randomBytes('mxfp4', [3, 160], rand) },
+  ];
+  for (const [what, o] of [['whole', {}], ['in 4 KiB parts, 1000-byte staging', { arenaBytes: 4096, stagingBytes: 1000 }]] as const) {
+    const host = await backend(ts, { ...o, repack: 'host' }), gpu = await backend(ts, { ...o, repack: 'gpu' });
+    for (const { name, format } of ts) {
+      const [want, got] = await Promise.all([packedWords(host.be, host.t.get(name)!), packedWords(gpu.be, gpu.t.get(name)!)]);
+      report(`upload ${format} ${name} ${what}: GPU repack = host packPart (${want.length} words)`, got, want, () => 0.5);
+    }
+    host.be.release();
+    gpu.be.release();
+  }
+}
 
 // ---- matmul: every format, single token and token tiles, ragged dense rows, bias, both lane counts
 for (const lanes of [1, 16] as Lanes[]) {

@@ -12,7 +12,7 @@ import { MATMUL, actRowBytes, batchedScratch } from './kernels.ts';
 import { cpuLayout, planArenas } from './placement.ts';
 import { Pool } from './pool.ts';
 import { mxfp4R4Scratch } from './repack.ts';
-import { requantizeQ8 } from './requant.ts';
+import { requantizeQ8 } from '../requant.ts';
 import { Routing } from './route.ts';
 
 class CpuTensor implements Tensor {

@@ -4,6 +4,7 @@
 import { tensorBytes, type Format } from '../../model/formats.ts';
 import { isVector, type WeightRecord } from '../../model/types.ts';
 import type { Precision } from '../options.ts';
+import { requantizesToQ8 } from '../requant.ts';
 import { mxfp4R4Bytes } from './repack.ts';
 
 /** How a matrix is held on the CPU. */
@@ -24,9 +25,7 @@ export function cpuLayout(rec: WeightRecord, o: LayoutOptions): CpuLayout {
   if (rec.format === 'mxfp4' && rec.name !== 'embed') {
     return { format: 'mxfp4', bytes: mxfp4R4Bytes(rows, cols) * stack, r4: true, requant: false };
   }
-  const float = rec.format === 'bf16' || rec.format === 'f16' || rec.format === 'f32';
-  // As llama.cpp's Q8_0 recipe: the router stays as stored (a rounding flip there changes experts).
-  if (o.denseQ8 && float && !rec.name.endsWith('.router') && cols % 32 === 0 && rec.fillRows) {
+  if (requantizesToQ8(rec, Boolean(o.denseQ8))) {
     return { format: 'q8_0', bytes: tensorBytes('q8_0', rec.shape), r4: false, requant: true };
   }
   return { format: rec.format, bytes: rec.byteSize, r4: false, requant: false };

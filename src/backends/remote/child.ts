@@ -69,7 +69,7 @@ async function handle(r: Request): Promise<unknown> {
       const t = tuningFromEnv();
       device ??= openDevice(adapter, { f16: t.f16 });
       const { device: d, features } = await device;
-      be = createWebGpuBackend({ ...r.opts, device: d, features, adapter: info, lanes: t.lanes });
+      be = createWebGpuBackend({ ...r.opts, device: d, features, adapter: info, lanes: t.lanes, repack: t.repack, stagingBytes: t.stagingBytes, prefetch: t.prefetch });
     }
     hosted.set(r.bid, { be, h: new Map(), ckpt: null });
     return null;

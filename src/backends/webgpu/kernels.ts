@@ -44,6 +44,7 @@ export const ATTENTION_PARAMS = ['nq', 'nkv', 'kvw', 'pos0', 'cap', 'window', 'q
 export const ROUTE_PARAMS = ['B', 'E', 'xOff', 'maxB', 'selOff', 'cOff', 'lOff', 'idsOff', 'wtsOff'] as const;
 export const SWIGLU_PARAMS = ['n', 'I', 'xOff', 'xStride', 'yOff', 'yStride', 'alpha:f32', 'limit:f32'] as const;
 export const COMBINE_PARAMS = ['B', 'H', 'wOff', 'oeOff', 'oeStride', 'yOff', 'yStride'] as const;
+export const REPACK_PARAMS = ['rows', 'rb', 'qw', 'sw', 'nb', 'dstRow', 'partRows'] as const;
 
 export type ParamValues<P extends readonly string[]> = { [K in P[number] as K extends `${infer N}:f32` ? N : K]: number };
 
@@ -55,6 +56,8 @@ const VEC: BindingSpec = { name: 'vec', access: 'read', type: 'array<f32>' };
 const DATA: BindingSpec = { name: 'data', access: 'read', type: 'array<u32>' };
 const ROUTE_R: BindingSpec = { name: 'route', access: 'read', type: 'array<u32>' };
 const ROUTE_RW: BindingSpec = { name: 'route', access: 'rw', type: 'array<u32>' };
+const RAW: BindingSpec = { name: 'raw', access: 'read', type: 'array<u32>' };
+const W_OUT: BindingSpec = { name: 'w', access: 'rw', type: 'array<u32>' };
 
 // ---- the kernels --------------------------------------------------------------------------------
 
@@ -150,6 +153,12 @@ export function swigluSpec(): KernelSpec {
 
 export function combineSpec(K: number): KernelSpec {
   return { name: `moe_combine_top${K}`, files: ['moe_combine.wgsl'], params: COMBINE_PARAMS, bindings: [ACT], consts: { K }, wg: 64 };
+}
+
+/** Canonical bytes → layout.ts words (load time): one kernel per block family, FMT as in repack.wgsl. */
+export function repackSpec(format: Format): KernelSpec {
+  const FMT = format === 'q8_0' ? 1 : format === 'mxfp4' ? 2 : 0;
+  return { name: `repack_${['dense', 'q8_0', 'mxfp4'][FMT]}`, files: ['repack.wgsl'], params: REPACK_PARAMS, bindings: [RAW, W_OUT], consts: { FMT }, wg: 64 };
 }
 
 // ---- WGSL assembly ------------------------------------------------------------------------------

@@ -42,9 +42,14 @@ export function rowLayout(format: Format, cols: number): RowLayout {
 
 export interface PartPlan { row0: number; rows: number; bytes: number }
 
+/** Workgroups along one dispatch dimension (WebGPU's default maxComputeWorkgroupsPerDimension). */
+const GRID = 65535;
+
 /**
- * Splits `shape` ([rows, cols] or [E, rows, cols]) into parts of at most `maxBytes` bytes and at
- * most `maxRows` rows (the dispatch grid's limit), whole experts per part for 3-D tensors.
+ * Splits `shape` ([rows, cols] or [E, rows, cols]) into parts of at most `maxBytes` bytes, whole
+ * experts per part for 3-D tensors. `maxRows` is what one dispatch covers along x (the grid's
+ * limit): a 2-D part has at most that many rows; a stack is dispatched one expert per row of
+ * workgroups (y), so its experts must each fit, and a part holds at most 65535 of them.
  */
 export function planParts(format: Format, shape: readonly number[], maxBytes: number, maxRows = Infinity): PartPlan[] {
   const cols = shape[shape.length - 1];
@@ -52,7 +57,8 @@ export function planParts(format: Format, shape: readonly number[], maxBytes: nu
   const units = shape.length === 3 ? shape[0] : shape.length === 2 ? shape[0] : 1;
   const L = rowLayout(format, cols);
   const unitBytes = unitRows * (L.qWords + L.sWords) * 4;
-  const perPart = Math.min(Math.floor(maxBytes / unitBytes), Math.max(1, Math.floor(maxRows / unitRows)));
+  if (unitRows > maxRows) throw new Error(`an expert of a [${shape.join(', ')}] tensor has more rows than one dispatch covers (${maxRows})`);
+  const perPart = Math.min(Math.floor(maxBytes / unitBytes), shape.length === 3 ? GRID : maxRows);
   if (perPart < 1) {
     const what = shape.length === 3 ? 'one expert' : 'one row';
     throw new Error(`${what} of a ${format} [${shape.join(', ')}] tensor needs ${unitBytes} bytes, more than one GPU buffer binding allows (${maxBytes})`);

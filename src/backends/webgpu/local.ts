@@ -19,7 +19,7 @@ export async function probeLocal(): Promise<Probe> {
       let users = 0;
       return (opts: EngineOptions) => {
         users++;
-        return createWebGpuBackend({ ...opts, device, features, adapter: info, lanes: t.lanes, onRelease: () => { if (--users === 0) device.destroy(); } });
+        return createWebGpuBackend({ ...opts, device, features, adapter: info, lanes: t.lanes, repack: t.repack, stagingBytes: t.stagingBytes, prefetch: t.prefetch, onRelease: () => { if (--users === 0) device.destroy(); } });
       };
     },
     dispose() {},

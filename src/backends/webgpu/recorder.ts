@@ -89,16 +89,17 @@ export class Recorder {
   /** Forgets cached bind groups (after a buffer they name was replaced). */
   dropBindGroups(): void { this.groups.clear(); }
 
-  private bindGroup(k: Kernel, buffers: GPUBuffer[]): GPUBindGroup {
-    const key = `${k.spec.name}|${buffers.map((b) => this.bufferId(b)).join(',')}`;
-    let g = this.groups.get(key);
+  /** `cache` false: a group for buffers used once (load-time staging), not kept. */
+  private bindGroup(k: Kernel, buffers: GPUBuffer[], cache: boolean): GPUBindGroup {
+    const key = cache ? `${k.spec.name}|${buffers.map((b) => this.bufferId(b)).join(',')}` : '';
+    let g = cache ? this.groups.get(key) : undefined;
     if (!g) {
       g = this.device.createBindGroup({
         label: `webgpu.${k.spec.name}.bind`, layout: k.layout,
         entries: [{ binding: 0, resource: { buffer: this.params, offset: 0, size: PARAM_SLOT } },
           ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
       });
-      this.groups.set(key, g);
+      if (cache) this.groups.set(key, g);
     }
     return g;
   }
@@ -128,7 +129,7 @@ export class Recorder {
   pushed(at: number, n: number): Uint32Array { return this.dHost.subarray(at, at + n); }
   get dataUsed(): number { return this.dUsed; }
 
-  dispatch(k: Kernel, buffers: GPUBuffer[], params: Record<string, number>, x: number, y = 1): void {
+  dispatch(k: Kernel, buffers: GPUBuffer[], params: Record<string, number>, x: number, y = 1, cache = true): void {
     if (x === 0 || y === 0) return;
     if (this.pUsed + PARAM_SLOT > PARAM_RING) throw new Error('parameter ring overflow (reserve() first)');
     const at = this.pUsed, w0 = at / 4;
@@ -153,7 +154,7 @@ export class Recorder {
     }
     const pass = this.openPass();
     pass.setPipeline(k.pipeline);
-    pass.setBindGroup(0, this.bindGroup(k, buffers), [at]);
+    pass.setBindGroup(0, this.bindGroup(k, buffers, cache), [at]);
     pass.dispatchWorkgroups(x, y);
     if (pr) this.closePass();
     this.dispatches++;
@@ -163,10 +164,10 @@ export class Recorder {
    * One thread per item for the element-wise kernels: ceil(n / WG) workgroups, folded into
    * (x, y) past the grid limit (those kernels index with gid.x + gid.y · nwg.x · WG).
    */
-  dispatchThreads(k: Kernel, buffers: GPUBuffer[], params: Record<string, number>, n: number): void {
+  dispatchThreads(k: Kernel, buffers: GPUBuffer[], params: Record<string, number>, n: number, cache = true): void {
     const groups = Math.ceil(n / k.spec.wg), lim = this.device.limits.maxComputeWorkgroupsPerDimension;
     const y = Math.ceil(groups / lim);
-    this.dispatch(k, buffers, params, Math.ceil(groups / y), y);
+    this.dispatch(k, buffers, params, Math.ceil(groups / y), y, cache);
   }
 
   /** A buffer-to-buffer copy in submission order (between passes). */

@@ -1,12 +1,14 @@
 // WebGPU backend: WGSL kernels over GPU buffers (DESIGN.md "WebGPU backend"), same Backend
 // interface as the CPU path, so forward.ts is shared.
-//   weights   matrices: repacked per format (layout.ts) into parts ≤ the adapter's binding limit;
-//             vectors (norms, biases, sinks): f32 in a few "vec" buffers
+//   weights   matrices: repacked per format (layout.ts) into parts ≤ the adapter's binding limit,
+//             on the GPU from staged file bytes (weight-upload.ts); vectors (norms, biases,
+//             sinks): f32 in a few "vec" buffers
 //   act       one storage buffer holding every activation Buf (kernels take element offsets, so
 //             views are free and one binding serves every operand)
 //   K/V       per layer ring buffers (f32; f16 in the fast tier)
 // Every operation but read() only records dispatches (recorder.ts); read() submits and maps.
-import { rowBytes, type Format } from '../../model/formats.ts';
+import { availableParallelism } from 'node:os';
+import type { Format } from '../../model/formats.ts';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
 import { slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
 import type { EngineOptions } from '../options.ts';
@@ -15,10 +17,11 @@ import {
   addSpec, attentionSpec, combineSpec, embedSpec, kvStoreSpec, MATMUL_TOKENS, matmulRowsPerGroup, matmulSpec, rmsnormSpec,
   ropeSpec, routeSpec, swigluSpec, type KvType, type Lanes,
 } from './kernels.ts';
-import { packPart, planParts, rowLayout, type RowLayout } from './layout.ts';
+import type { RowLayout } from './layout.ts';
 import { Recorder } from './recorder.ts';
-
-interface Part { buf: GPUBuffer; row0: number; rows: number; sOff: number }
+import type { RepackOn } from './tuning.ts';
+import { Prefetcher } from './prefetch.ts';
+import { MatrixUploader, type Part } from './weight-upload.ts';
 
 class GpuMatrix implements Tensor {
   readonly kind = 'matrix';
@@ -65,6 +68,15 @@ export interface WebGpuOptions extends EngineOptions {
   adapter: AdapterInfo;
   /** Lanes per weight row (default: 1 on a software adapter, 16 on a GPU). */
   lanes?: Lanes;
+  /** Where weights are repacked at load (default gpu; tuning.ts). */
+  repack?: RepackOn;
+  /** Bytes per staging copy at load (default: weight-upload.ts). */
+  stagingBytes?: number;
+  /**
+   * Read matrices ahead on reader threads (prefetch.ts). Default: with 4 cores or more — readers
+   * need cores of their own (on a 2-core VM they slowed lavapipe's upload, 150 → 109 MB/s).
+   */
+  prefetch?: boolean;
   /** Called by release() (the device's owner destroys it there). */
   onRelease?: () => void;
 }
@@ -102,21 +114,26 @@ export class WebGpuBackend implements Backend {
   // ---- load ------------------------------------------------------------------------------------
 
   private partCap = 0;
-  private maxRows = 0;
   private readonly vectors: GpuVector[] = [];
+  private uploader: MatrixUploader | null = null;
+  private uploaded: MatrixUploader['stats'] | null = null;
 
   async prepare(ckpt: Checkpoint): Promise<void> {
     this.partCap = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize, this.opts.arenaBytes);
-    this.maxRows = this.limits.maxComputeWorkgroupsPerDimension * (64 / this.lanes);
+    this.uploader = new MatrixUploader(this.device, this.rec,
+      (label, bytes, mapped) => this.gpuBuffer(label, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC, mapped), {
+        partCap: this.partCap, maxRows: this.limits.maxComputeWorkgroupsPerDimension * (64 / this.lanes),
+        repack: this.opts.repack ?? 'gpu', denseQ8: this.opts.denseQ8, stagingBytes: this.opts.stagingBytes,
+      }, this.opts.prefetch ?? availableParallelism() >= 4 ? Prefetcher.open(ckpt, this.opts.denseQ8) : null);
     const c = ckpt.config, B = this.opts.maxBatch, K = c.expertsPerToken, E = c.numExperts;
     this.moeScratch = { route: this.gpuBuffer('webgpu.moe.route', (B * K + E + E * B) * 4, GPUBufferUsage.STORAGE), K, E, routed: null };
   }
 
-  /** One tensor at a time in host memory: the file's canonical bytes, then straight into mapped GPU memory. */
+  /** Returns once the bytes are staged; the GPU places them while the next tensor is read (weight-upload.ts). */
   async matrix(rec: WeightRecord, progress: (bytes: number) => void): Promise<Tensor> {
-    const raw = new Uint8Array(rec.byteSize);
-    rec.fill(raw, progress);
-    return this.uploadMatrix(rec, raw, this.partCap, this.maxRows);
+    const m = await this.uploader!.place(rec, progress);
+    for (const p of m.parts) this.weightBytes += p.buf.size;
+    return new GpuMatrix(rec.name, rec.shape, m.format, m.layout, m.parts);
   }
 
   vector(name: string, shape: readonly number[], data: Float32Array): Tensor {
@@ -127,24 +144,9 @@ export class WebGpuBackend implements Backend {
 
   async finish(): Promise<void> {
     this.uploadVectors(this.vectors.splice(0), Math.min(this.partCap, VEC_BUFFER_BYTES));
-  }
-
-  private uploadMatrix(rec: WeightRecord, raw: Uint8Array, partCap: number, maxRows: number): GpuMatrix {
-    if (rec.shape.length !== 2 && rec.shape.length !== 3) throw new Error(`${rec.origin}: a ${rec.shape.length}-D weight is not a matrix`);
-    const cols = rec.shape[rec.shape.length - 1], rb = rowBytes(rec.format, cols), L = rowLayout(rec.format, cols);
-    const parts: Part[] = [];
-    for (const plan of planParts(rec.format, rec.shape, partCap, maxRows)) {
-      const buf = this.gpuBuffer(`webgpu.weight.${rec.name}.${parts.length}`, plan.bytes, GPUBufferUsage.STORAGE, true);
-      try {
-        packPart(rec.format, cols, plan.rows, raw.subarray(plan.row0 * rb, (plan.row0 + plan.rows) * rb), new Uint32Array(buf.getMappedRange()));
-      } catch (e) {
-        throw new Error(`${rec.origin}: ${(e as Error).message}`);
-      }
-      buf.unmap();
-      parts.push({ buf, row0: plan.row0, rows: plan.rows, sOff: plan.rows * L.qWords });
-      this.weightBytes += buf.size;
-    }
-    return new GpuMatrix(rec.name, rec.shape, rec.format, L, parts);
+    await this.uploader?.finish();
+    this.uploaded = this.uploader?.stats ?? null;
+    this.uploader = null;
   }
 
   /** Norms, biases and sinks packed as f32 into a few buffers (vec bindings of the kernels). */
@@ -380,10 +382,14 @@ export class WebGpuBackend implements Backend {
   }
 
   describe() {
-    return { name: this.name, weightBytes: this.weightBytes, threads: 1, adapter: this.opts.adapter.description, kv: this.opts.precision === 'fast' ? 'f16' : 'f32' };
+    return {
+      name: this.name, weightBytes: this.weightBytes, threads: 1, adapter: this.opts.adapter.description, kv: this.opts.precision === 'fast' ? 'f16' : 'f32',
+      upload: this.uploaded,
+    };
   }
 
   release(): void {
+    this.uploader?.close();
     this.rec.destroy();
     for (const b of this.owned) b.destroy();
     this.owned.length = 0;
