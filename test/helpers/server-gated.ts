@@ -1,7 +1,8 @@
 // A real HTTP server (the app, a ModelHost, its scheduler) over a scripted engine whose every
 // forward pass waits at a Gate: the test steps it one pass at a time. The engine always favours
-// one ordinary token (the letter `a`), so a request runs until max_tokens or a cancel. Every job the
-// scheduler is given is recorded, with the abort signal the route wired to the client's connection.
+// one ordinary token (the letter `a`), so a request runs until max_tokens or a cancel (or until the
+// pass `failAt` names, counted from the request's first, fails: an engine error mid-generation). Every job the scheduler is given is
+// recorded, with the abort signal the route wired to the client's connection.
 import { samplingLimit, type GenerateJob, type LanguageModel, type Scheduler } from '../../src/generate/index.ts';
 import { createApp } from '../../src/server/app.ts';
 import { ModelHost } from '../../src/server/host.ts';
@@ -22,28 +23,29 @@ export interface GatedServer {
   stop(): Promise<void>;
 }
 
-export async function startGatedServer(o: { parallel: number; maxQueue: number }): Promise<GatedServer> {
+export async function startGatedServer(o: { parallel: number; maxQueue: number; failAt?: (passOfRequest: number) => boolean }): Promise<GatedServer> {
   const tok = tinyTokenizer(), gate = new Gate(), evals: number[][] = [];
   const favourite = tok.encode('a')[0];
   const model: LanguageModel = {
     vocabSize: tok.vocabSize, maxBatch: 1 << 20,
     newSession() {
-      let position = 0;
+      let position = 0, passes = 0; // passes since the last rewind (a new request)
       return {
         get position() { return position; },
         async eval(ids) {
           evals.push(Array.from(ids));
           await gate.pass();
+          if (o.failAt?.(passes++)) throw new Error(`scripted engine failure at pass ${passes - 1} of this request`);
           position += ids.length;
           const row = new Float32Array(tok.vocabSize);
           row[favourite] = 100;
           return row;
         },
-        rewind(p) { position = p; return true; },
+        rewind(p) { position = p; passes = 0; return true; },
       };
     },
   };
-  const host = new ModelHost(o);
+  const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue });
   const listener = await bunRuntime.listen(createApp({ host, log: () => {} }).fetch, { hostname: '127.0.0.1', port: 0 });
   const served = await host.load(async () => ({
     id: 'gated', demo: false, source: 'test', model, tokenizer: tok, context: 8192, limit: samplingLimit(tok, tok.vocabSize), eosTokenId: null,
