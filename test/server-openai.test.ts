@@ -12,7 +12,8 @@ let srv: RunningServer, ref: LoadedModel, client: OpenAI;
 
 beforeAll(async () => {
   [srv, ref] = await Promise.all([startTestServer({ apiKey: KEY }), loadReference()]);
-  client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY, maxRetries: 0, timeout: 30_000 });
+  // The SDK timeout only stops a hang (each request here takes well under a second).
+  client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY, maxRetries: 0, timeout: 110_000 });
 });
 afterAll(async () => {
   await srv?.stop();
