@@ -1,7 +1,7 @@
 // The eval command's contract (issue 2): files in the golden layout, usage errors exit 2.
 import { expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareRows, f32file, golden } from './helpers/golden.ts';
@@ -26,11 +26,18 @@ test('eval writes logits_prompt.f32, greedy.json and logits_greedy.f32 as the go
 
 test('eval reports bad arguments and bad files without a stack trace', () => {
   const g = golden('tiny-a');
-  const bad = spawnSync(process.execPath, [CLI, 'eval', '--model', join(g.dir, 'model.gguf'), '--prompt', join(g.dir, 'prompt.json'), '--out', '/tmp/x', '--precision', 'half'], { encoding: 'utf8' });
-  expect(bad.status).toBe(2);
-  expect(bad.stderr).toContain('--precision');
-  const missing = spawnSync(process.execPath, [CLI, 'eval', '--model', '/nonexistent.gguf', '--prompt', join(g.dir, 'prompt.json'), '--out', '/tmp/x'], { encoding: 'utf8' });
-  expect(missing.status).toBe(1);
-  expect(missing.stderr).toContain('/nonexistent.gguf');
-  expect(missing.stderr).not.toContain('    at ');
+  const out = mkdtempSync(join(tmpdir(), 'oss-edge-eval-bad-'));
+  try {
+    const bad = spawnSync(process.execPath, [CLI, 'eval', '--model', join(g.dir, 'model.gguf'), '--prompt', join(g.dir, 'prompt.json'), '--out', out, '--precision', 'half'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--precision');
+    const nowhere = join(out, 'nonexistent.gguf');
+    const missing = spawnSync(process.execPath, [CLI, 'eval', '--model', nowhere, '--prompt', join(g.dir, 'prompt.json'), '--out', out], { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(nowhere);
+    expect(missing.stderr).not.toContain('    at ');
+    expect(readdirSync(out)).toEqual([]); // neither run wrote anything
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,8 @@
 // Dense Q8_0 at load (denseQ8): an HF bf16 checkpoint re-quantised while loading must compute
-// exactly what the same checkpoint converted to a Q8_0 GGUF by our writer computes.
+// what a test-side reference quantiser (helpers/q8-reference.ts, written from ggml, not from
+// src/model/quantize.ts) says the Q8_0 weights are; and exactly what the same checkpoint converted
+// to a Q8_0 GGUF by our writer computes (the two load paths share one quantiser, so that second
+// check alone could not catch a fault in it).
 import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,27 +12,65 @@ import { createCpuBackend } from '../src/backends/cpu/cpu-backend.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { writeGguf } from '../src/synth/gguf-write.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import type { Checkpoint } from '../src/model/types.ts';
 import { compareRows, golden } from './helpers/golden.ts';
+import { dequantAll, fillAll } from './helpers/model-files.ts';
+import { q8Reference, q8Values } from './helpers/q8-reference.ts';
+import { f32Bytes, memCheckpoint, type MemTensor } from './helpers/webgpu-checkpoint.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'oss-edge-requant-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('denseQ8 on HF bf16 = a Q8_0 GGUF of the same weights, bit for bit; smaller in memory', async () => {
+/**
+ * The checkpoint with every matrix denseQ8 re-quantises (float matrices, not biases, not the
+ * router, rows of whole 32-blocks: llama.cpp's recipe keeps the router as stored) replaced by the f32 values the
+ * reference Q8_0 blocks stand for; everything else as it is. Returns the names it replaced.
+ */
+function referenceQ8Checkpoint(src: Checkpoint): { ckpt: Checkpoint; requantised: string[] } {
+  const tensors: MemTensor[] = [], requantised: string[] = [];
+  for (const r of src.tensors.values()) {
+    const float = r.format === 'bf16' || r.format === 'f16' || r.format === 'f32';
+    if (float && r.shape.length >= 2 && !r.name.endsWith('_bias') && !r.name.endsWith('.router') && r.shape.at(-1)! % 32 === 0) {
+      requantised.push(r.name);
+      tensors.push({ name: r.name, shape: r.shape, format: 'f32', bytes: f32Bytes(q8Values(q8Reference(dequantAll(r)))) });
+    } else {
+      tensors.push({ name: r.name, shape: r.shape, format: r.format, bytes: fillAll(r) });
+    }
+  }
+  return { ckpt: memCheckpoint(src.config, tensors), requantised };
+}
+
+test('denseQ8 on HF bf16 = the reference Q8_0 values (exact: ≤ 1e-4; fast: its tier) = a Q8_0 GGUF of the same weights (bit for bit); smaller in memory', async () => {
   const g = golden('tiny-b');
   const gguf = join(tmp, 'q8.gguf');
   const src = loadCheckpoint(g.dir);
-  try { writeGguf(gguf, src, { dense: 'q8_0' }); } finally { src.close(); }
+  let ref: ReturnType<typeof referenceQ8Checkpoint>;
+  try {
+    writeGguf(gguf, src, { dense: 'q8_0' });
+    ref = referenceQ8Checkpoint(src);
+  } finally { src.close(); }
+  // embed, unembed and q, k, v, o of each layer: what the recipe re-quantises here
+  expect(ref.requantised.length).toBe(2 + 4 * src.config.numLayers);
   for (const precision of ['exact', 'fast'] as const) {
     const a = await Engine.load(g.dir, { precision, denseQ8: true, threads: 1 }, createCpuBackend);
     const b = await Engine.load(gguf, { precision, threads: 1 }, createCpuBackend);
     const plain = await Engine.load(g.dir, { precision, threads: 1 }, createCpuBackend);
+    const want = await Engine.fromCheckpoint(ref.ckpt, { precision, threads: 1 }, createCpuBackend);
     try {
-      const ra = await evaluatePrompt(a, g.ids, 4), rb = await evaluatePrompt(b, g.ids, 4);
+      const ra = await evaluatePrompt(a, g.ids, 4), rb = await evaluatePrompt(b, g.ids, 4), rw = await evaluatePrompt(want, g.ids, 4);
+      const d = compareRows(ra.promptLogits, rw.promptLogits, g.vocab);
+      if (precision === 'exact') { // f32 products of the Q8_0 values: only the summation order differs
+        expect(d.max).toBeLessThanOrEqual(1e-4);
+        expect(ra.greedyIds).toEqual(rw.greedyIds);
+      } else { // the fast tier also rounds activations (f16 K/V, Q8 activations): its own bounds
+        expect(d.mean).toBeLessThanOrEqual(0.05);
+        expect(d.argmaxAgree).toBeGreaterThanOrEqual(0.95);
+      }
       expect(compareRows(ra.promptLogits, rb.promptLogits, g.vocab).max).toBe(0);
       expect(ra.greedyIds).toEqual(rb.greedyIds);
       expect(a.backend.describe().weightBytes).toBeLessThan(plain.backend.describe().weightBytes);
     } finally {
-      a.release(); b.release(); plain.release();
+      a.release(); b.release(); plain.release(); want.release();
     }
   }
 });

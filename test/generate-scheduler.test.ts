@@ -2,6 +2,7 @@
 // and concurrent requests that never see each other's tokens.
 import { describe, expect, test } from 'bun:test';
 import { QueueFullError, Scheduler, type End, type GenerateJob, type OutputHandler } from '../src/generate/index.ts';
+import { Gate } from './helpers/gate.ts';
 import { expectedGreedy, fakeModel } from './helpers/server-fake-engine.ts';
 
 const ids: OutputHandler<number> = { token: (t) => ({ events: [t.id] }), end: () => [] };
@@ -135,15 +136,20 @@ describe('scheduler', () => {
   });
 
   test('an abort during a forward pass in flight ends the request right after it', async () => {
-    const s = new Scheduler(fakeModel(64, 4, 5), { slots: 1, context: 64, maxQueue: 0, limit: 64 });
+    const gate = new Gate(), m = fakeModel(64, 4, 0, gate);
+    const s = new Scheduler(m, { slots: 1, context: 64, maxQueue: 0, limit: 64 });
     const ac = new AbortController();
     const it = s.submit(job([1, 2], 1000, { signal: ac.signal }));
-    await it.next();
-    await new Promise((r) => setTimeout(r, 1)); // inside the next forward pass
+    await gate.step(); // the prompt → the first token
+    expect((await it.next()).value).toBe(expectedGreedy([1, 2], 1)[0]);
+    await gate.waiting(); // inside the next forward pass
     ac.abort();
+    expect(s.busy).toBe(1); // the pass in flight still holds the slot
+    await gate.step();
     const rest = await collect(it);
     expect(rest.end.finish).toBe('cancelled');
-    expect(rest.ids.length).toBe(0);
+    expect(rest.ids.length).toBe(0); // the pass in flight's token is not sampled
+    expect(m.evals.length).toBe(2);
     expect(s.busy).toBe(0);
   });
 

@@ -155,8 +155,15 @@ describe('HarmonyParser recovers from malformed output (spec §9 item 17)', () =
     const r = only('<|channel|>final<|message|>𓀀 日本語 👨‍👩‍👧‍👦<|return|>');
     const deltas = r.events.filter((e) => e.type === 'content');
     expect(deltas.map((e) => (e as { delta: string }).delta).join('')).toBe('𓀀 日本語 👨‍👩‍👧‍👦');
+    // Fed one token at a time: no delta while the character is incomplete, the whole character as
+    // soon as its last byte arrives (before finish), and never a replacement character.
     const p = new HarmonyParser(tok);
-    for (const id of ids('<|channel|>final<|message|>𓀀')) for (const e of p.push(id)) if ('delta' in e) expect(e.delta).not.toContain('\ufffd');
+    const seq = ids('<|channel|>final<|message|>𓀀'), head = ids('<|channel|>final<|message|>').length;
+    expect(seq.length - head).toBeGreaterThan(1); // 𓀀 (4 UTF-8 bytes) spans several tokens
+    const pushed = seq.map((id) => p.push(id).filter((e) => e.type === 'content').map((e) => (e as { delta: string }).delta));
+    expect(pushed.slice(0, -1).flat()).toEqual([]);
+    expect(pushed.at(-1)).toEqual(['𓀀']);
+    expect(p.finish().filter((e) => e.type === 'content')).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@
 // Values are checked against the generator's own dequantizer (the OpenAI reference LUT), then the
 // same weights are re-read from transformers' dequantized layout, OpenAI's original/ layout and
 // our GGUF.
-import { afterAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,9 +12,10 @@ import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import type { Checkpoint } from '../src/model/types.ts';
 import { SHARED } from './helpers/golden.ts';
 import { dequantAll, fillAll, readSt, tempDir, writeSt } from './helpers/model-files.ts';
+import { q8Reference } from './helpers/q8-reference.ts';
+import { PYTHON_NUMPY, requires } from './helpers/requirements.ts';
 
 const TOOLS = join(SHARED, 'tools');
-const havePython = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 
 // The oracle: every HF tensor dequantized by gen_gpt_oss.py itself (experts by dequant_hf_mxfp4),
 // and a copy of the checkpoint with the experts as transformers keeps them in memory: bf16 [E, in, out].
@@ -53,24 +54,40 @@ for name, a in arrays:
 w.close()
 `;
 
-describe.skipIf(!havePython)('generated checkpoint (python3 + numpy)', () => {
-  const tmp = tempDir('synthetic');
-  afterAll(tmp.cleanup);
-  const dir = join(tmp.dir, 'hf');
+// Canonical tensor → the HF tensor (the oracle's key) it comes from.
+const ORACLE_TOP: Record<string, string> = { embed: 'model.embed_tokens.weight', final_norm: 'model.norm.weight', unembed: 'lm_head.weight' };
+const ORACLE_LAYER: Record<string, string> = {
+  attn_norm: 'input_layernorm.weight', attn_q: 'self_attn.q_proj.weight', attn_q_bias: 'self_attn.q_proj.bias',
+  attn_k: 'self_attn.k_proj.weight', attn_k_bias: 'self_attn.k_proj.bias', attn_v: 'self_attn.v_proj.weight',
+  attn_v_bias: 'self_attn.v_proj.bias', attn_o: 'self_attn.o_proj.weight', attn_o_bias: 'self_attn.o_proj.bias',
+  attn_sinks: 'self_attn.sinks', mlp_norm: 'post_attention_layernorm.weight', router: 'mlp.router.weight',
+  router_bias: 'mlp.router.bias', experts_gate_up: 'mlp.experts.gate_up_proj', experts_gate_up_bias: 'mlp.experts.gate_up_proj_bias',
+  experts_down: 'mlp.experts.down_proj', experts_down_bias: 'mlp.experts.down_proj_bias',
+};
+
+const run = requires(PYTHON_NUMPY, 'generated checkpoint (../shared/tools/gen_gpt_oss.py)');
+
+describe.skipIf(!run)('generated checkpoint (python3 + numpy)', () => {
+  // Bun runs a describe body even when the describe is skipped: all the work is in beforeAll.
   const sets = { hidden_size: 64, num_hidden_layers: 3, num_attention_heads: 6, num_key_value_heads: 3, head_dim: 16,
     num_local_experts: 5, num_experts_per_tok: 2, intermediate_size: 32, vocab_size: 300, sliding_window: 4 };
-  const run = (args: string[]) => {
+  const python = (args: string[]) => {
     const r = spawnSync('python3', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`python3 ${args[0]} failed: ${r.stderr}`);
   };
-  run([join(TOOLS, 'gen_gpt_oss.py'), '--preset', 'tiny-a', '--seed', '7', '--no-gguf', '--out', dir,
-    ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`])]);
-  run(['-c', ORACLE, TOOLS, dir]);
-  copyFileSync(join(dir, 'config.json'), join(dir, 'transposed', 'config.json'));
-  const oracle = new Float32Array(readFileSync(join(dir, 'oracle.f32')).buffer.slice(0));
-  const index: Record<string, [number, number]> = JSON.parse(readFileSync(join(dir, 'oracle.json'), 'utf8'));
-  const hf = loadCheckpoint(dir);
-  afterAll(() => hf.close());
+  let tmp: ReturnType<typeof tempDir>, dir: string, oracle: Float32Array, index: Record<string, [number, number]>, hf: Checkpoint;
+  beforeAll(() => {
+    tmp = tempDir('synthetic');
+    dir = join(tmp.dir, 'hf');
+    python([join(TOOLS, 'gen_gpt_oss.py'), '--preset', 'tiny-a', '--seed', '7', '--no-gguf', '--out', dir,
+      ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`])]);
+    python(['-c', ORACLE, TOOLS, dir]);
+    copyFileSync(join(dir, 'config.json'), join(dir, 'transposed', 'config.json'));
+    oracle = new Float32Array(readFileSync(join(dir, 'oracle.f32')).buffer.slice(0));
+    index = JSON.parse(readFileSync(join(dir, 'oracle.json'), 'utf8'));
+    hf = loadCheckpoint(dir);
+  });
+  afterAll(() => { hf?.close(); tmp?.cleanup(); });
 
   test('config from the generated config.json', () => {
     const c = hf.config;
@@ -81,18 +98,9 @@ describe.skipIf(!havePython)('generated checkpoint (python3 + numpy)', () => {
 
   /** Every canonical tensor of `c` equals the oracle's values of the HF tensor it comes from. */
   function expectOracle(c: Checkpoint): void {
-    const hfName: Record<string, string> = { embed: 'model.embed_tokens.weight', final_norm: 'model.norm.weight', unembed: 'lm_head.weight' };
-    const layer: Record<string, string> = {
-      attn_norm: 'input_layernorm.weight', attn_q: 'self_attn.q_proj.weight', attn_q_bias: 'self_attn.q_proj.bias',
-      attn_k: 'self_attn.k_proj.weight', attn_k_bias: 'self_attn.k_proj.bias', attn_v: 'self_attn.v_proj.weight',
-      attn_v_bias: 'self_attn.v_proj.bias', attn_o: 'self_attn.o_proj.weight', attn_o_bias: 'self_attn.o_proj.bias',
-      attn_sinks: 'self_attn.sinks', mlp_norm: 'post_attention_layernorm.weight', router: 'mlp.router.weight',
-      router_bias: 'mlp.router.bias', experts_gate_up: 'mlp.experts.gate_up_proj', experts_gate_up_bias: 'mlp.experts.gate_up_proj_bias',
-      experts_down: 'mlp.experts.down_proj', experts_down_bias: 'mlp.experts.down_proj_bias',
-    };
     for (const [n, r] of c.tensors) {
       const m = /^layers\.(\d+)\.(.+)$/.exec(n);
-      const src = m ? `model.layers.${m[1]}.${layer[m[2]]}` : hfName[n];
+      const src = m ? `model.layers.${m[1]}.${ORACLE_LAYER[m[2]]}` : ORACLE_TOP[n];
       const [off, len] = index[src];
       const v = dequantAll(r);
       expect([n, v.length]).toEqual([n, len]);
@@ -157,14 +165,35 @@ describe.skipIf(!havePython)('generated checkpoint (python3 + numpy)', () => {
     c.close();
   });
 
-  test('our GGUF of it (q8_0 dense) reads back: MXFP4 bytes identical', () => {
+  test('our GGUF of it (q8_0 dense) reads back: MXFP4 bytes identical, Q8_0 blocks = a reference quantiser of the oracle values', () => {
     const p = join(tmp.dir, 'gen.gguf');
     writeGguf(p, hf, { dense: 'q8_0' });
     const g = loadCheckpoint(p);
     expect(g.config).toEqual(hf.config);
+    const seen = { mxfp4: 0, q8_0: 0, f32: 0 };
     for (const [n, r] of hf.tensors) {
-      if (r.format === 'mxfp4' && Buffer.compare(fillAll(r), fillAll(g.tensors.get(n)!)) !== 0) throw new Error(`${n} differs`);
+      const back = g.tensors.get(n)!;
+      seen[back.format as keyof typeof seen]++;
+      if (back.format === 'mxfp4') {
+        if (Buffer.compare(fillAll(r), fillAll(back)) !== 0) throw new Error(`${n}: MXFP4 bytes differ`);
+        continue;
+      }
+      const m = /^layers\.(\d+)\.(.+)$/.exec(n);
+      const [off, len] = index[m ? `model.layers.${m[1]}.${ORACLE_LAYER[m[2]]}` : ORACLE_TOP[n]];
+      const want = oracle.subarray(off, off + len);
+      if (back.format === 'q8_0') {
+        const ref = q8Reference(want), got = fillAll(back);
+        const at = got.findIndex((b, i) => b !== ref[i]);
+        if (got.length !== ref.length || at >= 0) throw new Error(`${n}: Q8_0 byte ${at} is ${got[at]}, the reference quantiser gives ${ref[at]}`);
+      } else {
+        expect([n, back.format]).toEqual([n, 'f32']);
+        const v = dequantAll(back);
+        for (let i = 0; i < len; i++) if (v[i] !== want[i]) throw new Error(`${n}[${i}]: ${v[i]} vs oracle ${want[i]}`);
+      }
     }
+    // 3 layers: experts gate_up + down in MXFP4; q, k, v, o per layer, embed and unembed in Q8_0
+    // (the writer's recipe, spec §7.4); norms, biases, sinks and the router in f32.
+    expect(seen).toEqual({ mxfp4: 3 * 2, q8_0: 3 * 4 + 2, f32: hf.tensors.size - 3 * 2 - (3 * 4 + 2) });
     g.close();
   });
 });

@@ -12,7 +12,8 @@ let srv: RunningServer, ref: LoadedModel, client: OpenAI;
 
 beforeAll(async () => {
   [srv, ref] = await Promise.all([startTestServer({ apiKey: KEY }), loadReference()]);
-  client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY, maxRetries: 0, timeout: 30_000 });
+  // The SDK timeout only stops a hang (each request here takes well under a second).
+  client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: KEY, maxRetries: 0, timeout: 110_000 });
 });
 afterAll(async () => {
   await srv?.stop();
@@ -28,6 +29,34 @@ async function expectedChat(req: ChatRequest, max: number) {
   const text = (type: string) => events.map((e) => (e.type === type && 'delta' in e ? e.delta : '')).join('');
   const done = events.find((e) => e.type === 'done') as { reason: string };
   return { prompt, ids, content: text('content') + text('preamble'), reasoning: text('reasoning'), finish: done.reason };
+}
+
+// Server and reference run the same engine; they may batch the prompt differently (chunk sizes),
+// which moves logits by float rounding only.
+const LP_TOL = 1e-4;
+
+interface RefStep { id: number; logprob: number; top: { id: number; logprob: number }[] }
+
+/**
+ * The reference model's greedy steps (argmax after the banned ids' -100 bias, lowest id on ties),
+ * each with log-probabilities computed here in float64 from its raw logits (OpenAI's logprobs are
+ * those of the unbiased distribution): the chosen id's and the best ids', best first.
+ */
+async function referenceSteps(prompt: number[], max: number, stopIds: ReadonlySet<number>, banned: ReadonlySet<number> = new Set()): Promise<RefStep[]> {
+  const s = ref.model.newSession(prompt.length + max + 1);
+  let logits = await s.eval(prompt, 'last');
+  const out: RefStep[] = [];
+  for (;;) {
+    const raw = Array.from(logits.subarray(0, ref.limit));
+    let id = -1;
+    for (let i = 0; i < raw.length; i++) if (!banned.has(i) && (id < 0 || raw[i] > raw[id])) id = i;
+    const max0 = Math.max(...raw);
+    const logZ = max0 + Math.log(raw.reduce((sum, x) => sum + Math.exp(x - max0), 0));
+    const order = raw.map((x, i) => i).sort((a, b) => raw[b] - raw[a] || a - b);
+    out.push({ id, logprob: raw[id] - logZ, top: order.slice(0, 5).map((i) => ({ id: i, logprob: raw[i] - logZ })) });
+    if (stopIds.has(id) || out.length === max) return out;
+    logits = await s.eval([id], 'last');
+  }
 }
 
 describe('openai SDK against tiny-a', () => {
@@ -100,36 +129,49 @@ describe('openai SDK against tiny-a', () => {
     expect(streamed).toBe(want);
   });
 
-  test('completions, streamed, with logprobs of the raw logits', async () => {
+  test('completions, streamed, with logprobs: every token and its 3 alternatives = the reference model\'s log-softmax', async () => {
     const prompt = [504, 100, 101, 102];
+    const want = await referenceSteps(prompt, 6, new Set());
     const stream = await client.completions.create({ model: 'tiny-a', prompt, max_tokens: 6, temperature: 0, logprobs: 3, stream: true });
-    const tokens: string[] = [], lps: number[] = [];
-    let text = '';
+    const tokens: string[] = [], lps: number[] = [], tops: Record<string, number>[] = [];
     for await (const c of stream) {
-      text += c.choices[0]?.text ?? '';
       tokens.push(...(c.choices[0]?.logprobs?.tokens ?? []));
       lps.push(...(c.choices[0]?.logprobs?.token_logprobs ?? []));
-      for (const top of c.choices[0]?.logprobs?.top_logprobs ?? []) expect(Object.keys(top).length).toBeGreaterThanOrEqual(1);
+      tops.push(...(c.choices[0]?.logprobs?.top_logprobs ?? []) as Record<string, number>[]);
     }
-    expect(tokens.length).toBe(6);
-    for (const lp of lps) expect(lp).toBeLessThanOrEqual(0);
-    const ids = await greedyIds(ref, prompt, 6, new Set());
-    expect(tokens).toEqual(ids.map((id) => ref.tokenizer.decode([id])));
+    expect(want.map((w) => w.id)).toHaveLength(6);
+    expect(tokens).toEqual(want.map((w) => ref.tokenizer.decode([w.id])));
+    expect(lps).toHaveLength(6);
+    expect(tops).toHaveLength(6);
+    for (const [i, w] of want.entries()) {
+      expect(Math.abs(lps[i] - w.logprob)).toBeLessThanOrEqual(LP_TOL);
+      // {token text: logprob} for the 3 best ids (two ids with the same text share one key, last wins)
+      const top = Object.fromEntries(w.top.slice(0, 3).map((a) => [ref.tokenizer.decode([a.id]), a.logprob]));
+      expect(Object.keys(tops[i]).sort()).toEqual(Object.keys(top).sort());
+      for (const [k, v] of Object.entries(top)) expect(Math.abs(tops[i][k] - v)).toBeLessThanOrEqual(LP_TOL);
+    }
   });
 
-  test('chat logprobs: one entry per content token, alternatives best first, from the raw logits', async () => {
+  test('chat logprobs: one entry per content token, with its 3 alternatives, = the reference model\'s log-softmax', async () => {
     // Banning the harmony header tokens makes the random model's whole reply a bare (content) answer.
-    const logit_bias = Object.fromEntries([503, 504, 505, 506, 510].map((id) => [String(id), -100]));
+    const banned = [503, 504, 505, 506, 510];
+    const logit_bias = Object.fromEntries(banned.map((id) => [String(id), -100]));
+    const prompt = renderChat(ref.tokenizer, { messages: [{ role: 'user', content: 'hi' }] }).ids;
+    const stops = chatStopIds(ref.tokenizer);
+    const want = await referenceSteps(prompt, 30, stops, new Set(banned));
     const r = await client.chat.completions.create({ model: 'tiny-a', messages: [{ role: 'user', content: 'hi' }], max_tokens: 30, temperature: 0, logit_bias, logprobs: true, top_logprobs: 3 });
     const lp = r.choices[0].logprobs?.content ?? [];
-    expect(lp.length).toBeGreaterThan(0);
+    // Every sampled token is behind the content except a closing stop token (it has no text).
+    const content = want.filter((w) => !stops.has(w.id));
+    expect(content.length).toBeGreaterThan(0);
+    expect(lp).toHaveLength(content.length);
     expect(Buffer.concat(lp.map((t) => Buffer.from(t.bytes ?? []))).toString()).toBe(r.choices[0].message.content!);
-    for (const t of lp) {
-      expect(t.top_logprobs.length).toBe(3);
-      expect(t.top_logprobs[0].logprob).toBeGreaterThanOrEqual(t.top_logprobs[1].logprob);
-      expect(t.logprob).toBeLessThanOrEqual(t.top_logprobs[0].logprob + 1e-9);
-      const same = t.top_logprobs.find((a) => a.token === t.token);
-      if (same) expect(t.logprob).toBeCloseTo(same.logprob, 9);
+    for (const [i, w] of content.entries()) {
+      const t = lp[i];
+      expect(t.bytes).toEqual(Array.from(ref.tokenizer.tokenBytes(w.id)));
+      expect(Math.abs(t.logprob - w.logprob)).toBeLessThanOrEqual(LP_TOL);
+      expect(t.top_logprobs.map((a) => a.bytes)).toEqual(w.top.slice(0, 3).map((a) => Array.from(ref.tokenizer.tokenBytes(a.id))));
+      for (const [j, a] of t.top_logprobs.entries()) expect(Math.abs(a.logprob - w.top[j].logprob)).toBeLessThanOrEqual(LP_TOL);
     }
   });
 

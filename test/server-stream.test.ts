@@ -1,18 +1,21 @@
-// Streaming over real HTTP: exact SSE framing, the msgpack stream decoded with msgpackr, a client
-// that disconnects mid-stream (its slot is freed within a token), 16 concurrent streams, and 429
-// when the queue is full.
+// Streaming over real HTTP: exact SSE framing, the msgpack stream decoded with msgpackr, 16
+// concurrent streams (golden tiny-a); and, over a scripted engine the test steps one forward pass at
+// a time (helpers/server-gated.ts), a client that disconnects mid-stream (its request ends right
+// after the pass in flight: not one token more) and 429 when the queue is full.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { unpackMultiple, UnpackrStream } from 'msgpackr';
 import { Readable } from 'node:stream';
 import type { LoadedModel } from '../src/generate/index.ts';
 import type { RunningServer } from '../src/server/start.ts';
+import { aborted, until } from './helpers/gate.ts';
 import { greedyIds, loadReference, startTestServer } from './helpers/server.ts';
+import { startGatedServer, type GatedServer } from './helpers/server-gated.ts';
 
-let srv: RunningServer, one: RunningServer, ref: LoadedModel;
+let srv: RunningServer, one: GatedServer, ref: LoadedModel;
 beforeAll(async () => {
   [srv, one, ref] = await Promise.all([
     startTestServer({ parallel: 4, maxQueue: 32 }),
-    startTestServer({ parallel: 1, maxQueue: 1, engine: { context: 4096 } }), // one slot, one waiting request
+    startGatedServer({ parallel: 1, maxQueue: 1 }), // one slot, one waiting request
     loadReference(),
   ]);
 });
@@ -53,9 +56,20 @@ async function metric(base: string, name: string): Promise<number> {
   return Number(line?.split(' ')[1]);
 }
 
-async function until(check: () => Promise<boolean>, ms = 3000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 5))) if (await check()) return;
-  throw new Error('condition not met in time');
+let jobs = 0; // jobs submitted to the gated server so far
+
+/** Posts to the gated server; resolves with the response promise and the job the scheduler got. */
+async function gatedPost(body: object, ac: AbortController) {
+  const res = post(one.url, '/v1/completions', body, { signal: ac.signal });
+  res.catch(() => {}); // a client that aborts rejects it; the tests look at it when they mean to
+  return { res, job: await one.job(jobs++) };
+}
+
+/** The gated server idle again: no slot busy, nothing queued, no forward pass held. */
+async function idle(): Promise<void> {
+  // A held pass means a request still runs (it cannot end without the test): stop waiting then.
+  await until(() => (one.scheduler.busy === 0 && one.scheduler.queued === 0) || one.gate.holding > 0);
+  expect([one.scheduler.busy, one.scheduler.queued, one.gate.holding]).toEqual([0, 0, 0]);
 }
 
 describe('streaming', () => {
@@ -91,32 +105,46 @@ describe('streaming', () => {
     expect(decoded.map(strip)).toEqual(sse.map(strip));
   });
 
-  test('a client that disconnects mid-stream frees its slot within a token', async () => {
+  test('a client that disconnects mid-stream: its request ends after the pass in flight, not one token later', async () => {
     const cancelled = await metric(one.url, 'generations_total{finish="cancelled"}');
     const baseline = await metric(one.url, 'generated_tokens_total');
-    const ac = new AbortController();
-    const res = await post(one.url, '/v1/completions', { prompt: [504, 1, 2, 3], max_tokens: 3500, temperature: 0, logit_bias: { 500: -100, 497: -100 }, stream: true }, { signal: ac.signal });
-    const got = await frames(res, 3, ac);
-    expect(got.length).toBe(3);
-    await until(async () => (await (await fetch(`${one.url}/health`)).json()).slots.busy === 0);
-    const after = await metric(one.url, 'generated_tokens_total');
-    expect(after - baseline).toBeLessThan(50); // of 3500: it stopped as soon as the client left
+    const ac = new AbortController(), evals0 = one.evals.length;
+    const a = await gatedPost({ prompt: [10, 1, 2, 3], max_tokens: 3500, temperature: 0, stream: true }, ac);
+    await one.gate.step(3); // the prompt (→ token 1), then tokens 2 and 3
+    const got = await frames(await a.res, 3);
+    expect(got.map((f) => JSON.parse(f.slice(6)).choices[0].text)).toEqual(['a', 'a', 'a']);
+    await one.gate.waiting(); // the pass for token 4 is in flight
+    ac.abort();
+    await aborted(a.job.signal!); // the server saw the client go
+    await one.gate.step(); // the pass in flight ends; its token is not sampled
+    await idle();
+    expect(one.evals.length - evals0).toBe(4); // prompt + 3 decode passes, none after the disconnect
+    expect(await metric(one.url, 'generated_tokens_total') - baseline).toBe(3);
     expect(await metric(one.url, 'generations_total{finish="cancelled"}')).toBe(cancelled + 1);
-    const next = await post(one.url, '/v1/completions', { prompt: [504, 5], max_tokens: 3, temperature: 0 });
-    expect(next.status).toBe(200);
+    // The slot serves the next request.
+    const next = await gatedPost({ prompt: [10, 5], max_tokens: 3, temperature: 0 }, new AbortController());
+    await one.gate.step(3);
+    const res = await next.res;
+    expect(res.status).toBe(200);
+    expect((await res.json()).choices[0]).toMatchObject({ text: 'aaa', finish_reason: 'length' });
+    await idle();
   });
 
   test('a non-streamed request whose client leaves is cancelled too', async () => {
     const cancelled = await metric(one.url, 'generations_total{finish="cancelled"}');
     const baseline = await metric(one.url, 'generated_tokens_total');
-    const ac = new AbortController();
-    const pending = post(one.url, '/v1/completions', { prompt: [504, 1, 2], max_tokens: 3500, temperature: 0, logit_bias: { 500: -100, 497: -100 } }, { signal: ac.signal }).catch((e) => e);
-    await until(async () => (await metric(one.url, 'generated_tokens_total')) > baseline);
+    const ac = new AbortController(), evals0 = one.evals.length;
+    const a = await gatedPost({ prompt: [10, 1, 2], max_tokens: 3500, temperature: 0 }, ac);
+    await one.gate.step(2); // the prompt (→ token 1), token 2
+    await one.gate.waiting(); // the pass for token 3 is in flight
     ac.abort();
-    expect(await pending).toBeInstanceOf(Error);
-    await until(async () => (await metric(one.url, 'generations_total{finish="cancelled"}')) === cancelled + 1);
-    expect(await metric(one.url, 'generated_tokens_total') - baseline).toBeLessThan(3500);
-    expect((await (await fetch(`${one.url}/health`)).json()).slots.busy).toBe(0);
+    expect(await a.res.catch((e) => e)).toBeInstanceOf(Error);
+    await aborted(a.job.signal!);
+    await one.gate.step();
+    await idle();
+    expect(one.evals.length - evals0).toBe(3);
+    expect(await metric(one.url, 'generated_tokens_total') - baseline).toBe(2);
+    expect(await metric(one.url, 'generations_total{finish="cancelled"}')).toBe(cancelled + 1);
   });
 
   test('16 concurrent streams on 4 slots all complete with their own greedy tokens', async () => {
@@ -136,21 +164,30 @@ describe('streaming', () => {
   });
 
   test('a full queue answers 429 with Retry-After; the others are served', async () => {
-    const long = { prompt: [504, 9], max_tokens: 3000, temperature: 0, logit_bias: { 500: -100, 497: -100 }, stream: true };
-    const a = new AbortController(), b = new AbortController();
-    const resA = await post(one.url, '/v1/completions', long, { signal: a.signal });
-    expect((await frames(resA, 2)).length).toBe(2); // A holds the only slot
-    const resB = post(one.url, '/v1/completions', long, { signal: b.signal }); // B waits in the queue
-    await until(async () => (await (await fetch(`${one.url}/health`)).json()).queue === 1);
-    const resC = await post(one.url, '/v1/completions', { prompt: [504, 3], max_tokens: 2 });
+    const long = { prompt: [10, 9], max_tokens: 3000, temperature: 0, stream: true };
+    const acA = new AbortController(), acB = new AbortController();
+    const a = await gatedPost(long, acA);
+    await one.gate.step(); // A's prompt: A holds the only slot, its next pass held at the gate
+    expect((await frames(await a.res, 1)).length).toBe(1);
+    const b = await gatedPost(long, acB); // B waits in the queue
+    expect([one.scheduler.busy, one.scheduler.queued]).toEqual([1, 1]);
+    const resC = await post(one.url, '/v1/completions', { prompt: [10, 3], max_tokens: 2 });
+    jobs++; // C reached the scheduler, which refused it
     expect(resC.status).toBe(429);
     expect(resC.headers.get('retry-after')).toBe('1');
     expect((await resC.json()).error).toMatchObject({ type: 'rate_limit_error', code: 'queue_full' });
-    a.abort();
-    const gotB = await resB;
+    acA.abort();
+    await aborted(a.job.signal!);
+    await one.gate.step(); // A's pass in flight ends; A leaves, B takes the slot
+    await one.gate.step(2); // B's prompt and one token
+    const gotB = await b.res;
     expect(gotB.status).toBe(200);
-    expect((await frames(gotB, 2, b)).length).toBe(2);
-    await until(async () => (await (await fetch(`${one.url}/health`)).json()).slots.busy === 0);
+    expect((await frames(gotB, 2)).length).toBe(2);
+    await one.gate.waiting();
+    acB.abort();
+    await aborted(b.job.signal!);
+    await one.gate.step();
+    await idle();
   });
 });
 

@@ -198,9 +198,8 @@ describe('demo checkpoint', () => {
   });
 
   test('Engine.fromCheckpoint runs a forward pass: finite logits over 201088 ids', async () => {
-    const t0 = performance.now();
+    // (How long the load takes is measured by bench/synth.ts, not asserted here.)
     const m = await Engine.fromCheckpoint(demoCheckpoint(), { precision: 'exact', threads: 1, context: 64 }, createCpuBackend);
-    const loadMs = performance.now() - t0;
     try {
       const logits = await m.newSession().eval([200006, 17360, 200008, 13225, 5922], 'last');
       expect(logits.length).toBe(201088);
@@ -212,7 +211,6 @@ describe('demo checkpoint', () => {
       }
       expect(finite).toBe(201088);
       expect(max - min).toBeGreaterThan(1); // not a constant
-      expect(loadMs).toBeLessThan(5000);
     } finally {
       m.release();
     }

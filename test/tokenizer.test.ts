@@ -4,36 +4,9 @@ import { describe, expect, test } from 'bun:test';
 import { encodeWithSpecials, o200kHarmony, TokenizerError } from '../src/tokenizer/index.ts';
 import { CORPUS } from './fixtures/tokenizer/corpus.ts';
 import { referenceEncode } from './fixtures/tokenizer/reference-o200k.ts';
+import { VECTORS } from './fixtures/tokenizer/spec-vectors.ts';
 
 const tok = o200kHarmony();
-
-// spec §5.7, verbatim.
-const VECTORS: Array<[string, number[]]> = [
-  ['Hello World', [13225, 5922]],
-  ['What is 2 + 2?', [4827, 382, 220, 17, 659, 220, 17, 30]],
-  [
-    "Hello, world! 12345 ünïcödé 日本語  \n\n  tabs\tand 'll don't",
-    [13225, 11, 2375, 0, 220, 7633, 2548, 86582, 191375, 43369, 377, 17428, 40909, 11691, 220, 38191, 128995, 461, 680, 4128],
-  ],
-  ['  leading spaces and trailing   ', [220, 8117, 18608, 326, 57985, 271]],
-  ["I'M SHOUTING, they'RE here", [40, 95346, 10902, 5858, 2694, 11, 1023, 6, 1099, 2105]],
-  ['1234567', [7633, 19354, 22]],
-  ['x\r\n\r\ny', [87, 1414, 88]],
-  ['https://example.com/a/b?c=d', [4172, 1684, 18582, 1136, 23839, 7611, 30, 66, 56413]],
-  ['system', [17360]],
-  ['developer', [77944]],
-  ['user', [1428]],
-  ['assistant', [173781]],
-  ['analysis', [35644]],
-  ['final', [17196]],
-  ['commentary', [12606, 815]],
-  [' to=functions.get_weather', [316, 28, 44580, 775, 170154]],
-  ['json', [4108]],
-  [' json', [5701]],
-  [' ', [220]],
-  ['\n', [198]],
-  ['\n\n', [279]],
-];
 
 describe('o200k_harmony', () => {
   test.each(VECTORS)('spec §5.7: %j', (text, ids) => {

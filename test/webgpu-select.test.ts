@@ -1,6 +1,6 @@
 // --backend auto | cpu | webgpu: the decision on fake adapter lists (no GPU needed), the error
 // without an adapter, and the eval CLI end to end on this machine.
-import { describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,12 +85,14 @@ describe('resolveBackend (injected probes)', () => {
 });
 
 describe('eval --backend', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'oss-edge-select-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   const CLI = join(import.meta.dir, '..', 'src', 'cli.ts');
   const g = golden('tiny-a');
   const evalArgs = (out: string, backend: string) => [CLI, 'eval', '--model', join(g.dir, 'model.gguf'), '--prompt', join(g.dir, 'prompt.json'), '--greedy', '2', '--out', out, '--backend', backend, '--threads', '1'];
 
   test('webgpu with no adapter (no Deno to ask): exit 1, a message naming the problem and the fix, no stack', () => {
-    const r = spawnSync(process.execPath, evalArgs('/tmp/x', 'webgpu'), { encoding: 'utf8', env: { ...process.env, OSS_EDGE_DENO: '/nonexistent/deno' } });
+    const r = spawnSync(process.execPath, evalArgs(join(tmp, 'webgpu'), 'webgpu'), { encoding: 'utf8', env: { ...process.env, OSS_EDGE_DENO: '/nonexistent/deno' } });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('--backend webgpu: no WebGPU adapter');
     expect(r.stderr).toContain('/nonexistent/deno');
@@ -98,24 +100,19 @@ describe('eval --backend', () => {
   });
 
   test('a bad --backend is a usage error', () => {
-    const r = spawnSync(process.execPath, evalArgs('/tmp/x', 'gpu'), { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, evalArgs(join(tmp, 'gpu'), 'gpu'), { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--backend must be auto, cpu, webgpu, got gpu');
   });
 
   test('auto on this machine: the CPU path unless a hardware adapter is present', () => {
     const s = webgpuStatus();
-    const dir = mkdtempSync(join(tmpdir(), 'oss-edge-auto-'));
-    try {
-      const auto = spawnSync(process.execPath, evalArgs(join(dir, 'auto'), 'auto'), { encoding: 'utf8' });
-      const cpu = spawnSync(process.execPath, evalArgs(join(dir, 'cpu'), 'cpu'), { encoding: 'utf8' });
-      expect(auto.status).toBe(0);
-      expect(cpu.status).toBe(0);
-      const d = compareRows(f32file(join(dir, 'auto', 'logits_prompt.f32')), f32file(join(dir, 'cpu', 'logits_prompt.f32')), g.vocab).max;
-      if (s.adapter && !isSoftware(s.adapter)) expect(d).toBeLessThanOrEqual(1e-3); // ran on the GPU
-      else expect(d).toBe(0); //                                                      ran on the CPU path
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 60_000);
+    const auto = spawnSync(process.execPath, evalArgs(join(tmp, 'auto'), 'auto'), { encoding: 'utf8' });
+    const cpu = spawnSync(process.execPath, evalArgs(join(tmp, 'cpu'), 'cpu'), { encoding: 'utf8' });
+    expect(auto.status).toBe(0);
+    expect(cpu.status).toBe(0);
+    const d = compareRows(f32file(join(tmp, 'auto', 'logits_prompt.f32')), f32file(join(tmp, 'cpu', 'logits_prompt.f32')), g.vocab).max;
+    if (s.adapter && !isSoftware(s.adapter)) expect(d).toBeLessThanOrEqual(1e-3); // ran on the GPU
+    else expect(d).toBe(0); //                                                      ran on the CPU path
+  });
 });

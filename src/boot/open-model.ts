@@ -9,7 +9,7 @@ import { DEMO_MODEL_ID, type LoadedModel } from '../generate/served-model.ts';
 import { samplingLimit } from '../generate/vocab.ts';
 import { demoCheckpoint } from '../synth/demo.ts';
 import { tokenizerForCheckpoint, type Tokenizer } from '../tokenizer/index.ts';
-import { resolveBackend } from './backend-choice.ts';
+import { resolveBackend, type Probe } from './backend-choice.ts';
 
 export interface Opened {
   engine: Engine;
@@ -17,12 +17,15 @@ export interface Opened {
   reason: string;
 }
 
+/** What opening may be given instead of the runtime's own: the adapter probe (tests fake one). */
+export interface OpenDeps { probe?: () => Promise<Probe> }
+
 /** Opens `path` (a .gguf file or an HF folder), or the built-in demo checkpoint when `path` is null. */
-export async function openEngine(path: string | null, o: Partial<EngineOptions>, progress?: (p: LoadProgress) => void): Promise<Opened> {
+export async function openEngine(path: string | null, o: Partial<EngineOptions>, progress?: (p: LoadProgress) => void, deps: OpenDeps = {}): Promise<Opened> {
   const opts = engineOptions(o);
   // The demo's toy weights need no GPU, and the WebGPU child a Bun process drives opens checkpoints
   // from files, which the in-memory demo is not: `auto` keeps it on the CPU (no probing either).
-  const be = await resolveBackend(path === null && opts.backend === 'auto' ? 'cpu' : opts.backend);
+  const be = await resolveBackend(path === null && opts.backend === 'auto' ? 'cpu' : opts.backend, { probe: deps.probe });
   try {
     // The demo: gpt-oss's real vocabulary layout (so o200k_harmony and harmony apply) on a toy
     // body with random weights, generated in memory.
@@ -37,8 +40,9 @@ export async function openEngine(path: string | null, o: Partial<EngineOptions>,
 }
 
 /** A model ready to serve: the engine, its tokenizer and what /v1/models announces. */
-export async function openServedModel(path: string | null, o: Partial<EngineOptions>, progress?: (p: LoadProgress) => void, id?: string): Promise<LoadedModel> {
-  const { engine: m, reason } = await openEngine(path, o, progress);
+export async function openServedModel(path: string | null, o: Partial<EngineOptions>, progress?: (p: LoadProgress) => void, deps: OpenDeps & { id?: string } = {}): Promise<LoadedModel> {
+  const { engine: m, reason } = await openEngine(path, o, progress, deps);
+  const id = deps.id;
   let tokenizer: Tokenizer;
   try {
     tokenizer = tokenizerForCheckpoint(m.checkpoint);

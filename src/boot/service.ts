@@ -14,5 +14,5 @@ export interface ServiceOptions extends ServerOptions {
 }
 
 export function startService(o: ServiceOptions, rt: Runtime, io: Omit<ServerIo, 'open'> = {}): Promise<RunningServer> {
-  return startServer(o, rt, { ...io, open: (progress) => openServedModel(o.model, o.engine, progress, o.modelId) });
+  return startServer(o, rt, { ...io, open: (progress) => openServedModel(o.model, o.engine, progress, { id: o.modelId }) });
 }

@@ -1,9 +1,11 @@
 // A scripted engine for scheduler tests: the logits make token (last·7 + position) mod V the clear
 // favourite, so every request's greedy continuation is known in advance and depends on its own
-// history only. `delayMs` turns each forward pass into a real wait.
+// history only. `delayMs` turns each forward pass into a real wait; with a `gate` (helpers/gate.ts)
+// each forward pass waits until the test lets it through.
 import { stepEach, type EngineSession, type LanguageModel } from '../../src/generate/index.ts';
+import type { Gate } from './gate.ts';
 
-export function fakeModel(V = 64, maxBatch = 4, delayMs = 0): LanguageModel & { evals: number[][]; steps: number[][] } {
+export function fakeModel(V = 64, maxBatch = 4, delayMs = 0, gate?: Gate): LanguageModel & { evals: number[][]; steps: number[][] } {
   const evals: number[][] = [], steps: number[][] = [];
   return {
     vocabSize: V, maxBatch, evals, steps,
@@ -22,6 +24,7 @@ export function fakeModel(V = 64, maxBatch = 4, delayMs = 0): LanguageModel & { 
           if (position + ids.length > context) throw new RangeError('past the context');
           evals.push(Array.from(ids));
           if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+          if (gate) await gate.pass();
           position += ids.length;
           last = ids[ids.length - 1];
           const row = new Float32Array(V);

@@ -1,12 +1,13 @@
 // Whether this machine can run the WebGPU tests, asked once per test process: Deno (from
-// node_modules) starts the backend's child process, which reports the adapter it finds. Without
-// one the GPU tests skip with the reason printed, except under CI=true, where they must fail:
-// CI installs Mesa's lavapipe (.ci/run), so a missing adapter there is a broken setup.
+// node_modules) starts the backend's child process, which reports the adapter it finds. The rule
+// for a missing adapter is test/helpers/requirements.ts: the GPU tests fail saying so, unless
+// OSS_EDGE_SKIP_GPU=1 outside CI (CI installs Mesa's lavapipe, .ci/run).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { denoPath } from '../../src/backends/remote/remote-backend.ts';
 import type { AdapterInfo } from '../../src/backends/webgpu/device.ts';
 import { FrameDecoder, type Reply } from '../../src/backends/remote/frames.ts';
+import { requires, type Requirement } from './requirements.ts';
 
 export const DENO = denoPath();
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,11 +26,13 @@ export function webgpuStatus(): GpuStatus {
   return (cached = hello.adapter ? { ok: true, reason: hello.adapter.description, adapter: hello.adapter } : { ok: false, reason: hello.why, adapter: null });
 }
 
-/** True when the GPU tests should run; otherwise prints why they skip (and fails them under CI). */
-export function gpuTests(what: string): boolean {
-  const s = webgpuStatus();
-  if (s.ok) return true;
-  if (process.env.CI === 'true') throw new Error(`${what}: no WebGPU adapter under CI=true (${s.reason}); .ci/run installs mesa-vulkan-drivers for lavapipe`);
-  console.log(`[skip] ${what}: no WebGPU adapter (${s.reason}); \`apt-get install mesa-vulkan-drivers\` gives a software one`);
-  return false;
+export const WEBGPU: Requirement = {
+  what: 'a WebGPU adapter', optOut: 'OSS_EDGE_SKIP_GPU',
+  missing: () => { const s = webgpuStatus(); return s.ok ? null : s.reason; },
+  fix: '`apt-get install mesa-vulkan-drivers` gives a software one (lavapipe; .ci/run installs it)',
+};
+
+/** True when the GPU tests of `suite` run here (requirements.ts: missing → a failing test, opted out → a banner). */
+export function gpuTests(suite: string): boolean {
+  return requires(WEBGPU, suite);
 }
