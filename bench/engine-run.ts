@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { openEngine } from '../src/boot/open-model.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
-import { argmax } from '../src/engine/argmax.ts';
+import { argmax } from '../src/backends/argmax.ts';
 import { decodeBytesPerToken } from './bytes.ts';
 import { peakRss, timeGeneration } from './measure.ts';
 

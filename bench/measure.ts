@@ -1,7 +1,7 @@
 // One timed generation on a loaded model: prefill the prompt ids, then decode greedily. Shared by
 // bench/engine-run.ts (CPU vs llama.cpp) and bench/gpu-run.ts (CPU vs WebGPU).
 import type { Engine } from '../src/engine/engine.ts';
-import { argmax } from '../src/engine/argmax.ts';
+import { argmax } from '../src/backends/argmax.ts';
 
 export interface Timing { ttft_s: number; prefill_tps: number; decode_tps: number; decode_ms: number; last_id: number }
 

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { createCpuBackend } from '../src/backends/cpu/cpu-backend.ts';
 import type { Precision } from '../src/backends/options.ts';
-import { argmax } from '../src/engine/argmax.ts';
+import { argmax } from '../src/backends/argmax.ts';
 import { Engine, type Session } from '../src/engine/engine.ts';
 import { golden } from './helpers/golden.ts';
 

@@ -46,6 +46,8 @@ export const OPS = {
   combine: ['buf', 'buf', 'buf', 'buf', 'int', 'int'],
   /** (x, y, B): x += y. */
   add: ['buf', 'buf', 'int'],
+  /** (x [B, cols], out [B, 1], B, n): out[b] = the index of the largest of x[b][0 … n) (lowest on ties), as f32. */
+  argmax: ['buf', 'buf', 'int', 'int'],
 } as const satisfies Record<string, readonly ArgKind[]>;
 
 export type OpName = keyof typeof OPS;

@@ -60,6 +60,7 @@ export async function openServedModel(path: string | null, o: Partial<EngineOpti
     model: {
       vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context),
       step: (steps) => m.step(steps.map((st) => ({ session: st.session as Session, ids: st.ids }))),
+      stepGreedy: (steps, limit) => m.stepGreedy(steps.map((st) => ({ session: st.session as Session, ids: st.ids })), limit),
     },
     backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason },
     release: () => m.release(),

@@ -6,7 +6,7 @@ import { engineOptions, kvValueBytes, type EngineOptions, type Precision } from 
 import { slidingCapacity } from '../backends/backend.ts';
 import { loadCheckpoint } from '../model/checkpoint.ts';
 import type { Checkpoint, ModelConfig } from '../model/types.ts';
-import { allocState, forward, unembed, type Part, type State, type Tap } from './forward.ts';
+import { allocState, forward, unembed, unembedArgmax, type Part, type State, type Tap } from './forward.ts';
 import { probeFirstPass } from './probe.ts';
 import { ropeParams, type RopeParams } from './rope.ts';
 import { uploadWeights } from './upload.ts';
@@ -71,14 +71,29 @@ export class Engine {
    * step past its session's context.
    */
   step(steps: readonly { session: Session; ids: ArrayLike<number> }[]): Promise<Float32Array[]> {
+    const checked = this.checkStep(steps);
+    return this.exclusive(() => this.stepNow(steps.map((st) => st.session), checked, (r0, n) => unembed(this.backend, this.weights, this.state, r0, n)));
+  }
+
+  /**
+   * step() for greedy decoding: each step's next token, the largest logit among ids < limit,
+   * chosen where the logits are (a GPU reads back 4 bytes a step instead of the vocabulary row).
+   */
+  async stepGreedy(steps: readonly { session: Session; ids: ArrayLike<number> }[], limit: number): Promise<number[]> {
+    const checked = this.checkStep(steps), n = Math.min(limit, this.config.vocabSize);
+    const rows = await this.exclusive(() => this.stepNow(steps.map((st) => st.session), checked, (r0, k) => unembedArgmax(this.backend, this.weights, this.state, r0, k, n), 1));
+    return rows.map((r) => r[0]);
+  }
+
+  private checkStep(steps: readonly { session: Session; ids: ArrayLike<number> }[]): Int32Array[] {
     const total = steps.reduce((n, st) => n + st.ids.length, 0);
     if (total > this.maxBatch) throw new RangeError(`a step of ${total} tokens exceeds the batch of ${this.maxBatch}`);
     if (new Set(steps.map((st) => st.session)).size !== steps.length) throw new RangeError('a session appears twice in one step');
-    const checked = steps.map((st) => st.session.check(st.ids));
-    return this.exclusive(() => this.stepNow(steps.map((st) => st.session), checked));
+    return steps.map((st) => st.session.check(st.ids));
   }
 
-  private async stepNow(sessions: Session[], ids: Int32Array[]): Promise<Float32Array[]> {
+  /** Runs the step; `out(r0, n)` reads back rows [r0, r0 + n) of the final hidden states as `width` values each. */
+  private async stepNow(sessions: Session[], ids: Int32Array[], out: (r0: number, n: number) => Promise<Float32Array>, width = this.config.vocabSize): Promise<Float32Array[]> {
     // One-token steps first: their last rows are then rows 0…k-1, unembedded together.
     const order = sessions.map((_, i) => i).sort((a, b) => Number(ids[a].length > 1) - Number(ids[b].length > 1) || a - b);
     const all = this.stepIds, parts: Part[] = [];
@@ -90,15 +105,15 @@ export class Engine {
     }
     forward(this.backend, this.config, this.weights, this.rope, this.state, all.subarray(0, B), parts, B);
     for (const i of order) sessions[i].position += ids[i].length;
-    const out: Float32Array[] = new Array(sessions.length), V = this.config.vocabSize, R = this.state.logits.rows;
+    const res: Float32Array[] = new Array(sessions.length), V = width, R = this.state.logits.rows;
     let k = 0;
     while (k < order.length && parts[k].n === 1) k++;
     for (let r = 0; r < k; r += R) {
-      const n = Math.min(R, k - r), rows = await unembed(this.backend, this.weights, this.state, r, n);
-      for (let j = 0; j < n; j++) out[order[r + j]] = rows.subarray(j * V, (j + 1) * V);
+      const n = Math.min(R, k - r), rows = await out(r, n);
+      for (let j = 0; j < n; j++) res[order[r + j]] = rows.subarray(j * V, (j + 1) * V);
     }
-    for (let j = k; j < order.length; j++) out[order[j]] = await unembed(this.backend, this.weights, this.state, parts[j].r0 + parts[j].n - 1, 1);
-    return out;
+    for (let j = k; j < order.length; j++) res[order[j]] = await out(parts[j].r0 + parts[j].n - 1, 1);
+    return res;
   }
   private readonly stepIds: Int32Array;
 

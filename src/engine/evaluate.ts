@@ -1,6 +1,6 @@
 // The golden-folder computation (../shared/golden/README.md): logits after every prompt position,
 // then N greedy steps, each fed back one token at a time.
-import { argmax } from './argmax.ts';
+import { argmax } from '../backends/argmax.ts';
 import type { Engine } from './engine.ts';
 
 export interface Evaluation {

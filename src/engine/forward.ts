@@ -23,6 +23,7 @@ export interface State {
   glu: Buf; //     [B·K, I]     clamped SwiGLU of them
   expOut: Buf; //  [B·K, H]     expert down products (bias added)
   logits: Buf; //  [R, V]       R = rows of logits per pass
+  ids: Buf; //     [R, 1]       their argmax, for greedy steps that read back ids only
   cs: Float32Array; //          [B, d] RoPE cos/sin table of this batch
 }
 
@@ -35,7 +36,7 @@ export function allocState(be: Backend, c: ModelConfig, maxBatch: number, logitR
     att: be.buffer(maxBatch, qd), y: be.buffer(maxBatch, H),
     router: be.buffer(maxBatch, c.numExperts), expIds: be.buffer(maxBatch, K), expWts: be.buffer(maxBatch, K),
     gateUp: be.buffer(slots, 2 * I), glu: be.buffer(slots, I), expOut: be.buffer(slots, H),
-    logits: be.buffer(logitRows, c.vocabSize),
+    logits: be.buffer(logitRows, c.vocabSize), ids: be.buffer(logitRows, 1),
     cs: new Float32Array(maxBatch * c.headDim),
   };
 }
@@ -96,4 +97,11 @@ export function forward(be: Backend, c: ModelConfig, w: Weights, rope: RopeParam
 export function unembed(be: Backend, w: Weights, s: State, r0: number, n: number): Promise<Float32Array> {
   be.matmul(w.unembed, be.view(s.xn, r0, n), s.logits, n, null);
   return be.read(s.logits, n);
+}
+
+/** The greedy tokens of rows [r0, r0 + n): ids < limit, computed where the logits are; only n values come back. */
+export function unembedArgmax(be: Backend, w: Weights, s: State, r0: number, n: number, limit: number): Promise<Float32Array> {
+  be.matmul(w.unembed, be.view(s.xn, r0, n), s.logits, n, null);
+  be.argmax(s.logits, s.ids, n, limit);
+  return be.read(s.ids, n);
 }

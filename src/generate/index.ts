@@ -1,7 +1,7 @@
 // generate/: one request → tokens. Sampling (sampler.ts), stop rules (stop-strings.ts, the stop ids
 // of a job), output handlers (text-output.ts, chat-output.ts), and the scheduler that owns the
 // engine's sessions.
-export { argmax } from '../engine/argmax.ts';
+export { argmax } from '../backends/argmax.ts';
 export { stepEach, type EngineSession, type LanguageModel, type SavedState, type Step } from './language-model.ts';
 export { DEMO_MODEL_ID, type LoadedModel, type LoadProgress } from './served-model.ts';
 export { Sampler, logprobsOf, type SampledToken, type SamplingOptions, type TokenLogprob } from './sampler.ts';

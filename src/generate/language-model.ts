@@ -15,6 +15,11 @@ export interface LanguageModel {
    * each at its own position; resolves to the logits [vocabSize] of each one's last token.
    */
   step(steps: readonly Step[]): Promise<Float32Array[]>;
+  /**
+   * Optional: step() for greedy decoding, each step's argmax among ids < limit (lowest on ties),
+   * chosen where the logits are, so only the ids come back.
+   */
+  stepGreedy?(steps: readonly Step[], limit: number): Promise<number[]>;
 }
 
 export interface Step { session: EngineSession; ids: ArrayLike<number> }

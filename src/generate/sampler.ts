@@ -2,7 +2,7 @@
 // logit_bias and penalties → temperature (0 = argmax, lowest id on ties) → top_k → top_p → min_p →
 // one seeded draw. Log-probabilities come from the softmax of the raw logits, before any of that
 // (what OpenAI's `logprobs` report). Ids ≥ `limit` (the vocabulary's padding rows) never come out.
-import { argmax } from '../engine/argmax.ts';
+import { argmax } from '../backends/argmax.ts';
 import { seededRandom } from './rng.ts';
 import { topIndices } from './top-k.ts';
 
@@ -30,13 +30,27 @@ export class Sampler {
   readonly #bias: ReadonlyMap<number, number>;
   readonly #counts = new Map<number, number>();
   readonly #random: () => number;
-  readonly #x: Float32Array;
+  #x: Float32Array | null = null; // scratch for bias and penalties, made on first use
 
   constructor(o: SamplingOptions, readonly limit: number, readonly logprobs = o.logprobs) {
     this.#o = { temperature: 1, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0, seed: 0, ...defined(o) };
     this.#bias = o.logitBias ?? new Map();
     this.#random = seededRandom(this.#o.seed);
-    this.#x = new Float32Array(limit);
+  }
+
+  /**
+   * True when a token is the plain argmax of the raw logits: temperature 0, no bias, no penalties,
+   * no log-probabilities. The engine may then choose it where the logits are (accept() records it).
+   */
+  get greedyOnly(): boolean {
+    const o = this.#o;
+    return o.temperature === 0 && this.#bias.size === 0 && o.presencePenalty === 0 && o.frequencyPenalty === 0 && this.logprobs === undefined;
+  }
+
+  /** A token chosen elsewhere by the greedyOnly rule, remembered as sample() remembers its own. */
+  accept(id: number): SampledToken {
+    this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
+    return { id };
   }
 
   /** Picks the next token from a row of raw logits and remembers it for the penalties. */
@@ -46,7 +60,7 @@ export class Sampler {
     const penalised = this.#counts.size > 0 && (o.presencePenalty !== 0 || o.frequencyPenalty !== 0);
     let x = raw;
     if (this.#bias.size > 0 || penalised) {
-      x = this.#x;
+      x = this.#x ??= new Float32Array(this.limit);
       x.set(raw);
       for (const [id, b] of this.#bias) if (id < this.limit) x[id] += b;
       if (penalised) for (const [id, n] of this.#counts) x[id] -= o.presencePenalty + o.frequencyPenalty * n;

@@ -220,7 +220,12 @@ export class Scheduler {
 
   async #step(batch: Part[]): Promise<void> {
     const stats = this.stats, t0 = performance.now();
-    const logits = await this.model.step(batch.map((b) => ({ session: b.run.slot!.session, ids: b.ids })));
+    const steps = batch.map((b) => ({ session: b.run.slot!.session, ids: b.ids }));
+    // Every run that samples after this pass wants the plain argmax: the engine picks the ids
+    // where the logits are (a GPU then reads back a few bytes, not a vocabulary row per run).
+    const greedy = this.model.stepGreedy && batch.every(({ run }) => run.pending.length > 0 || run.feed.length > 0 || (run.sampler.greedyOnly && !run.job.constraint));
+    const picked = greedy ? await this.model.stepGreedy!(steps, this.o.limit) : null;
+    const logits = picked ? null : await this.model.step(steps);
     const dt = (performance.now() - t0) / 1000;
     let prompt = 0;
     for (const [i, { run, ids }] of batch.entries()) {
@@ -229,7 +234,11 @@ export class Scheduler {
       this.#stepping.delete(run); // its forward pass is done: a cancel from now on ends it at once
       if (run.cancel) this.#finish(run, 'cancelled');
       if (run.pending.length || run.feed.length || run.done) continue;
-      const masked = this.#sample(run, logits[i]);
+      if (picked) {
+        if (this.#emit(run, run.sampler.accept(picked[i]))) this.#emitForced(run, null);
+        continue;
+      }
+      const masked = this.#sample(run, logits![i]);
       if (masked) await masked;
     }
     // A pass that carries prompt tokens counts as prefill time, one of decode tokens only as decode time.

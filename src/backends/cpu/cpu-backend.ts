@@ -14,6 +14,7 @@ import { Pool } from './pool.ts';
 import { mxfp4R4Scratch } from './repack.ts';
 import { requantizeQ8 } from '../requant.ts';
 import { Routing } from './route.ts';
+import { argmax } from '../argmax.ts';
 
 class CpuTensor implements Tensor {
   constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format | 'f32vec',
@@ -324,6 +325,14 @@ export class CpuBackend implements Backend {
 
   add(x: Buf, y: Buf, B: number): void {
     this.a0.k.axpy((x as CpuBuf).ptr, (y as CpuBuf).ptr, 1, B * x.cols);
+  }
+
+  argmax(x: Buf, out: Buf, B: number, n: number): void {
+    const f32 = this.a0.f32, xb = x as CpuBuf, o = (out as CpuBuf).ptr / 4;
+    for (let b = 0; b < B; b++) {
+      const r = xb.row(b) / 4;
+      f32[o + b] = argmax(f32.subarray(r, r + n));
+    }
   }
 
   // ---- prompt cache ----------------------------------------------------------------------------

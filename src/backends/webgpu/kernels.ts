@@ -38,6 +38,7 @@ export const EMBED_PARAMS = [...WEIGHT, 'row0', 'idsOff', 'yOff', 'yStride'] as 
 export const RMSNORM_PARAMS = ['n', 'xOff', 'yOff', 'wOff', 'eps:f32'] as const;
 export const ROPE_PARAMS = ['B', 'nh', 'hd', 'xOff', 'xStride', 'csOff'] as const;
 export const ADD_PARAMS = ['n', 'xOff', 'yOff'] as const;
+export const ARGMAX_PARAMS = ['n', 'xOff', 'xStride', 'yOff'] as const;
 export const KV_STORE_PARAMS = ['B', 'kvw', 'pos0', 'cap', 'kOff', 'kStride', 'vOff', 'vStride'] as const;
 export const ATTENTION_PARAMS = ['nq', 'nkv', 'kvw', 'pos0', 'cap', 'window', 'qOff', 'qStride', 'oOff', 'oStride',
   'sinkOff', 'scale:f32'] as const;
@@ -99,6 +100,10 @@ export function rmsnormSpec(): KernelSpec {
 
 export function ropeSpec(): KernelSpec {
   return { name: 'rope_neox_f32', files: ['rope.wgsl'], params: ROPE_PARAMS, bindings: [ACT, DATA], consts: {}, wg: 64 };
+}
+
+export function argmaxSpec(): KernelSpec {
+  return { name: 'argmax_f32', files: ['argmax.wgsl'], params: ARGMAX_PARAMS, bindings: [ACT], consts: {}, wg: 256 };
 }
 
 export function addSpec(): KernelSpec {

@@ -14,7 +14,7 @@ import { slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot,
 import type { EngineOptions } from '../options.ts';
 import { isSoftware, type AdapterInfo, type DeviceFeatures } from './device.ts';
 import {
-  addSpec, attentionSpec, combineSpec, embedSpec, kvStoreSpec, MATMUL_TOKENS, matmulRowsPerGroup, matmulSpec, rmsnormSpec,
+  addSpec, argmaxSpec, attentionSpec, combineSpec, embedSpec, kvStoreSpec, MATMUL_TOKENS, matmulRowsPerGroup, matmulSpec, rmsnormSpec,
   ropeSpec, routeSpec, swigluSpec, type KvType, type Lanes,
 } from './kernels.ts';
 import type { RowLayout } from './layout.ts';
@@ -366,6 +366,12 @@ export class WebGpuBackend implements Backend {
     const X = x as GpuBuf, Y = y as GpuBuf, act = this.act();
     this.rec.reserve(1);
     this.rec.dispatchThreads(this.rec.kernel(addSpec()), [act], { n: B * X.cols, xOff: X.off, yOff: Y.off }, B * X.cols);
+  }
+
+  argmax(x: Buf, out: Buf, B: number, n: number): void {
+    const X = x as GpuBuf, O = out as GpuBuf, act = this.act();
+    this.rec.reserve(1);
+    this.rec.dispatch(this.rec.kernel(argmaxSpec()), [act], { n, xOff: X.off, xStride: X.cols, yOff: O.off }, B);
   }
 
   view(x: Buf, r0: number, n: number): Buf {
