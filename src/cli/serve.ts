@@ -4,6 +4,7 @@
 import { startService, type ServiceOptions } from '../boot/service.ts';
 import { PullError } from '../hub/pull.ts';
 import { LIMIT_FLAGS, type Limits } from '../server/limits.ts';
+import { REPLICA_TAG } from '../server/replica.ts';
 import type { Runtime } from '../server/runtime.ts';
 import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
 import { ENGINE_FLAGS, engineFlags, engineHelp } from './engine-flags.ts';
@@ -30,11 +31,13 @@ ${engineHelp()}
                       also answers to gpt-oss-20b, gpt-oss:20b and openai/gpt-oss-20b)
   --reasoning-budget N  analysis tokens before the answer is forced open (default -1: unlimited;
                       0: no reasoning); a request's reasoning_budget overrides it
+  --replica-id TAG    one replica of several behind a load balancer (deploy/run.ts): X-Replica: TAG
+                      on every response, TAG inside the ids it mints (letters, digits, -)
 request limits (past one: 400, 413 or 431 naming the limit and its flag):
 ${LIMIT_FLAGS.map((f) => `  ${`--${f.flag} ${f.unit}`.padEnd(26)}${f.help} (default ${f.default})`).join('\n')}`;
 
 const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
-  'alias', 'reasoning-budget', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
+  'alias', 'reasoning-budget', 'replica-id', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -60,6 +63,7 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     ui: a.flags.get('no-ui') !== true,
     aliases: aliases(a),
     reasoningBudget: positive('reasoning-budget', -1, -1),
+    ...replicaIdOf(a),
   };
 }
 
@@ -76,6 +80,13 @@ function apiKeyOf(a: Parsed, env: Record<string, string | undefined>): string | 
   if (key === true || key === '') throw new UsageError(`${from} is empty: give the key (\`--api-key KEY\`), or leave ${from} out to serve without one`);
   if (/[\s\x00-\x1f\x7f]/.test(key)) throw new UsageError(`${from} contains whitespace or control characters, which an Authorization header cannot carry intact`);
   return key;
+}
+
+function replicaIdOf(a: Parsed): { replicaId?: string } {
+  const tag = a.flags.get('replica-id');
+  if (tag === undefined) return {};
+  if (tag === true || !REPLICA_TAG.test(tag)) throw new UsageError(`--replica-id needs a tag of 1 to 32 letters, digits or -, got ${tag === true ? 'nothing' : JSON.stringify(tag)}`);
+  return { replicaId: tag };
 }
 
 function aliases(a: Parsed): string[] {

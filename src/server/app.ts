@@ -10,6 +10,7 @@ import type { ModelHost } from './host.ts';
 import { limitsWith, type Limits } from './limits.ts';
 import { notFoundOrNotAllowed } from './methods.ts';
 import { metricsText, RequestCounter } from './metrics.ts';
+import { replicaTag } from './replica.ts';
 import { chatCompletions } from './routes/chat-completions.ts';
 import { completions } from './routes/completions.ts';
 import { health } from './routes/health.ts';
@@ -29,11 +30,14 @@ export interface AppDeps {
   log?: (line: string) => void;
   /** Serve the chat page at `/` (ui/). */
   ui?: boolean;
+  /** This replica's tag behind a load balancer (replica.ts): `X-Replica` on every response, in minted ids. */
+  replicaId?: string;
 }
 
 export function createApp(d: AppDeps): Hono {
   const log = d.log ?? ((line: string) => console.error(line));
   const app = new Hono();
+  if (d.replicaId) app.use('*', replicaTag(d.replicaId));
   const requests = new RequestCounter();
   app.use('*', requests.middleware());
   const limits = limitsWith({ ...d.limits, ...(d.maxBodyBytes !== undefined ? { maxBodyBytes: d.maxBodyBytes } : {}) });

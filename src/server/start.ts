@@ -27,6 +27,8 @@ export interface ServerOptions {
   aliases?: string[];
   /** Server default for a request's reasoning_budget: -1 unlimited (default), 0 none. */
   reasoningBudget?: number;
+  /** `--replica-id`: this replica's tag behind a load balancer (replica.ts). */
+  replicaId?: string;
 }
 
 export interface RunningServer {
@@ -50,11 +52,11 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): 
   const bar = io.progress ?? { update() {}, finish() {} };
   const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue, promptCacheBytes: o.promptCacheBytes, aliases: o.aliases, reasoningBudget: o.reasoningBudget });
   const ui = o.ui !== false;
-  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui });
+  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui, replicaId: o.replicaId });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const memory = governMemory(rt);
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
-  log(`oss-edge (${rt.name}) listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, health at ${url}/health`);
+  log(`oss-edge (${rt.name})${o.replicaId ? ` replica ${o.replicaId}` : ''} listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, health at ${url}/health`);
   const ready = host.load((onProgress) => io.open((p) => { onProgress(p); bar.update(p); })).then((served) => {
     bar.finish();
     announce(served, url, log);

@@ -36,7 +36,7 @@ export function chatCompletions(host: ModelHost, log: (line: string) => void) {
       constraint?.close();
       throw e;
     }
-    const meta = { id: newId('chatcmpl-'), created: Math.floor(Date.now() / 1000), model };
+    const meta = { id: newId('chatcmpl-', c), created: Math.floor(Date.now() / 1000), model };
 
     if (body.stream) {
       const includeUsage = body.stream_options?.include_usage === true;

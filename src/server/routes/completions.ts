@@ -25,7 +25,7 @@ export function completions(host: ModelHost, log: (line: string) => void) {
       prompt, maxTokens: body.max_tokens ?? 16, sampling: samplingOf(body, served, body.logprobs ?? undefined),
       stopIds, signal: abort.signal, output: textOutput(tok, stopsOf(body.stop), stopIds),
     }, 'prompt');
-    const { id, created } = { id: newId('cmpl-'), created: Math.floor(Date.now() / 1000) };
+    const { id, created } = { id: newId('cmpl-', c), created: Math.floor(Date.now() / 1000) };
     const choice = (text: string, logprobs: object | null, finish: string | null) => ({
       id, object: 'text_completion', created, model, system_fingerprint: SYSTEM_FINGERPRINT, choices: [{ index: 0, text, logprobs, finish_reason: finish }],
     });
