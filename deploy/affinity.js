@@ -46,12 +46,16 @@ function ownerTag(r) {
   return m && r.variables.replica_tags.split(' ').indexOf(m[1]) >= 0 ? m[1] : '';
 }
 
-/** The conversation key hashed onto the ring: X-Session-Id, else the body's `user`, else ''. */
+/**
+ * The conversation key hashed onto the ring: X-Session-Id, else the body's prompt_cache_key
+ * (OpenAI's field for exactly this: requests that share a prefix), else its `user`, else ''.
+ */
 function key(r) {
   const session = r.headersIn['X-Session-Id'];
   if (session) return 's:' + session;
-  const user = body(r).user;
-  return typeof user === 'string' && user ? 'u:' + user : '';
+  const b = body(r);
+  if (typeof b.prompt_cache_key === 'string' && b.prompt_cache_key) return 'p:' + b.prompt_cache_key;
+  return typeof b.user === 'string' && b.user ? 'u:' + b.user : '';
 }
 
 /**

@@ -29,7 +29,7 @@ export function renderNginxConf(c: NginxConfig): string {
   const maxBody = c.maxBodyBytes ?? LIMIT_FLAGS.find((f) => f.key === 'maxBodyBytes')!.default;
   const server = (r: Replica, extra = '') => `    server ${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port} max_fails=${c.maxFails ?? 2} fail_timeout=${c.failTimeoutS ?? 5}s${extra};`;
   // an id's owner first; if it is down the others answer (a 404 for a response they do not hold beats a 502)
-  const perReplica = c.replicas.map((r) => [`  upstream replica_${r.tag} {`, server(r),
+  const perReplica = c.replicas.map((r) => [`  upstream replica_${r.tag} {`, `    zone replica_${r.tag} 64k;`, server(r),
     ...c.replicas.filter((o) => o !== r).map((o) => server(o, ' backup')), '    keepalive 8;', '  }'].join('\n'));
   const fields: Record<string, string> = {
     JS_MODULE: jsModulePath(),

@@ -95,7 +95,8 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const conf: Replica[] = replicas.map((r) => ({ tag: r.tag, host: '127.0.0.1', port: r.port }));
-  writeFileSync(join(dir, 'nginx.conf'), renderNginxConf({ listen: a.listen, replicas: conf, dir }));
+  const maxBody = parseArgs(a.serve).flags.get('max-body'); // nginx holds the same limit (the replicas checked the number)
+  writeFileSync(join(dir, 'nginx.conf'), renderNginxConf({ listen: a.listen, replicas: conf, dir, ...(typeof maxBody === 'string' ? { maxBodyBytes: Number(maxBody) } : {}) }));
   for (const r of replicas) watch(r);
   nginx = spawn(nginxPath(), ['-p', dir, '-c', 'nginx.conf', '-g', 'daemon off;'], { stdio: ['ignore', 'inherit', 'inherit'] });
   nginx.once('error', (e) => console.error(`deploy: cannot run nginx (${e.message}); Debian: apt-get install nginx libnginx-mod-http-js`));

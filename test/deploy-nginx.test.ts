@@ -109,12 +109,14 @@ describe.if(run)('nginx in front of 3 replicas (deploy/run.ts)', () => {
     expect([...seen].sort()).toEqual(['r0', 'r1', 'r2']);
   }, 30_000);
 
-  test('a session sticks to one replica (X-Session-Id, or the body\'s user), and sessions spread', async () => {
+  test('a session sticks to one replica (X-Session-Id, else the body\'s prompt_cache_key, else its user), and sessions spread', async () => {
     for (const key of ['alpha', 'beta']) {
       const bySession = new Set(await Promise.all(Array.from({ length: 6 }, () => replicaOf(chat({}, { 'X-Session-Id': key })))));
       expect(bySession.size).toBe(1);
       const byUser = new Set(await Promise.all(Array.from({ length: 6 }, () => replicaOf(chat({ user: key })))));
       expect(byUser.size).toBe(1);
+      const byCacheKey = new Set(await Promise.all(Array.from({ length: 6 }, (_, i) => replicaOf(chat({ prompt_cache_key: key, user: `u${i}` })))));
+      expect(byCacheKey.size).toBe(1);
     }
     // the key is used, not ignored: 12 sessions land on more than one replica
     const spread = new Set(await Promise.all(Array.from({ length: 12 }, (_, i) => replicaOf(chat({}, { 'X-Session-Id': `s${i}` })))));
