@@ -1,7 +1,9 @@
 // `bun deploy/run.ts --replicas N --listen HOST:PORT [--base-port P] -- [serve flags]`: N `serve`
 // replicas on loopback (tags r0…rN-1), nginx in front of them (deploy/nginx.conf.template), in the
 // foreground. Signals go to every child; a replica that dies after it served is restarted on its
-// port (with a growing delay); nginx exiting, or a signal, stops everything.
+// port (with a growing delay), and one that stops answering /health (hung: nginx's passive checks
+// only see refused connections and timeouts, an hour for a stream) is killed first; nginx exiting,
+// or a signal, stops everything.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,18 +15,20 @@ const USAGE = `usage: bun deploy/run.ts --replicas N --listen HOST:PORT [--base-
   --replicas N     serve processes, tagged r0…r(N-1) (serve --replica-id)
   --listen H:P     where nginx listens (clients connect here)
   --base-port P    replica i listens on 127.0.0.1:P+i (default: free ports)
+  --health-interval S  GET /health on each replica every S seconds; one that answers nothing
+                   (any status counts) 3 times in a row is killed and restarted (default 10; 0: off)
 after --: flags for every replica (serve --help), except --host, --port and --replica-id`;
 
 const ROOT = join(import.meta.dir, '..');
 const OWNED = ['host', 'port', 'replica-id'];
 
-export interface RunArgs { replicas: number; listen: string; basePort: number | null; serve: string[] }
+export interface RunArgs { replicas: number; listen: string; basePort: number | null; healthIntervalS: number; serve: string[] }
 
 export function runArgs(argv: string[]): RunArgs {
   const cut = argv.indexOf('--');
   const own = parseArgs(cut < 0 ? argv : argv.slice(0, cut));
   const serve = cut < 0 ? [] : argv.slice(cut + 1);
-  for (const f of own.flags.keys()) if (!['replicas', 'listen', 'base-port'].includes(f)) throw new UsageError(`unknown flag --${f} (serve's flags go after --)`);
+  for (const f of own.flags.keys()) if (!['replicas', 'listen', 'base-port', 'health-interval'].includes(f)) throw new UsageError(`unknown flag --${f} (serve's flags go after --)`);
   if (own.rest.length) throw new UsageError(`unexpected argument ${own.rest[0]}`);
   const taken = parseArgs(serve).flags;
   for (const f of OWNED) if (taken.has(f)) throw new UsageError(`--${f} is set by deploy/run.ts for each replica; leave it out of the serve flags`);
@@ -34,15 +38,19 @@ export function runArgs(argv: string[]): RunArgs {
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen)) throw new UsageError(`--listen needs HOST:PORT, got ${listen}`);
   const base = own.flags.has('base-port') ? int(own, 'base-port', 0) : null;
   if (base !== null && (base < 1 || base + replicas - 1 > 65535)) throw new UsageError(`--base-port ${base} leaves no room for ${replicas} ports`);
-  return { replicas, listen, basePort: base, serve };
+  const healthIntervalS = int(own, 'health-interval', 10);
+  if (healthIntervalS < 0) throw new UsageError(`--health-interval must be 0 (off) or more seconds, got ${healthIntervalS}`);
+  return { replicas, listen, basePort: base, healthIntervalS, serve };
 }
 
 interface Running { tag: string; port: number; child: ChildProcess; ready: Promise<void>; served: boolean }
 
 /** Starts one replica; resolves once it listens (its port known). Its stderr goes to ours, prefixed. */
-function startReplica(tag: string, port: number, serve: string[]): Promise<Running> {
+function startReplica(tag: string, port: number, serve: string[], children: Set<ChildProcess>): Promise<Running> {
   const child = spawn(process.execPath, ['src/cli.ts', 'serve', ...serve, '--host', '127.0.0.1', '--port', String(port), '--replica-id', tag],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
     let buf = '', running: Running | null = null, markReady: () => void = () => {}, failReady: (e: Error) => void = () => {};
     child.stderr!.on('data', (d: Buffer) => {
@@ -78,16 +86,17 @@ export async function main(argv: string[]): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'oss-edge-nginx-'));
   chmodSync(dir, 0o755); // nginx's workers (user nobody when started as root) use its temp folders
   const replicas: Running[] = [];
+  const children = new Set<ChildProcess>(); // every replica process alive, restarts still loading included
   let stopping = false, nginx: ChildProcess | null = null;
   const stopAll = async () => {
     stopping = true;
-    const exits = [nginx, ...replicas.map((r) => r.child)].filter((c): c is ChildProcess => c !== null && c.exitCode === null && c.signalCode === null)
+    const exits = [nginx, ...children].filter((c): c is ChildProcess => c !== null && c.exitCode === null && c.signalCode === null)
       .map((c) => new Promise((r) => { c.once('exit', r); c.kill(c === nginx ? 'SIGTERM' : 'SIGINT'); }));
     await Promise.all(exits);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < a.replicas; i++) replicas.push(await startReplica(`r${i}`, a.basePort === null ? 0 : a.basePort + i, a.serve));
+    for (let i = 0; i < a.replicas; i++) replicas.push(await startReplica(`r${i}`, a.basePort === null ? 0 : a.basePort + i, a.serve, children));
     await Promise.all(replicas.map((r) => r.ready));
   } catch (e) {
     console.error(`deploy: ${(e as Error).message}`);
@@ -97,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
   const conf: Replica[] = replicas.map((r) => ({ tag: r.tag, host: '127.0.0.1', port: r.port }));
   const maxBody = parseArgs(a.serve).flags.get('max-body'); // nginx holds the same limit (the replicas checked the number)
   writeFileSync(join(dir, 'nginx.conf'), renderNginxConf({ listen: a.listen, replicas: conf, dir, ...(typeof maxBody === 'string' ? { maxBodyBytes: Number(maxBody) } : {}) }));
-  for (const r of replicas) watch(r);
+  for (const r of replicas) { watch(r); void probe(r); }
   nginx = spawn(nginxPath(), ['-p', dir, '-c', 'nginx.conf', '-g', 'daemon off;'], { stdio: ['ignore', 'inherit', 'inherit'] });
   nginx.once('error', (e) => console.error(`deploy: cannot run nginx (${e.message}); Debian: apt-get install nginx libnginx-mod-http-js`));
   for (const r of replicas) console.error(`deploy: replica ${r.tag} pid ${r.child.pid} on 127.0.0.1:${r.port}`);
@@ -124,13 +133,35 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
 
+  /** Kills `r` (watch() restarts it) when its /health answers nothing 3 times in a row. */
+  async function probe(r: Running): Promise<void> {
+    const ms = a.healthIntervalS * 1000;
+    if (!ms) return;
+    const exited = () => r.child.exitCode !== null || r.child.signalCode !== null;
+    for (let misses = 0, next = Date.now() + ms; !stopping && !exited(); next += ms) {
+      await new Promise((t) => setTimeout(t, Math.max(0, next - Date.now()))); // one probe per interval, its wait included
+      if (stopping || exited()) return;
+      const answered = await fetch(`http://127.0.0.1:${r.port}/health`, { signal: AbortSignal.timeout(ms) })
+        .then(async (res) => { await res.arrayBuffer(); return true; }, () => false);
+      misses = answered ? 0 : misses + 1;
+      if (misses === 3) {
+        console.error(`deploy: replica ${r.tag} (pid ${r.child.pid}) did not answer /health within ${a.healthIntervalS} s, 3 times in a row: killing it`);
+        r.child.kill('SIGKILL');
+        return;
+      }
+    }
+  }
+
   /** A replica that cannot start again is retried after twice the wait, up to 30 s. */
   function restart(r: Running, delayMs: number): void {
     setTimeout(() => {
       if (stopping) return;
-      startReplica(r.tag, r.port, a.serve).then((next) => {
+      startReplica(r.tag, r.port, a.serve, children).then((next) => {
         replicas[replicas.indexOf(r)] = next;
-        next.ready.then(() => console.error(`deploy: replica ${r.tag} pid ${next.child.pid} on 127.0.0.1:${next.port}`), () => {});
+        next.ready.then(() => {
+          console.error(`deploy: replica ${r.tag} pid ${next.child.pid} on 127.0.0.1:${next.port}`);
+          void probe(next);
+        }, () => {});
         watch(next);
       }, (e) => {
         console.error(`deploy: ${(e as Error).message}; trying again in ${Math.min(delayMs * 2, 30_000) / 1000} s`);

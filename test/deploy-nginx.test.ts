@@ -28,6 +28,7 @@ function freePort(): Promise<number> {
 let proc: ReturnType<typeof Bun.spawn>;
 let log = '';
 let url = '';
+let killedTag = '';
 
 /** The pid run.ts last reported for each replica tag (a restarted replica is reported again). */
 const pids = (): Map<string, number> => new Map([...log.matchAll(/deploy: replica (r\d) pid (\d+)/g)].map((m) => [m[1], Number(m[2])]));
@@ -63,10 +64,10 @@ async function replicaOf(r: Promise<Response>): Promise<string> {
 
 describe('deploy/run.ts flags and the rendered config (no nginx needed)', () => {
   test('flags: replicas, listen, base port; serve flags after --, except the ones run.ts sets', () => {
-    expect(runArgs(['--replicas', '2', '--listen', '0.0.0.0:8080', '--', '--threads', '4'])).toEqual({ replicas: 2, listen: '0.0.0.0:8080', basePort: null, serve: ['--threads', '4'] });
+    expect(runArgs(['--replicas', '2', '--listen', '0.0.0.0:8080', '--', '--threads', '4'])).toEqual({ replicas: 2, listen: '0.0.0.0:8080', basePort: null, healthIntervalS: 10, serve: ['--threads', '4'] });
     expect(runArgs(['--replicas', '3', '--listen', '[::1]:80', '--base-port', '9000']).basePort).toBe(9000);
     for (const argv of [[], ['--replicas', '0', '--listen', 'h:1'], ['--replicas', '2'], ['--replicas', '2', '--listen', 'nohost'], ['--replicas', '2', '--listen', 'h:1', '--threads', '2'],
-      ['--replicas', '2', '--listen', 'h:1', '--', '--port', '9'], ['--replicas', '2', '--listen', 'h:1', '--', '--replica-id', 'x'], ['--replicas', '3', '--listen', 'h:1', '--base-port', '65534']]) {
+      ['--replicas', '2', '--listen', 'h:1', '--', '--port', '9'], ['--replicas', '2', '--listen', 'h:1', '--', '--replica-id', 'x'], ['--replicas', '3', '--listen', 'h:1', '--base-port', '65534'], ['--replicas', '2', '--listen', 'h:1', '--health-interval', '-1']]) {
       expect(() => runArgs(argv)).toThrow(UsageError);
     }
   });
@@ -88,7 +89,7 @@ describe.if(run)('nginx in front of 3 replicas (deploy/run.ts)', () => {
   beforeAll(async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    proc = Bun.spawn([process.execPath, 'deploy/run.ts', '--replicas', '3', '--listen', `127.0.0.1:${port}`, '--', '--threads', '1', '--parallel', '2'], {
+    proc = Bun.spawn([process.execPath, 'deploy/run.ts', '--replicas', '3', '--listen', `127.0.0.1:${port}`, '--health-interval', '1', '--', '--threads', '1', '--parallel', '2'], {
       cwd: ROOT, stdout: 'ignore', stderr: 'pipe', env: { ...process.env, OSS_EDGE_MODEL: '', OSS_EDGE_API_KEY: undefined },
     });
     const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
@@ -186,6 +187,7 @@ describe.if(run)('nginx in front of 3 replicas (deploy/run.ts)', () => {
     const res = await chat({ stream: true, max_tokens: 4000 }, { 'X-Session-Id': 'doomed' });
     expect(res.status).toBe(200);
     const tag = res.headers.get('x-replica')!;
+    killedTag = tag;
     const victim = pids().get(tag)!;
     const reader = res.body!.getReader();
     let text = '';
@@ -214,17 +216,31 @@ describe.if(run)('nginx in front of 3 replicas (deploy/run.ts)', () => {
     expect(performance.now() - killed).toBeLessThan(5_000);
     expect(text).not.toContain('data: [DONE]'); // cut short, never passed off as a finished answer
     expect((await after).filter((t) => t === tag)).toEqual([]);
-    // run.ts restarts the dead replica on its port; its tag routes to it again
+    // run.ts restarts the dead replica on its port
     const deadline = Date.now() + 20_000;
     while (!(pids().get(tag) !== victim && alive(pids().get(tag)!))) {
       if (Date.now() > deadline) throw new Error(`replica ${tag} was not restarted within 20 s:\n${log.slice(-2000)}`);
       await Bun.sleep(100);
     }
-    // (once nginx tries it again: the failures while it was down left it out for fail_timeout, 5 s)
-    const owner = () => replicaOf(chat({ previous_response_id: `resp_${tag}_0123456789abcdef01234567` }));
-    while (await owner() !== tag) {
-      if (Date.now() > deadline) throw new Error(`replica ${tag} was restarted but its ids did not route to it within 20 s`);
-      await Bun.sleep(250);
+    const port = new RegExp(`deploy: replica ${tag} pid ${pids().get(tag)} on 127\\.0\\.0\\.1:(\\d+)`).exec(log)![1];
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+  }, 40_000);
+
+  test('a replica that stops answering (SIGSTOP) is killed; a request caught on it is answered by another', async () => {
+    // not the replica killed above: nginx still leaves that one out (fail_timeout) and would not wait on it
+    const tag = ['r0', 'r1', 'r2'].find((t) => t !== killedTag)!, victim = pids().get(tag)!;
+    expect(alive(victim)).toBe(true);
+    process.kill(victim, 'SIGSTOP');
+    try {
+      // its ids route to it: the request waits on the hung replica until run.ts kills it, then
+      // nginx sends it to a backup (it never answered, within proxy_next_upstream_timeout)
+      const t0 = performance.now();
+      expect(await replicaOf(chat({ previous_response_id: `resp_${tag}_0123456789abcdef01234567` }))).not.toBe(tag);
+      expect(performance.now() - t0).toBeLessThan(10_000);
+      expect(log).toContain(`deploy: replica ${tag} (pid ${victim}) did not answer /health within 1 s, 3 times in a row: killing it`);
+      expect(alive(victim)).toBe(false); // (restarting it is the test above's)
+    } finally {
+      if (alive(victim)) process.kill(victim, 'SIGKILL');
     }
   }, 40_000);
 
