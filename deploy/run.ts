@@ -90,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
   let stopping = false, nginx: ChildProcess | null = null;
   const stopAll = async () => {
     stopping = true;
-    const exits = [nginx, ...children].filter((c): c is ChildProcess => c !== null && c.exitCode === null && c.signalCode === null)
+    const exits = [nginx, ...children].filter((c): c is ChildProcess => c?.pid !== undefined && c.exitCode === null && c.signalCode === null) // (no pid: never started)
       .map((c) => new Promise((r) => { c.once('exit', r); c.kill(c === nginx ? 'SIGTERM' : 'SIGINT'); }));
     await Promise.all(exits);
     rmSync(dir, { recursive: true, force: true });
@@ -108,11 +108,14 @@ export async function main(argv: string[]): Promise<number> {
   writeFileSync(join(dir, 'nginx.conf'), renderNginxConf({ listen: a.listen, replicas: conf, dir, ...(typeof maxBody === 'string' ? { maxBodyBytes: Number(maxBody) } : {}) }));
   for (const r of replicas) { watch(r); void probe(r); }
   nginx = spawn(nginxPath(), ['-p', dir, '-c', 'nginx.conf', '-g', 'daemon off;'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  nginx.once('error', (e) => console.error(`deploy: cannot run nginx (${e.message}); Debian: apt-get install nginx libnginx-mod-http-js`));
   for (const r of replicas) console.error(`deploy: replica ${r.tag} pid ${r.child.pid} on 127.0.0.1:${r.port}`);
-  console.error(`deploy: nginx pid ${nginx.pid} on http://${a.listen} → ${replicas.length} replicas (config ${dir}/nginx.conf)`);
+  if (nginx.pid !== undefined) console.error(`deploy: nginx pid ${nginx.pid} on http://${a.listen} → ${replicas.length} replicas (config ${dir}/nginx.conf)`);
 
   const done = new Promise<number>((resolve) => {
+    nginx!.once('error', (e) => { // not started (an 'exit' may not follow)
+      console.error(`deploy: cannot run ${nginxPath()} (${e.message}); Debian: apt-get install nginx libnginx-mod-http-js`);
+      void stopAll().then(() => resolve(1));
+    });
     nginx!.once('exit', (code, signal) => {
       if (!stopping) console.error(`deploy: nginx exited (${signal ?? code}); stopping the replicas`);
       void stopAll().then(() => resolve(stopping && signal === 'SIGTERM' ? 0 : (code ?? 1)));
@@ -124,12 +127,16 @@ export async function main(argv: string[]): Promise<number> {
   });
   return done;
 
-  /** Restarts `r` on its port whenever it exits outside a shutdown. */
-  function watch(r: Running): void {
+  /**
+   * Restarts `r` on its port whenever it exits outside a shutdown: after 1 s if it had served, else
+   * after twice the last wait (up to 30 s), so a replica that cannot load does not spin.
+   */
+  function watch(r: Running, lastDelayMs = 500): void {
     r.child.once('exit', (code, signal) => {
       if (stopping) return;
-      console.error(`deploy: replica ${r.tag} exited (${signal ?? code}); restarting it on port ${r.port}`);
-      restart(r, 1000);
+      const delayMs = r.served ? 1000 : Math.min(lastDelayMs * 2, 30_000);
+      console.error(`deploy: replica ${r.tag} exited (${signal ?? code}); restarting it on port ${r.port} in ${delayMs / 1000} s`);
+      restart(r, delayMs);
     });
   }
 
@@ -152,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
-  /** A replica that cannot start again is retried after twice the wait, up to 30 s. */
+  /** A replica that cannot even listen again is retried after twice the wait, up to 30 s. */
   function restart(r: Running, delayMs: number): void {
     setTimeout(() => {
       if (stopping) return;
@@ -162,7 +169,7 @@ export async function main(argv: string[]): Promise<number> {
           console.error(`deploy: replica ${r.tag} pid ${next.child.pid} on 127.0.0.1:${next.port}`);
           void probe(next);
         }, () => {});
-        watch(next);
+        watch(next, delayMs);
       }, (e) => {
         console.error(`deploy: ${(e as Error).message}; trying again in ${Math.min(delayMs * 2, 30_000) / 1000} s`);
         restart(r, Math.min(delayMs * 2, 30_000));
