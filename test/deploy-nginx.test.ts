@@ -252,6 +252,9 @@ describe.if(run)('nginx in front of 3 replicas (deploy/run.ts)', () => {
     const nowhere = await raw('FOO', '/v1/nowhere');
     expect(nowhere.status).toBe(404);
     expect(JSON.parse(nowhere.body)).toMatchObject({ error: { code: 'not_found' } });
+    const inside = await fetch(`${url}/_allow/v1/models`); // nginx's own internal location
+    expect(inside.status).toBe(404);
+    expect(await inside.json()).toMatchObject({ error: { code: 'not_found' } });
     const big = await fetch(`${url}/health`, { headers: { 'X-Big': 'a'.repeat(20_000) } });
     expect(big.status).toBe(431);
     expect(await big.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'headers_too_large' } });
