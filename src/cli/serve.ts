@@ -4,6 +4,7 @@
 import { startService, type ServiceOptions } from '../boot/service.ts';
 import { PullError } from '../hub/pull.ts';
 import { LIMIT_FLAGS, type Limits } from '../server/limits.ts';
+import { STORE_DEFAULTS } from '../server/responses/store.ts';
 import type { Runtime } from '../server/runtime.ts';
 import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
 import { ENGINE_FLAGS, engineFlags, engineHelp } from './engine-flags.ts';
@@ -30,11 +31,18 @@ ${engineHelp()}
                       also answers to gpt-oss-20b, gpt-oss:20b and openai/gpt-oss-20b)
   --reasoning-budget N  analysis tokens before the answer is forced open (default -1: unlimited;
                       0: no reasoning); a request's reasoning_budget overrides it
+  --responses-max-mb N  stored responses (/v1/responses, store: true) kept within N MiB, least
+                      recently used dropped first (default ${STORE_DEFAULTS.maxMb}; 0: none kept)
+  --responses-max-age S  stored responses older than S seconds are gone (default ${STORE_DEFAULTS.maxAgeSeconds}: 30 days)
+  --responses-dir DIR  keep stored responses as DIR/{id}.json (they survive a restart) instead of in memory
+  --responses-unsupported-tools reject|ignore  a Responses request offering a tool the server
+                      cannot run (web_search, file_search, code_interpreter, …): 400 (default), or
+                      the tool dropped and named in a Warning header
 request limits (past one: 400, 413 or 431 naming the limit and its flag):
 ${LIMIT_FLAGS.map((f) => `  ${`--${f.flag} ${f.unit}`.padEnd(26)}${f.help} (default ${f.default})`).join('\n')}`;
 
 const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
-  'alias', 'reasoning-budget', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
+  'alias', 'reasoning-budget', 'responses-max-mb', 'responses-max-age', 'responses-dir', 'responses-unsupported-tools', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -60,6 +68,10 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     ui: a.flags.get('no-ui') !== true,
     aliases: aliases(a),
     reasoningBudget: positive('reasoning-budget', -1, -1),
+    responsesMaxBytes: positive('responses-max-mb', STORE_DEFAULTS.maxMb, 0) * 2 ** 20,
+    responsesMaxAgeSeconds: positive('responses-max-age', STORE_DEFAULTS.maxAgeSeconds),
+    responsesDir: str(a, 'responses-dir', '') || null,
+    responsesUnsupportedTools: unsupportedTools(a),
   };
 }
 
@@ -76,6 +88,12 @@ function apiKeyOf(a: Parsed, env: Record<string, string | undefined>): string | 
   if (key === true || key === '') throw new UsageError(`${from} is empty: give the key (\`--api-key KEY\`), or leave ${from} out to serve without one`);
   if (/[\s\x00-\x1f\x7f]/.test(key)) throw new UsageError(`${from} contains whitespace or control characters, which an Authorization header cannot carry intact`);
   return key;
+}
+
+function unsupportedTools(a: Parsed): 'reject' | 'ignore' {
+  const v = str(a, 'responses-unsupported-tools', 'reject');
+  if (v !== 'reject' && v !== 'ignore') throw new UsageError(`--responses-unsupported-tools must be reject or ignore, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function aliases(a: Parsed): string[] {

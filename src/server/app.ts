@@ -13,6 +13,8 @@ import { metricsText, RequestCounter } from './metrics.ts';
 import { chatCompletions } from './routes/chat-completions.ts';
 import { completions } from './routes/completions.ts';
 import { health } from './routes/health.ts';
+import { registerResponses, type ResponsesOptions } from './routes/responses.ts';
+import { ResponseStore, STORE_DEFAULTS } from './responses/store.ts';
 import { getModel, listModels } from './routes/models.ts';
 import { registerUi } from './ui/route.ts';
 
@@ -29,6 +31,8 @@ export interface AppDeps {
   log?: (line: string) => void;
   /** Serve the chat page at `/` (ui/). */
   ui?: boolean;
+  /** The stored responses and the policy for tools the server cannot run (default: in memory, reject). */
+  responses?: ResponsesOptions;
 }
 
 export function createApp(d: AppDeps): Hono {
@@ -40,7 +44,7 @@ export function createApp(d: AppDeps): Hono {
   app.use('*', headerGuard(limits));
   if (d.corsOrigin) {
     const origin = d.corsOrigin === '*' ? '*' : d.corsOrigin.split(',').map((o) => o.trim());
-    app.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['GET', 'POST', 'OPTIONS'] }));
+    app.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'] }));
   }
   const maxBody = limits.maxBodyBytes;
   app.use('/v1/*', bodyLimit({
@@ -59,6 +63,9 @@ export function createApp(d: AppDeps): Hono {
   app.get('/v1/models/:id', getModel(d.host));
   app.post('/v1/chat/completions', chatCompletions(d.host, log));
   app.post('/v1/completions', completions(d.host, log));
+  registerResponses(app, d.host, d.responses ?? {
+    store: new ResponseStore({ maxBytes: STORE_DEFAULTS.maxMb * 2 ** 20, maxAgeSeconds: STORE_DEFAULTS.maxAgeSeconds }), unsupportedTools: 'reject',
+  }, log);
   if (d.ui) registerUi(app);
 
   app.notFound(notFoundOrNotAllowed(app));

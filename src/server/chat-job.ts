@@ -55,7 +55,7 @@ export async function startChatJob(host: ModelHost, served: Served, body: ChatBo
  */
 function withToolChoice(body: ChatBody): ChatBody {
   const choice = body.tool_choice;
-  if ((choice === 'required' || typeof choice === 'object') && !body.tools?.length) {
+  if ((choice === 'required' || (choice && typeof choice === 'object')) && !body.tools?.length) {
     throw badRequest(`tool_choice ${JSON.stringify(choice)} needs tools to choose from`, 'tool_choice');
   }
   if (choice === 'none') return { ...body, tools: null };
