@@ -98,7 +98,10 @@ describe('over HTTP (scripted engine)', () => {
   const tok = o200kHarmony();
   const CALL = '<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city":"Paris"}<|call|>';
   // calls get_weather until the prompt holds its result, then answers
-  const reply = (prompt: string) => (prompt.includes('to=assistant') ? '<|channel|>final<|message|>It is sunny.<|return|>' : CALL);
+  const reply = (prompt: string) => {
+    if (prompt.includes('EXPLODE')) throw new Error('engine exploded');
+    return prompt.includes('to=assistant') ? '<|channel|>final<|message|>It is sunny.<|return|>' : CALL;
+  };
   const weather: OpenAI.Responses.FunctionTool = { type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: true };
   let reject: Awaited<ReturnType<typeof startScriptedServer>>, ignore: typeof reject, small: typeof reject;
   beforeAll(async () => {
@@ -146,6 +149,28 @@ describe('over HTTP (scripted engine)', () => {
     expect(prompt).toContain('<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{"city":"Paris"}<|call|>');
     expect(prompt).toContain('<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{"sky":"clear"}<|end|>');
     expect(prompt.endsWith('<|start|>assistant')).toBe(true);
+  });
+
+  test('an engine failure: a 500 in the error shape, or streamed, response.failed with the error; nothing stored', async () => {
+    const client = sdk(reject.url);
+    const e = await client.responses.create({ model: 'scripted', input: 'EXPLODE' }).catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(e.code).toBe('generation_failed');
+    const text = await (await fetch(`${reject.url}/v1/responses`, { method: 'POST', body: JSON.stringify({ input: 'EXPLODE', stream: true }) })).text();
+    const events = text.trim().split('\n\n').map((f) => JSON.parse(f.split('\n')[1].slice('data: '.length)));
+    expect(events.map((ev) => ev.type)).toEqual(['response.created', 'response.in_progress', 'response.failed']);
+    expect(events.map((ev) => ev.sequence_number)).toEqual([0, 1, 2]);
+    const failed = events[2].response;
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'generation_failed' } });
+    expect(failed.error.message).toContain('engine exploded');
+    expect((await fetch(`${reject.url}/v1/responses/${failed.id}`)).status).toBe(404);
+    const stream = client.responses.stream({ model: 'scripted', input: 'EXPLODE' });
+    const seen: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const ev of stream) seen.push(ev);
+    const last = seen.at(-1) as OpenAI.Responses.ResponseFailedEvent;
+    expect(last.type).toBe('response.failed');
+    expect(last.response.error?.message).toContain('engine exploded');
+    expect((await stream.finalResponse()).status).toBe('failed');
   });
 
   test('past --responses-max-mb the least recently used responses are evicted (404), the newest kept', async () => {
