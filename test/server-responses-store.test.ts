@@ -10,6 +10,7 @@ import OpenAI from 'openai';
 import { parseArgs } from '../src/cli/args.ts';
 import { serveOptions } from '../src/cli/serve.ts';
 import { JsonGrammars } from '../src/generate/index.ts';
+import { newId, setIdTag } from '../src/server/ids.ts';
 import type { Item } from '../src/server/responses/items.ts';
 import { ResponseStore, STORE_DEFAULTS, type StoredResponse } from '../src/server/responses/store.ts';
 import { o200kHarmony } from '../src/tokenizer/index.ts';
@@ -80,6 +81,23 @@ describe('ResponseStore', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('ids', () => {
+  test('unique, one shape for every prefix; a tag set once is embedded in every later id', () => {
+    const ids = Array.from({ length: 20_000 }, () => newId('resp_'));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids.slice(0, 100)) expect(id).toMatch(/^resp_[0-9a-f]{24}$/);
+    try {
+      setIdTag('r7');
+      expect(newId('resp_')).toMatch(/^resp_r7[0-9a-f]{24}$/);
+      expect(newId('call_')).toMatch(/^call_r7[0-9a-f]{24}$/);
+      expect(() => setIdTag('a/b')).toThrow('letters and digits');
+    } finally {
+      setIdTag('');
+    }
+    expect(newId('msg_')).toMatch(/^msg_[0-9a-f]{24}$/);
   });
 });
 
