@@ -14,7 +14,7 @@ import { newId, setIdTag } from '../src/server/ids.ts';
 import type { Item } from '../src/server/responses/items.ts';
 import { ResponseStore, STORE_DEFAULTS, type StoredResponse } from '../src/server/responses/store.ts';
 import { o200kHarmony } from '../src/tokenizer/index.ts';
-import { startScriptedServer } from './helpers/server.ts';
+import { startScriptedServer, startTestServer } from './helpers/server.ts';
 
 const msg = (id: string, text: string): Item => ({ id, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text }] });
 const rec = (n: number, createdAt = Math.floor(Date.now() / 1000), pad = 0): StoredResponse => ({
@@ -203,5 +203,35 @@ describe('over HTTP (scripted engine)', () => {
     expect(survivors).toEqual(survivors.map((_, k) => 12 - survivors.length + k)); // the most recent ones
     const gone = await client.responses.create({ model: 'scripted', input: 'more', previous_response_id: ids[0] }).catch((e) => e);
     expect(gone).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+});
+
+describe('--responses-dir over HTTP (tiny-a)', () => {
+  test('stored responses outlive a restart of the server; DELETE removes the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'responses-'));
+    try {
+      const a = await startTestServer({ parallel: 1, responsesDir: dir, responsesMaxAgeSeconds: 3600 });
+      let id: string, first: unknown;
+      try {
+        const r = await fetch(`${a.url}/v1/responses`, { method: 'POST', body: JSON.stringify({ model: 'tiny-a', input: 'Hello', max_output_tokens: 8, temperature: 0 }) });
+        first = await r.json();
+        id = (first as { id: string }).id;
+        expect(readdirSync(dir)).toEqual([`${id}.json`]);
+      } finally {
+        await a.stop();
+      }
+      const b = await startTestServer({ parallel: 1, responsesDir: dir, responsesMaxAgeSeconds: 3600 });
+      try {
+        expect(await (await fetch(`${b.url}/v1/responses/${id}`)).json()).toEqual(first);
+        const next = await fetch(`${b.url}/v1/responses`, { method: 'POST', body: JSON.stringify({ model: 'tiny-a', input: 'More', previous_response_id: id, max_output_tokens: 8, temperature: 0 }) });
+        expect(next.status).toBe(200);
+        expect((await fetch(`${b.url}/v1/responses/${id}`, { method: 'DELETE' })).status).toBe(200);
+        expect(readdirSync(dir)).not.toContain(`${id}.json`);
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
