@@ -7,7 +7,7 @@ import { ToolName } from '../../harmony/index.ts';
 const range = (min: number, max: number) => z.number().min(min).max(max).nullish();
 const refuse = (what: string) => z.unknown().refine((v) => v == null || v === false, { error: `${what} is not supported by this server` }).optional();
 
-const FunctionTool = z.looseObject({
+export const FunctionTool = z.looseObject({
   type: z.literal('function'),
   name: ToolName,
   description: z.string().nullish(),
@@ -63,4 +63,3 @@ export const ResponsesBody = z.looseObject({
 });
 
 export type ResponsesBody = z.infer<typeof ResponsesBody>;
-export { FunctionTool };
