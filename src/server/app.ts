@@ -14,6 +14,7 @@ import { chatCompletions } from './routes/chat-completions.ts';
 import { completions } from './routes/completions.ts';
 import { health } from './routes/health.ts';
 import { getModel, listModels } from './routes/models.ts';
+import { ollamaApi, rootProbe } from './ollama/index.ts';
 import { registerUi } from './ui/route.ts';
 
 export interface AppDeps {
@@ -59,7 +60,9 @@ export function createApp(d: AppDeps): Hono {
   app.get('/v1/models/:id', getModel(d.host));
   app.post('/v1/chat/completions', chatCompletions(d.host, log));
   app.post('/v1/completions', completions(d.host, log));
+  app.route('/api', ollamaApi({ host: d.host, limits, apiKey: d.apiKey, log }));
   if (d.ui) registerUi(app);
+  else app.get('/', rootProbe);
 
   app.notFound(notFoundOrNotAllowed(app));
   app.onError((err, c) => errorResponse(err, c, log));
