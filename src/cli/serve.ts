@@ -33,7 +33,7 @@ ${engineHelp()}
 request limits (past one: 400, 413 or 431 naming the limit and its flag):
 ${LIMIT_FLAGS.map((f) => `  ${`--${f.flag} ${f.unit}`.padEnd(26)}${f.help} (default ${f.default})`).join('\n')}`;
 
-const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
+export const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
   'alias', 'reasoning-budget', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
