@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { accessLog, type LogFormat } from './access-log.ts';
 import { apiKeyAuth } from './auth.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { headerGuard, jsonGuard } from './guard.ts';
@@ -28,6 +29,8 @@ export interface AppDeps {
   /** Request limits (limits.ts); unset ones take their defaults. */
   limits?: Partial<Limits>;
   log?: (line: string) => void;
+  /** One line per request through `log` (access-log.ts); default none. */
+  accessLog?: LogFormat;
   /** Serve the chat page at `/` (ui/). */
   ui?: boolean;
 }
@@ -35,6 +38,8 @@ export interface AppDeps {
 export function createApp(d: AppDeps): Hono {
   const log = d.log ?? ((line: string) => console.error(line));
   const app = new Hono();
+  const access = accessLog(d.accessLog ?? 'none', log);
+  if (access) app.use('*', access);
   const requests = new RequestCounter();
   app.use('*', requests.middleware());
   const limits = limitsWith({ ...d.limits, ...(d.maxBodyBytes !== undefined ? { maxBodyBytes: d.maxBodyBytes } : {}) });

@@ -2,6 +2,7 @@
 // the model and serve it. Runtime-free and engine-free: the caller passes the Runtime and the
 // function that opens the model (src/boot/service.ts).
 import type { LoadedModel, LoadProgress } from '../generate/index.ts';
+import { DEFAULT_LOG_FORMAT, type LogFormat } from './access-log.ts';
 import { createApp } from './app.ts';
 import { ModelHost, type Served } from './host.ts';
 import type { Limits } from './limits.ts';
@@ -27,6 +28,8 @@ export interface ServerOptions {
   aliases?: string[];
   /** Server default for a request's reasoning_budget: -1 unlimited (default), 0 none. */
   reasoningBudget?: number;
+  /** The access log's format (default text). */
+  logFormat?: LogFormat;
 }
 
 export interface RunningServer {
@@ -50,7 +53,7 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): 
   const bar = io.progress ?? { update() {}, finish() {} };
   const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue, promptCacheBytes: o.promptCacheBytes, aliases: o.aliases, reasoningBudget: o.reasoningBudget });
   const ui = o.ui !== false;
-  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui });
+  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui, accessLog: o.logFormat ?? DEFAULT_LOG_FORMAT });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const memory = governMemory(rt);
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;

@@ -39,7 +39,7 @@ export function ollamaChat(host: ModelHost, log: (line: string) => void) {
         const pieces = new ReplyPieces();
         for await (const e of events) {
           if (e.type === 'end') {
-            if (e.finish !== 'cancelled') await send(final(e, pieces, timing, head(), { role: 'assistant', content: '' }));
+            if (e.finish !== 'cancelled') await send(final(c, e, pieces, timing, head(), { role: 'assistant', content: '' }));
             return;
           }
           const p = pieces.add(e as ChatEvent);
@@ -51,14 +51,14 @@ export function ollamaChat(host: ModelHost, log: (line: string) => void) {
     const pieces = new ReplyPieces();
     for await (const e of events) {
       if (e.type !== 'end') { pieces.add(e as ChatEvent); continue; }
-      return c.json(final(e, pieces, timing, head(), message(pieces.whole())));
+      return c.json(final(c, e, pieces, timing, head(), message(pieces.whole())));
     }
     throw new Error('the generation ended without an end event');
   };
 }
 
 /** The last object: the message (empty when streamed), done_reason and the statistics. */
-function final(e: End, pieces: ReplyPieces, timing: Timing, head: object, message: object) {
-  checkEnd(e);
+function final(c: Context, e: End, pieces: ReplyPieces, timing: Timing, head: object, message: object) {
+  checkEnd(e, c);
   return { ...head, message, done_reason: doneReason(e.finish === 'length' ? 'length' : pieces.finish), done: true, ...timing.final(e.usage) };
 }

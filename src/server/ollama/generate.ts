@@ -45,7 +45,7 @@ export function ollamaGenerate(host: ModelHost, log: (line: string) => void) {
         const pieces = new ReplyPieces();
         for await (const e of events) {
           if (e.type === 'end') {
-            if (e.finish !== 'cancelled') await send(final(e, pieces, timing, head(), ''));
+            if (e.finish !== 'cancelled') await send(final(c, e, pieces, timing, head(), ''));
             return;
           }
           const p = e.type === 'text' ? { content: e.text } : pieces.add(e);
@@ -58,14 +58,14 @@ export function ollamaGenerate(host: ModelHost, log: (line: string) => void) {
     for await (const e of events) {
       if (e.type === 'text') pieces.content += e.text;
       else if (e.type !== 'end') pieces.add(e);
-      else return c.json(final(e, pieces, timing, head(), pieces.content, pieces.thinking));
+      else return c.json(final(c, e, pieces, timing, head(), pieces.content, pieces.thinking));
     }
     throw new Error('the generation ended without an end event');
   };
 }
 
-function final(e: End, pieces: ReplyPieces, timing: Timing, head: object, response: string, thinking = '') {
-  checkEnd(e);
+function final(c: Context, e: End, pieces: ReplyPieces, timing: Timing, head: object, response: string, thinking = '') {
+  checkEnd(e, c);
   return {
     ...head, response, ...(thinking ? { thinking } : {}),
     done_reason: doneReason(e.finish === 'length' ? 'length' : pieces.finish), done: true, ...timing.final(e.usage),

@@ -33,7 +33,7 @@ export function chatCompletions(host: ModelHost, log: (line: string) => void) {
         for await (const e of gen) {
           if (e.type === 'finish') { finish = e; continue; }
           if (e.type !== 'end') { await send(chunks.event(e)); continue; }
-          checkEnd(e);
+          checkEnd(e, c);
           if (finish) await send(chunks.finish(finish, e.usage));
           if (includeUsage && e.finish !== 'cancelled') await send(chunks.usage(e.usage, finish?.reasoningTokens ?? 0));
         }
@@ -44,7 +44,7 @@ export function chatCompletions(host: ModelHost, log: (line: string) => void) {
     const message = new ChatMessageBuilder();
     for await (const e of gen) {
       if (e.type !== 'end') { message.add(e as ChatEvent); continue; }
-      checkEnd(e);
+      checkEnd(e, c);
       return c.json(message.response(meta, e.usage, logprobs !== undefined));
     }
     throw new Error('the generation ended without an end event');
