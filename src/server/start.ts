@@ -57,7 +57,7 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): 
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const memory = governMemory(rt);
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
-  log(`oss-edge (${rt.name}) listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, health at ${url}/health`);
+  log(`oss-edge (${rt.name}) listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, Ollama API at ${url}/api, health at ${url}/health`);
   const ready = host.load((onProgress) => io.open((p) => { onProgress(p); bar.update(p); })).then((served) => {
     bar.finish();
     announce(served, url, log);
@@ -85,5 +85,5 @@ function announce({ model: m, scheduler: s }: Served, url: string, log: (line: s
   }
   log(`ready: model \`${m.id}\` from ${m.source} — ${m.backend.name} backend (${m.backend.reason}), ${m.backend.threads} threads, ${(m.backend.weightBytes / 1e6).toFixed(1)} MB of weights, `
     + `context ${m.context}, ${s.slots} slots`);
-  log(`try: curl -N ${url}/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"${m.id}","stream":true,"messages":[{"role":"user","content":"Hello"}]}'`);
+  log(`try: curl -N ${url}/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"${m.id}","stream":true,"max_tokens":200,"messages":[{"role":"user","content":"Hello"}]}'`);
 }
