@@ -59,6 +59,21 @@ describe('access log, text (the default)', () => {
     expect(Number(access('/api/chat')[0][7])).toBe(3);
   });
 
+  test('a client that leaves mid-stream: one line, marked cancelled', async () => {
+    lines = [];
+    const abort = new AbortController();
+    const res = await fetch(`${srv.url}/v1/completions`, {
+      method: 'POST', signal: abort.signal, headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny-a', prompt: 'Once', stream: true, max_tokens: 900, temperature: 1, seed: 1 }),
+    });
+    await res.body!.getReader().read();
+    abort.abort();
+    for (let i = 0; i < 100 && !access('/v1/completions').length; i++) await Bun.sleep(20);
+    await Bun.sleep(50);
+    const got = access('/v1/completions');
+    expect(got.map((m) => [m[4], m[8]])).toEqual([['200', ' cancelled']]);
+  });
+
   test('errors: their status, no tokens', async () => {
     lines = [];
     expect((await chat(false, 'no-such-model')).status).toBe(404);
