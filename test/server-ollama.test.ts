@@ -194,6 +194,14 @@ describe('ollama client: errors in Ollama\'s shape', () => {
     expect((await errorOf(ollama.chat({ model: name, messages: [{ role: 'user', content: 'x', images: ['aGk='] }], stream: false }))).status_code).toBe(400);
   });
 
+  test('Ollama endpoints not offered (pull, delete, embed…): 501 with the reason', async () => {
+    for (const p of [ollama.pull({ model: 'llama3' }), ollama.delete({ model: name }), ollama.embed({ model: name, input: 'hi' })]) {
+      const e = await errorOf(p);
+      expect(e.status_code).toBe(501);
+      expect(e.error).toMatch(/not supported here: \S/);
+    }
+  });
+
   test('the API key holds on /api as on /v1', async () => {
     const anon = new Ollama({ host: srv.url });
     const e = await errorOf(anon.list());

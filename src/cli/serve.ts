@@ -29,7 +29,7 @@ ${engineHelp()}
   --no-ui             no chat page at / (the API only)
   --alias NAME        another model name clients may send (repeatable; a gpt-oss-20b checkpoint
                       also answers to gpt-oss-20b, gpt-oss:20b and openai/gpt-oss-20b)
-  --log-format F       access log on stderr, one line per request (method, path, status, ms, tokens
+  --log-format F      access log on stderr, one line per request (method, path, status, ms, tokens
                       in/out): ${LOG_FORMATS.join(' | ')} (default ${DEFAULT_LOG_FORMAT})
   --reasoning-budget N  analysis tokens before the answer is forced open (default -1: unlimited;
                       0: no reasoning); a request's reasoning_budget overrides it

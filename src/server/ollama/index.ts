@@ -16,6 +16,16 @@ import { ollamaPs, ollamaShow, ollamaTags, ollamaVersion } from './models.ts';
 
 export interface OllamaDeps { host: ModelHost; limits: Limits; apiKey?: string; log: (line: string) => void }
 
+/**
+ * Ollama endpoints this server does not offer, answered 501 in Ollama's shape with the reason (a
+ * client's "pull" or "delete" button gets a message it can show, not a bare 404).
+ */
+const UNSUPPORTED: Array<[string, string, string]> = [
+  ...['/pull', '/push', '/create', '/copy'].map((p): [string, string, string] => ['POST', p, 'the server serves the one model it was started with (download models with `oss-edge pull`, then `serve --model`)']),
+  ['DELETE', '/delete', 'the server serves the one model it was started with'],
+  ...['/embed', '/embeddings'].map((p): [string, string, string] => ['POST', p, 'gpt-oss is a generative model; it has no embeddings endpoint']),
+];
+
 /** The routes, to mount at /api. */
 export function ollamaApi(d: OllamaDeps): Hono {
   const api = new Hono();
@@ -32,6 +42,9 @@ export function ollamaApi(d: OllamaDeps): Hono {
   api.post('/show', ollamaShow(d.host));
   api.get('/ps', ollamaPs(d.host));
   api.get('/version', ollamaVersion);
+  for (const [method, path, why] of UNSUPPORTED) {
+    api.on(method, path, () => { throw new ApiError(501, `${method} /api${path} is not supported here: ${why}`, 'invalid_request_error', null, 'not_implemented'); });
+  }
   api.onError((err, c) => ollamaError(err, c, d.log));
   return api;
 }
