@@ -3,6 +3,7 @@
 // serves the demo checkpoint; a NAME is looked up in the Hugging Face cache (model-arg.ts).
 import { startService, type ServiceOptions } from '../boot/service.ts';
 import { PullError } from '../hub/pull.ts';
+import { DEFAULT_LOG_FORMAT, LOG_FORMATS, type LogFormat } from '../server/access-log.ts';
 import { LIMIT_FLAGS, type Limits } from '../server/limits.ts';
 import { STORE_DEFAULTS } from '../server/responses/store.ts';
 import type { Runtime } from '../server/runtime.ts';
@@ -29,6 +30,8 @@ ${engineHelp()}
   --no-ui             no chat page at / (the API only)
   --alias NAME        another model name clients may send (repeatable; a gpt-oss-20b checkpoint
                       also answers to gpt-oss-20b, gpt-oss:20b and openai/gpt-oss-20b)
+  --log-format F      access log on stderr, one line per request (method, path, status, ms, tokens
+                      in/out): ${LOG_FORMATS.join(' | ')} (default ${DEFAULT_LOG_FORMAT})
   --reasoning-budget N  analysis tokens before the answer is forced open (default -1: unlimited;
                       0: no reasoning); a request's reasoning_budget overrides it
   --responses-max-mb N  stored responses (/v1/responses, store: true) kept within N MiB, least
@@ -41,8 +44,8 @@ ${engineHelp()}
 request limits (past one: 400, 413 or 431 naming the limit and its flag):
 ${LIMIT_FLAGS.map((f) => `  ${`--${f.flag} ${f.unit}`.padEnd(26)}${f.help} (default ${f.default})`).join('\n')}`;
 
-const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
-  'alias', 'reasoning-budget', 'responses-max-mb', 'responses-max-age', 'responses-dir', 'responses-unsupported-tools', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
+export const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
+  'alias', 'reasoning-budget', 'log-format', 'responses-max-mb', 'responses-max-age', 'responses-dir', 'responses-unsupported-tools', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -68,6 +71,7 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     ui: a.flags.get('no-ui') !== true,
     aliases: aliases(a),
     reasoningBudget: positive('reasoning-budget', -1, -1),
+    logFormat: logFormat(a),
     responsesMaxBytes: positive('responses-max-mb', STORE_DEFAULTS.maxMb, 0) * 2 ** 20,
     responsesMaxAgeSeconds: positive('responses-max-age', STORE_DEFAULTS.maxAgeSeconds),
     responsesDir: str(a, 'responses-dir', '') || null,
@@ -88,6 +92,12 @@ function apiKeyOf(a: Parsed, env: Record<string, string | undefined>): string | 
   if (key === true || key === '') throw new UsageError(`${from} is empty: give the key (\`--api-key KEY\`), or leave ${from} out to serve without one`);
   if (/[\s\x00-\x1f\x7f]/.test(key)) throw new UsageError(`${from} contains whitespace or control characters, which an Authorization header cannot carry intact`);
   return key;
+}
+
+function logFormat(a: Parsed): LogFormat {
+  const f = str(a, 'log-format', DEFAULT_LOG_FORMAT);
+  if (!(LOG_FORMATS as readonly string[]).includes(f)) throw new UsageError(`--log-format must be ${LOG_FORMATS.join(', ')}, got ${f}`);
+  return f as LogFormat;
 }
 
 function unsupportedTools(a: Parsed): 'reject' | 'ignore' {

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { accessLog, type LogFormat } from './access-log.ts';
 import { apiKeyAuth } from './auth.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { headerGuard, jsonGuard } from './guard.ts';
@@ -16,6 +17,7 @@ import { health } from './routes/health.ts';
 import { registerResponses, type ResponsesOptions } from './routes/responses.ts';
 import { ResponseStore, STORE_DEFAULTS } from './responses/store.ts';
 import { getModel, listModels } from './routes/models.ts';
+import { ollamaApi, rootProbe } from './ollama/index.ts';
 import { registerUi } from './ui/route.ts';
 
 export interface AppDeps {
@@ -29,6 +31,8 @@ export interface AppDeps {
   /** Request limits (limits.ts); unset ones take their defaults. */
   limits?: Partial<Limits>;
   log?: (line: string) => void;
+  /** One line per request through `log` (access-log.ts); default none. */
+  accessLog?: LogFormat;
   /** Serve the chat page at `/` (ui/). */
   ui?: boolean;
   /** The stored responses and the policy for tools the server cannot run (default: in memory, reject). */
@@ -38,6 +42,8 @@ export interface AppDeps {
 export function createApp(d: AppDeps): Hono {
   const log = d.log ?? ((line: string) => console.error(line));
   const app = new Hono();
+  const access = accessLog(d.accessLog ?? 'none', log);
+  if (access) app.use('*', access);
   const requests = new RequestCounter();
   app.use('*', requests.middleware());
   const limits = limitsWith({ ...d.limits, ...(d.maxBodyBytes !== undefined ? { maxBodyBytes: d.maxBodyBytes } : {}) });
@@ -63,10 +69,12 @@ export function createApp(d: AppDeps): Hono {
   app.get('/v1/models/:id', getModel(d.host));
   app.post('/v1/chat/completions', chatCompletions(d.host, log));
   app.post('/v1/completions', completions(d.host, log));
+  app.route('/api', ollamaApi({ host: d.host, limits, apiKey: d.apiKey, log }));
   registerResponses(app, d.host, d.responses ?? {
     store: new ResponseStore({ maxBytes: STORE_DEFAULTS.maxMb * 2 ** 20, maxAgeSeconds: STORE_DEFAULTS.maxAgeSeconds }), unsupportedTools: 'reject',
   }, log);
   if (d.ui) registerUi(app);
+  else app.get('/', rootProbe);
 
   app.notFound(notFoundOrNotAllowed(app));
   app.onError((err, c) => errorResponse(err, c, log));

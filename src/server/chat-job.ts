@@ -1,12 +1,14 @@
-// A chat request, from its checked body to a running generation: tool_choice applied to the tools
-// rendered, the harmony prompt, the output constraint (response_format, tool_choice, reasoning
-// budget) and the job submitted. /v1/chat/completions and /v1/responses both come through here,
-// each with its own field names for the errors (`Params`).
-import { chatOutput, chatStopIds, GrammarError, outputConstraint, type ChatEvent, type Constraint, type End, type OutputRequest } from '../generate/index.ts';
+// A chat request (OpenAI's shape, already checked) → a running generation of ChatEvents: tool_choice
+// applied, the prompt rendered (off the event loop when large), the output constraint compiled
+// (response_format, tool_choice, reasoning_budget, enforced during decoding) and the job submitted.
+// Every chat-shaped API shares it: /v1/chat/completions, /v1/responses, and /api/chat and
+// /api/generate (Ollama), which translate their bodies into a ChatBody first (`Params` says where
+// each part was in the client's own body, for the `param` of a 400).
+import { chatOutput, chatStopIds, GrammarError, outputConstraint, type ChatEvent, type Constraint, type End, type OutputHandler, type OutputRequest } from '../generate/index.ts';
 import { badRequest } from './errors.ts';
 import type { ModelHost, Served } from './host.ts';
-import { newId } from './ids.ts';
 import { asRenderError, chatTextBytes, promptsFor, refuseIfCannotFit } from './prompts.ts';
+import { newId } from './ids.ts';
 import { samplingOf, stopsOf, submit } from './request.ts';
 import type { ChatBody } from './schemas.ts';
 
@@ -24,29 +26,38 @@ export const CHAT_PARAMS: Params = {
   tool: (index) => `tools[${index}].function.parameters`,
 };
 
-export interface ChatJob {
-  events: AsyncIterableIterator<ChatEvent | End>;
-  abort: AbortController;
+export interface ChatJobOptions {
+  /** Field names for errors (default: chat completions'). */
+  params?: Params;
+  /** Top logprobs per token (0: the sampled token's only); absent: none. */
+  logprobs?: number;
+  /** Called with each sampled token, before its events (Ollama's timings). */
+  onToken?: () => void;
 }
 
-/** Renders and submits `body`; `bytes`: the size of the request body (bounds the rendering work). */
-export async function startChatJob(host: ModelHost, served: Served, body: ChatBody, bytes: number, params: Params = CHAT_PARAMS, logprobs?: number): Promise<ChatJob> {
+/** Starts `body`; `bytes`: the size of the request body (it bounds the rendering work). */
+export async function startChatJob(host: ModelHost, served: Served, body: ChatBody, bytes: number, signal: AbortSignal,
+  { logprobs, onToken, params = CHAT_PARAMS }: ChatJobOptions = {}): Promise<AsyncIterableIterator<ChatEvent | End>> {
   const tok = served.model.tokenizer;
   const request = withToolChoice(body);
   refuseIfCannotFit(chatTextBytes(request), tok, served.model.context, params.messages);
   const prompt = await promptsFor(tok).chat(request, bytes, served.model.context).catch((e) => { throw asRenderError(e, params.messages); });
   const constraint = await constraintOf(body, served, host.o.reasoningBudget ?? -1, params);
-  const abort = new AbortController();
   try {
-    const events = submit(served, {
+    return submit(served, {
       prompt, maxTokens: body.max_completion_tokens ?? body.max_tokens ?? Infinity, sampling: samplingOf(body, served, logprobs),
-      stopIds: chatStopIds(tok), signal: abort.signal, output: chatOutput(tok, stopsOf(body.stop), () => newId('call_')), constraint,
+      stopIds: chatStopIds(tok), signal, output: watched(chatOutput(tok, stopsOf(body.stop), () => newId('call_')), onToken), constraint,
     }, params.messages);
-    return { events, abort };
   } catch (e) {
     constraint?.close();
     throw e;
   }
+}
+
+/** `output`, telling `onToken` of each token first. */
+export function watched<E>(output: OutputHandler<E>, onToken: (() => void) | undefined): OutputHandler<E> {
+  if (!onToken) return output;
+  return { token: (t) => { onToken(); return output.token(t); }, end: (f) => output.end(f) };
 }
 
 /**
@@ -83,6 +94,8 @@ async function constraintOf(body: ChatBody, served: Served, defaultBudget: numbe
   } catch (e) {
     if (!(e instanceof GrammarError)) throw e;
     const s = e.source;
-    throw badRequest(e.message, s === 'format' ? params.format : s === 'tool_choice' ? 'tool_choice' : params.tool(tools.findIndex((t) => t.function.name === s.tool), s.tool), 'invalid_schema');
+    const param = s === 'format' ? params.format : s === 'tool_choice' ? 'tool_choice'
+      : params.tool(tools.findIndex((t) => t.function.name === s.tool), s.tool);
+    throw badRequest(e.message, param, 'invalid_schema');
   }
 }

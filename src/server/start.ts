@@ -2,6 +2,7 @@
 // the model and serve it. Runtime-free and engine-free: the caller passes the Runtime and the
 // function that opens the model (src/boot/service.ts).
 import type { LoadedModel, LoadProgress } from '../generate/index.ts';
+import { DEFAULT_LOG_FORMAT, type LogFormat } from './access-log.ts';
 import { createApp } from './app.ts';
 import { ModelHost, type Served } from './host.ts';
 import type { Limits } from './limits.ts';
@@ -29,6 +30,8 @@ export interface ServerOptions {
   aliases?: string[];
   /** Server default for a request's reasoning_budget: -1 unlimited (default), 0 none. */
   reasoningBudget?: number;
+  /** The access log's format (default text). */
+  logFormat?: LogFormat;
   /** Stored responses (/v1/responses): budget, age, directory (none: in memory); unset ones take STORE_DEFAULTS. */
   responsesMaxBytes?: number;
   responsesMaxAgeSeconds?: number;
@@ -62,11 +65,11 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): 
     maxBytes: o.responsesMaxBytes ?? STORE_DEFAULTS.maxMb * 2 ** 20, maxAgeSeconds: o.responsesMaxAgeSeconds ?? STORE_DEFAULTS.maxAgeSeconds, dir: o.responsesDir ?? null,
   });
   const responses = { store, unsupportedTools: o.responsesUnsupportedTools ?? 'reject' };
-  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui, responses });
+  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui, responses, accessLog: o.logFormat ?? DEFAULT_LOG_FORMAT });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const memory = governMemory(rt);
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
-  log(`oss-edge (${rt.name}) listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, health at ${url}/health`);
+  log(`oss-edge (${rt.name}) listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, Ollama API at ${url}/api, health at ${url}/health`);
   const ready = host.load((onProgress) => io.open((p) => { onProgress(p); bar.update(p); })).then((served) => {
     bar.finish();
     announce(served, url, log);
@@ -94,5 +97,5 @@ function announce({ model: m, scheduler: s }: Served, url: string, log: (line: s
   }
   log(`ready: model \`${m.id}\` from ${m.source} — ${m.backend.name} backend (${m.backend.reason}), ${m.backend.threads} threads, ${(m.backend.weightBytes / 1e6).toFixed(1)} MB of weights, `
     + `context ${m.context}, ${s.slots} slots`);
-  log(`try: curl -N ${url}/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"${m.id}","stream":true,"messages":[{"role":"user","content":"Hello"}]}'`);
+  log(`try: curl -N ${url}/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"${m.id}","stream":true,"max_tokens":200,"messages":[{"role":"user","content":"Hello"}]}'`);
 }

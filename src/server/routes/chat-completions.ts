@@ -1,11 +1,11 @@
 // POST /v1/chat/completions: OpenAI chat messages → harmony prompt → generation → reasoning,
 // content and tool calls, streamed (SSE or msgpack) or as one chat.completion. What the output must
 // be — response_format, tool_choice, reasoning_budget — is enforced during decoding
-// (generate/constrain), not only asked of the model; chat-job.ts starts the generation.
+// (generate/constrain, through chat-job.ts), not only asked of the model.
 import type { Context } from 'hono';
 import type { ChatEvent } from '../../generate/index.ts';
 import { ChatChunks, ChatMessageBuilder } from '../chat-chunks.ts';
-import { CHAT_PARAMS, startChatJob } from '../chat-job.ts';
+import { startChatJob } from '../chat-job.ts';
 import { badRequest } from '../errors.ts';
 import type { ModelHost } from '../host.ts';
 import { newId } from '../ids.ts';
@@ -21,7 +21,8 @@ export function chatCompletions(host: ModelHost, log: (line: string) => void) {
     const model = checkModel(body.model, served);
     if (body.top_logprobs != null && !body.logprobs) throw badRequest('top_logprobs needs logprobs: true', 'top_logprobs');
     const logprobs = body.logprobs ? (body.top_logprobs ?? 0) : undefined;
-    const { events: gen, abort } = await startChatJob(host, served, body, raw.length, CHAT_PARAMS, logprobs);
+    const abort = new AbortController();
+    const gen = await startChatJob(host, served, body, raw.length, abort.signal, { logprobs });
     const meta = { id: newId('chatcmpl-'), created: Math.floor(Date.now() / 1000), model };
 
     if (body.stream) {
@@ -33,7 +34,7 @@ export function chatCompletions(host: ModelHost, log: (line: string) => void) {
         for await (const e of gen) {
           if (e.type === 'finish') { finish = e; continue; }
           if (e.type !== 'end') { await send(chunks.event(e)); continue; }
-          checkEnd(e);
+          checkEnd(e, c);
           if (finish) await send(chunks.finish(finish, e.usage));
           if (includeUsage && e.finish !== 'cancelled') await send(chunks.usage(e.usage, finish?.reasoningTokens ?? 0));
         }
@@ -44,7 +45,7 @@ export function chatCompletions(host: ModelHost, log: (line: string) => void) {
     const message = new ChatMessageBuilder();
     for await (const e of gen) {
       if (e.type !== 'end') { message.add(e as ChatEvent); continue; }
-      checkEnd(e);
+      checkEnd(e, c);
       return c.json(message.response(meta, e.usage, logprobs !== undefined));
     }
     throw new Error('the generation ended without an end event');

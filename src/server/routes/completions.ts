@@ -38,7 +38,7 @@ export function completions(host: ModelHost, log: (line: string) => void) {
         if (echo) await send(choice(echo, null, null));
         for await (const e of gen) {
           if (e.type === 'text') { await send(choice(e.text, body.logprobs != null ? offsets.add(e).object() : null, null)); continue; }
-          checkEnd(e);
+          checkEnd(e, c);
           if (e.finish === 'cancelled') return;
           // As in chat: usage on the finish chunk, or in its own chunk after it when asked for.
           const includeUsage = body.stream_options?.include_usage === true;
@@ -52,7 +52,7 @@ export function completions(host: ModelHost, log: (line: string) => void) {
     let text = echo;
     for await (const e of gen) {
       if (e.type === 'text') { text += e.text; offsets.add(e, true); continue; }
-      checkEnd(e);
+      checkEnd(e, c);
       return c.json({ ...choice(text, body.logprobs != null ? offsets.object() : null, e.finish), usage: usageObject(e.usage, 0) });
     }
     throw new Error('the generation ended without an end event');

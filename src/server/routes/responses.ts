@@ -48,14 +48,15 @@ function create(host: ModelHost, o: ResponsesOptions, log: (line: string) => voi
     const prepared = prepare(body, o.store, o.unsupportedTools);
     const indexOf = new Map(prepared.tools.map((t) => [t.tool.name as string, t.index]));
     const params: Params = { messages: 'input', format: 'text.format.schema', tool: (_, name) => `tools[${indexOf.get(name)}].parameters` };
-    const { events, abort } = await startChatJob(host, served, prepared.chat, raw.length, params);
+    const abort = new AbortController();
+    const events = await startChatJob(host, served, prepared.chat, raw.length, abort.signal, { params });
     if (prepared.warnings.length) c.header('Warning', `299 oss-edge ${JSON.stringify(prepared.warnings.join('; '))}`);
     const meta: ResponseMeta = { id: newId('resp_'), createdAt: Math.floor(Date.now() / 1000), model, body, prepared };
     const items = new OutputItems();
 
     /** The finished response, stored unless `store: false`. */
     const finish = (e: End) => {
-      checkEnd(e);
+      checkEnd(e, c);
       const response = responseObject(meta, items.finish === 'length' ? 'incomplete' : 'completed', items.items, { usage: usageObject(e.usage, items.reasoningTokens) });
       if (body.store !== false && e.finish !== 'cancelled') {
         o.store.put({ response, input: prepared.input, conversation: [...prepared.history, ...prepared.input, ...items.items] });
