@@ -41,12 +41,18 @@ const TOOLS = {
 
 const ajv = new Ajv({ strict: false });
 let srv: RunningServer, openai: ReturnType<typeof createOpenAI>;
+let seed = 0; // sent with every request (see beforeAll)
 
 beforeAll(async () => {
   await JsonGrammars.for(o200kHarmony());
   srv = await startService({ model: null, host: '127.0.0.1', port: 0, engine: { threads: 2, backend: 'cpu' }, parallel: 1, maxQueue: 8, reasoningBudget: 8 }, bunRuntime, { log: () => {} });
   await srv.ready;
-  openai = createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: 'unused' });
+  // The SDK sends no `seed` to a Responses model (it warns "not supported"); the server's own `seed`
+  // field is set here, so each call samples reproducibly.
+  openai = createOpenAI({
+    baseURL: `${srv.url}/v1`, apiKey: 'unused',
+    fetch: (url, init) => fetch(url, typeof init?.body === 'string' ? { ...init, body: JSON.stringify({ ...JSON.parse(init.body), seed }) } : init),
+  });
 });
 afterAll(() => srv?.stop());
 
@@ -71,7 +77,8 @@ describe('@ai-sdk/openai (Responses API)', () => {
       try {
         // Room for the answer: the closing of a document near max_output_tokens is best effort
         // (constrain/json-closing.ts closes what is open, not the required members still missing).
-        const r = await generateObject({ model: openai('oss-edge-demo'), schema: jsonSchema(schema), schemaName: name, prompt: `Give me a ${name}.`, seed: i, maxOutputTokens: 400 });
+        seed = i;
+        const r = await generateObject({ model: openai('oss-edge-demo'), schema: jsonSchema(schema), schemaName: name, prompt: `Give me a ${name}.`, maxOutputTokens: 400 });
         if (ajv.validate(schema, r.object)) valid++;
         else failures.push(`${name}: ${ajv.errorsText()} in ${JSON.stringify(r.object)}`);
       } catch (e) {
@@ -84,14 +91,15 @@ describe('@ai-sdk/openai (Responses API)', () => {
 
   test("toolChoice 'required' and a named tool: a call of an offered tool, input valid for it", async () => {
     const tools = Object.fromEntries(Object.entries(TOOLS).map(([n, t]) => [n, tool({ description: t.description, inputSchema: jsonSchema(t.parameters as Schema) })]));
-    for (let seed = 0; seed < 3; seed++) {
-      const r = await generateText({ model: openai('oss-edge-demo'), prompt: 'Help me.', tools, toolChoice: 'required', seed, maxOutputTokens: 150 });
+    for (seed = 0; seed < 3; seed++) {
+      const r = await generateText({ model: openai('oss-edge-demo'), prompt: 'Help me.', tools, toolChoice: 'required', maxOutputTokens: 150 });
       expect(r.toolCalls).toHaveLength(1);
       const t = TOOLS[r.toolCalls[0].toolName as keyof typeof TOOLS];
       expect(ajv.validate(t.parameters, r.toolCalls[0].input)).toBe(true);
       expect(r.finishReason).toBe('tool-calls');
     }
-    const named = await generateText({ model: openai('oss-edge-demo'), prompt: 'Weather?', tools, toolChoice: { type: 'tool', toolName: 'get_weather' }, seed: 3, maxOutputTokens: 150 });
+    seed = 3;
+    const named = await generateText({ model: openai('oss-edge-demo'), prompt: 'Weather?', tools, toolChoice: { type: 'tool', toolName: 'get_weather' }, maxOutputTokens: 150 });
     expect(named.toolCalls.map((c) => c.toolName)).toEqual(['get_weather']);
     expect(ajv.validate(TOOLS.get_weather.parameters, named.toolCalls[0].input)).toBe(true);
   });
@@ -102,8 +110,9 @@ describe('@ai-sdk/openai (Responses API)', () => {
       description: TOOLS.get_weather.description, inputSchema: jsonSchema(TOOLS.get_weather.parameters as Schema),
       execute: async () => { ran++; return { sky: 'clear' }; },
     });
+    seed = 1;
     const r = await generateText({
-      model: openai('oss-edge-demo'), prompt: 'Weather in Paris?', tools: { get_weather: weather }, seed: 1, maxOutputTokens: 150, stopWhen: stepCountIs(2),
+      model: openai('oss-edge-demo'), prompt: 'Weather in Paris?', tools: { get_weather: weather }, maxOutputTokens: 150, stopWhen: stepCountIs(2),
       prepareStep: ({ stepNumber }) => ({ toolChoice: stepNumber === 0 ? 'required' : 'none' }),
     });
     expect(ran).toBe(1);
