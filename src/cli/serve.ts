@@ -5,6 +5,7 @@ import { startService, type ServiceOptions } from '../boot/service.ts';
 import { PullError } from '../hub/pull.ts';
 import { DEFAULT_LOG_FORMAT, LOG_FORMATS, type LogFormat } from '../server/access-log.ts';
 import { LIMIT_FLAGS, type Limits } from '../server/limits.ts';
+import { STORE_DEFAULTS } from '../server/responses/store.ts';
 import type { Runtime } from '../server/runtime.ts';
 import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
 import { ENGINE_FLAGS, engineFlags, engineHelp } from './engine-flags.ts';
@@ -33,11 +34,18 @@ ${engineHelp()}
                       in/out): ${LOG_FORMATS.join(' | ')} (default ${DEFAULT_LOG_FORMAT})
   --reasoning-budget N  analysis tokens before the answer is forced open (default -1: unlimited;
                       0: no reasoning); a request's reasoning_budget overrides it
+  --responses-max-mb N  stored responses (/v1/responses, store: true) kept within N MiB, least
+                      recently used dropped first (default ${STORE_DEFAULTS.maxMb}; 0: none kept)
+  --responses-max-age S  stored responses older than S seconds are gone (default ${STORE_DEFAULTS.maxAgeSeconds}: 30 days)
+  --responses-dir DIR  keep stored responses as DIR/{id}.json (they survive a restart) instead of in memory
+  --responses-unsupported-tools reject|ignore  a Responses request offering a tool the server
+                      cannot run (web_search, file_search, code_interpreter, …): 400 (default), or
+                      the tool dropped and named in a Warning header
 request limits (past one: 400, 413 or 431 naming the limit and its flag):
 ${LIMIT_FLAGS.map((f) => `  ${`--${f.flag} ${f.unit}`.padEnd(26)}${f.help} (default ${f.default})`).join('\n')}`;
 
 export const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
-  'alias', 'reasoning-budget', 'log-format', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
+  'alias', 'reasoning-budget', 'log-format', 'responses-max-mb', 'responses-max-age', 'responses-dir', 'responses-unsupported-tools', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -64,6 +72,10 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     aliases: aliases(a),
     reasoningBudget: positive('reasoning-budget', -1, -1),
     logFormat: logFormat(a),
+    responsesMaxBytes: positive('responses-max-mb', STORE_DEFAULTS.maxMb, 0) * 2 ** 20,
+    responsesMaxAgeSeconds: positive('responses-max-age', STORE_DEFAULTS.maxAgeSeconds),
+    responsesDir: str(a, 'responses-dir', '') || null,
+    responsesUnsupportedTools: unsupportedTools(a),
   };
 }
 
@@ -86,6 +98,12 @@ function logFormat(a: Parsed): LogFormat {
   const f = str(a, 'log-format', DEFAULT_LOG_FORMAT);
   if (!(LOG_FORMATS as readonly string[]).includes(f)) throw new UsageError(`--log-format must be ${LOG_FORMATS.join(', ')}, got ${f}`);
   return f as LogFormat;
+}
+
+function unsupportedTools(a: Parsed): 'reject' | 'ignore' {
+  const v = str(a, 'responses-unsupported-tools', 'reject');
+  if (v !== 'reject' && v !== 'ignore') throw new UsageError(`--responses-unsupported-tools must be reject or ignore, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function aliases(a: Parsed): string[] {

@@ -14,6 +14,8 @@ import { metricsText, RequestCounter } from './metrics.ts';
 import { chatCompletions } from './routes/chat-completions.ts';
 import { completions } from './routes/completions.ts';
 import { health } from './routes/health.ts';
+import { registerResponses, type ResponsesOptions } from './routes/responses.ts';
+import { ResponseStore, STORE_DEFAULTS } from './responses/store.ts';
 import { getModel, listModels } from './routes/models.ts';
 import { ollamaApi, rootProbe } from './ollama/index.ts';
 import { registerUi } from './ui/route.ts';
@@ -33,6 +35,8 @@ export interface AppDeps {
   accessLog?: LogFormat;
   /** Serve the chat page at `/` (ui/). */
   ui?: boolean;
+  /** The stored responses and the policy for tools the server cannot run (default: in memory, reject). */
+  responses?: ResponsesOptions;
 }
 
 export function createApp(d: AppDeps): Hono {
@@ -46,7 +50,7 @@ export function createApp(d: AppDeps): Hono {
   app.use('*', headerGuard(limits));
   if (d.corsOrigin) {
     const origin = d.corsOrigin === '*' ? '*' : d.corsOrigin.split(',').map((o) => o.trim());
-    app.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['GET', 'POST', 'OPTIONS'] }));
+    app.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'] }));
   }
   const maxBody = limits.maxBodyBytes;
   app.use('/v1/*', bodyLimit({
@@ -66,6 +70,9 @@ export function createApp(d: AppDeps): Hono {
   app.post('/v1/chat/completions', chatCompletions(d.host, log));
   app.post('/v1/completions', completions(d.host, log));
   app.route('/api', ollamaApi({ host: d.host, limits, apiKey: d.apiKey, log }));
+  registerResponses(app, d.host, d.responses ?? {
+    store: new ResponseStore({ maxBytes: STORE_DEFAULTS.maxMb * 2 ** 20, maxAgeSeconds: STORE_DEFAULTS.maxAgeSeconds }), unsupportedTools: 'reject',
+  }, log);
   if (d.ui) registerUi(app);
   else app.get('/', rootProbe);
 

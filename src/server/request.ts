@@ -60,12 +60,6 @@ export function checkEnd(e: End, c?: Context): void {
   if (e.finish === 'error') throw new ApiError(500, `generation failed: ${e.error}`, 'server_error', null, 'generation_failed');
 }
 
-/** `chatcmpl-…` / `cmpl-…` / `call_…`: 24 random hex digits. */
-export function newId(prefix: string): string {
-  const b = crypto.getRandomValues(new Uint8Array(12));
-  return prefix + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-
 function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }

@@ -7,6 +7,8 @@ import { createApp } from './app.ts';
 import { ModelHost, type Served } from './host.ts';
 import type { Limits } from './limits.ts';
 import { governMemory } from './memory.ts';
+import type { UnsupportedTools } from './responses/request.ts';
+import { ResponseStore, STORE_DEFAULTS } from './responses/store.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ServerOptions {
@@ -30,6 +32,12 @@ export interface ServerOptions {
   reasoningBudget?: number;
   /** The access log's format (default text). */
   logFormat?: LogFormat;
+  /** Stored responses (/v1/responses): budget, age, directory (none: in memory); unset ones take STORE_DEFAULTS. */
+  responsesMaxBytes?: number;
+  responsesMaxAgeSeconds?: number;
+  responsesDir?: string | null;
+  /** A Responses request with a tool the server cannot run (web_search, …): 400, or dropped with a Warning header. */
+  responsesUnsupportedTools?: UnsupportedTools;
 }
 
 export interface RunningServer {
@@ -53,7 +61,11 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): 
   const bar = io.progress ?? { update() {}, finish() {} };
   const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue, promptCacheBytes: o.promptCacheBytes, aliases: o.aliases, reasoningBudget: o.reasoningBudget });
   const ui = o.ui !== false;
-  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui, accessLog: o.logFormat ?? DEFAULT_LOG_FORMAT });
+  const store = new ResponseStore({
+    maxBytes: o.responsesMaxBytes ?? STORE_DEFAULTS.maxMb * 2 ** 20, maxAgeSeconds: o.responsesMaxAgeSeconds ?? STORE_DEFAULTS.maxAgeSeconds, dir: o.responsesDir ?? null,
+  });
+  const responses = { store, unsupportedTools: o.responsesUnsupportedTools ?? 'reject' };
+  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui, responses, accessLog: o.logFormat ?? DEFAULT_LOG_FORMAT });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const memory = governMemory(rt);
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;

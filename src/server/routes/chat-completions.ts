@@ -8,7 +8,8 @@ import { ChatChunks, ChatMessageBuilder } from '../chat-chunks.ts';
 import { startChatJob } from '../chat-job.ts';
 import { badRequest } from '../errors.ts';
 import type { ModelHost } from '../host.ts';
-import { checkEnd, checkModel, newId } from '../request.ts';
+import { newId } from '../ids.ts';
+import { checkEnd, checkModel } from '../request.ts';
 import { ChatBody, parseBody } from '../schemas.ts';
 import { abortOnDisconnect, framingOf, streamChunks } from '../stream.ts';
 
