@@ -42,7 +42,7 @@ function body(r) {
 /** The tag of a replica that exists, from previous_response_id = resp_TAG_…, or ''. */
 function ownerTag(r) {
   const id = body(r).previous_response_id;
-  const m = typeof id === 'string' ? /^resp_([A-Za-z0-9-]{1,32})_[0-9a-f]+$/.exec(id) : null;
+  const m = typeof id === 'string' ? /^resp_([A-Za-z0-9]{1,32})_[0-9a-f]+$/.exec(id) : null;
   return m && r.variables.replica_tags.split(' ').indexOf(m[1]) >= 0 ? m[1] : '';
 }
 

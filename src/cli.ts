@@ -1,24 +1,15 @@
-// oss-edge command line: `bun src/cli.ts <command> [flags]`. Each command lives in src/cli/<name>.ts
-// and exports `run(argv): Promise<number>` (the exit code); loading is lazy so `tokenize` never
-// pays for the engine.
-const COMMANDS: Record<string, { file: string; about: string }> = {
-  serve: { file: './cli/serve.ts', about: 'HTTP server (OpenAI-compatible API and a chat page at /)' },
-  pull: { file: './cli/pull.ts', about: 'download a model from Hugging Face (gpt-oss-20b, or REPO[:FILE])' },
-  list: { file: './cli/list.ts', about: 'models in the Hugging Face cache that serve --model NAME can load' },
-  eval: { file: './cli/eval.ts', about: 'golden-format logits for a prompt of ids' },
-  tokenize: { file: './cli/tokenize.ts', about: 'stdin text → {"ids": [...]}' },
-  detokenize: { file: './cli/detokenize.ts', about: '{"ids": [...]} → text' },
-  render: { file: './cli/render.ts', about: 'chat JSON → harmony prompt ids + text' },
-  synth: { file: './cli/synth.ts', about: 'synthetic checkpoints (random weights, real layout)' },
-};
+// oss-edge command line: `bun src/cli.ts <command> [flags]`; the commands are listed in
+// src/cli/commands.ts.
+import { COMMANDS } from './cli/commands.ts';
 
 const [cmd, ...rest] = process.argv.slice(2);
-if (!cmd || !(cmd in COMMANDS) || cmd === '--help') {
+if (!cmd || !(cmd in COMMANDS) || cmd === '--help' || cmd === '-h') {
   const w = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([c, { about }]) => `  ${c.padEnd(w)}  ${about}`);
-  console.error(`usage: bun src/cli.ts <command> [flags]   (<command> --help for its flags)\n${lines.join('\n')}`);
-  if (cmd && cmd !== '--help') console.error(`unknown command ${cmd}`);
-  process.exit(cmd && cmd !== '--help' ? 2 : 0);
+  const asked = cmd === '--help' || cmd === '-h';
+  (asked ? console.log : console.error)(`usage: bun src/cli.ts <command> [flags]   (<command> --help for its flags)\n${lines.join('\n')}`);
+  if (cmd && !asked) console.error(`unknown command ${cmd}`);
+  process.exit(cmd && !asked ? 2 : 0);
 }
-const mod = await import(COMMANDS[cmd].file);
+const mod = await import(new URL(`./cli/${COMMANDS[cmd].file.slice(2)}`, import.meta.url).href);
 process.exitCode = await mod.run(rest);

@@ -5,7 +5,8 @@ import { basename, dirname } from 'node:path';
 import type { LoadProgress } from '../backends/backend.ts';
 import { engineOptions, type EngineOptions } from '../backends/options.ts';
 import { Engine, type Session } from '../engine/engine.ts';
-import { DEMO_MODEL_ID, type LoadedModel } from '../generate/served-model.ts';
+import { DEMO_MODEL_ID, type LoadedModel, type ModelFacts } from '../generate/served-model.ts';
+import type { Checkpoint } from '../model/types.ts';
 import { samplingLimit } from '../generate/vocab.ts';
 import { demoCheckpoint } from '../synth/demo.ts';
 import { tokenizerForCheckpoint, type Tokenizer } from '../tokenizer/index.ts';
@@ -62,8 +63,24 @@ export async function openServedModel(path: string | null, o: Partial<EngineOpti
       step: (steps) => m.step(steps.map((st) => ({ session: st.session as Session, ids: st.ids }))),
       stepGreedy: (steps, limit) => m.stepGreedy(steps.map((st) => ({ session: st.session as Session, ids: st.ids })), limit),
     },
-    backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason },
+    facts: factsOf(m.checkpoint), backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason },
     release: () => m.release(),
+  };
+}
+
+/** Parameter count and dominant weight format, read from the tensor table. */
+function factsOf(ck: Checkpoint): ModelFacts {
+  let parameters = 0;
+  const bytes = new Map<string, number>();
+  for (const t of ck.tensors.values()) {
+    parameters += t.shape.reduce((a, b) => a * b, 1);
+    bytes.set(t.format, (bytes.get(t.format) ?? 0) + t.byteSize);
+  }
+  const quantization = [...bytes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
+  const c = ck.config;
+  return {
+    format: ck.kind === 'hf' ? 'safetensors' : ck.kind === 'gguf' ? 'gguf' : 'synthetic', parameters, quantization,
+    layers: c.numLayers, experts: c.numExperts, embeddingLength: c.hiddenSize,
   };
 }
 

@@ -16,6 +16,7 @@ export function engineHelp(defaults: Partial<Record<'backend' | 'ctx' | 'precisi
     `  --dense-q8          re-quantise bf16/f16/f32 weight matrices to Q8_0 at load (HF checkpoints: ~30 % fewer bytes per token; CPU and WebGPU)`,
     `  --ctx N             context length per session (default ${defaults.ctx ?? d.context})`,
     `  --batch N           tokens per forward pass when prefilling (default ${d.maxBatch})`,
+    `  --arena-bytes N     largest CPU weight arena / GPU weight buffer in bytes (default: each backend's own limit; tests force it small)`,
   ].join('\n');
 }
 

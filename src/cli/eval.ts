@@ -16,13 +16,13 @@ export const USAGE = `usage: bun src/cli.ts eval --model PATH --prompt PROMPT.js
   --out DIR           where logits_prompt.f32, greedy.json and logits_greedy.f32 go
 ${engineHelp({ backend: 'cpu', precision: 'exact, the golden references\' arithmetic', ctx: 'the prompt + greedy steps' })}`;
 
-const FLAGS = new Set<string>(['model', 'prompt', 'greedy', 'out', ...ENGINE_FLAGS, 'help']);
+export const FLAGS = ['model', 'prompt', 'greedy', 'out', ...ENGINE_FLAGS];
 
 export async function run(argv: string[]): Promise<number> {
   try {
     const a = parseArgs(argv);
     if (a.flags.has('help')) { console.log(USAGE); return 0; }
-    for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
+    for (const f of a.flags.keys()) if (f !== 'help' && !FLAGS.includes(f)) throw new UsageError(`unknown flag --${f}`);
     const prompt = JSON.parse(readFileSync(str(a, 'prompt'), 'utf8'));
     const ids: number[] = prompt.ids;
     if (!Array.isArray(ids) || !ids.length || !ids.every(Number.isInteger)) throw new UsageError('prompt JSON needs {"ids": [int, ...]}');

@@ -4,16 +4,20 @@ import { getHFHubCachePath } from '@huggingface/hub';
 import { inventory } from '../hub/inventory.ts';
 import { pullCommand } from '../hub/names.ts';
 import { parseArgs, UsageError } from './args.ts';
+import { flagLines, HELP_LINE, type FlagDoc } from './help.ts';
 import { formatBytes } from './progress.ts';
 
+const TABLE: FlagDoc[] = [{ flag: 'json', help: 'one JSON array (name, repo, ready, bytes, path, commit, partial_bytes, problem)' }];
+export const FLAGS = TABLE.map((f) => f.flag);
 export const USAGE = `usage: npx bun src/cli.ts list [--json]
-Models in the Hugging Face cache (HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub).`;
+Models in the Hugging Face cache (HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub).
+${flagLines([...TABLE, HELP_LINE])}`;
 
 export async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv);
   try {
     if (a.flags.has('help')) { console.log(USAGE); return 0; }
-    for (const f of a.flags.keys()) if (f !== 'json') throw new UsageError(`unknown flag --${f}`);
+    for (const f of a.flags.keys()) if (!FLAGS.includes(f)) throw new UsageError(`unknown flag --${f}`);
     if (a.rest.length) throw new UsageError(`unexpected argument ${a.rest[0]}`);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;

@@ -6,6 +6,8 @@ import { pull, PullError, type PullResult } from '../hub/pull.ts';
 import { int, parseArgs, str, UsageError } from './args.ts';
 import { formatBytes, progress } from './progress.ts';
 
+/** Accepted flags; USAGE describes each. */
+export const FLAGS = ['revision', 'retries'];
 export const USAGE = `usage: npx bun src/cli.ts pull NAME|REPO[:FILE] [--revision REV] [--retries N]
   NAME       ${Object.entries(ALIASES).map(([n, a]) => `${n} (${a.repo}: ${a.about})`).join('\n             ')}
   REPO       a Hugging Face model repo in either format: openai/gpt-oss-20b (safetensors),
@@ -22,7 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const a = parseArgs(argv);
     if (a.flags.has('help')) { console.log(USAGE); return 0; }
-    for (const f of a.flags.keys()) if (!['revision', 'retries'].includes(f)) throw new UsageError(`unknown flag --${f}`);
+    for (const f of a.flags.keys()) if (!FLAGS.includes(f)) throw new UsageError(`unknown flag --${f}`);
     if (a.rest.length !== 1) throw new UsageError(a.rest.length ? `one model at a time, got ${a.rest.join(' ')}` : 'which model? e.g. pull gpt-oss-20b');
     const r = parseModelRef(a.rest[0]);
     if (!r) throw new UsageError(`${a.rest[0]} is neither a known name (${Object.keys(ALIASES).join(', ')}) nor a Hugging Face repo (owner/name[:FILE])`);

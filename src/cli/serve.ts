@@ -3,8 +3,10 @@
 // serves the demo checkpoint; a NAME is looked up in the Hugging Face cache (model-arg.ts).
 import { startService, type ServiceOptions } from '../boot/service.ts';
 import { PullError } from '../hub/pull.ts';
+import { DEFAULT_LOG_FORMAT, LOG_FORMATS, type LogFormat } from '../server/access-log.ts';
+import { ID_TAG } from '../server/ids.ts';
 import { LIMIT_FLAGS, type Limits } from '../server/limits.ts';
-import { REPLICA_TAG } from '../server/replica.ts';
+import { STORE_DEFAULTS } from '../server/responses/store.ts';
 import type { Runtime } from '../server/runtime.ts';
 import { int, parseArgs, str, UsageError, type Parsed } from './args.ts';
 import { ENGINE_FLAGS, engineFlags, engineHelp } from './engine-flags.ts';
@@ -29,15 +31,24 @@ ${engineHelp()}
   --no-ui             no chat page at / (the API only)
   --alias NAME        another model name clients may send (repeatable; a gpt-oss-20b checkpoint
                       also answers to gpt-oss-20b, gpt-oss:20b and openai/gpt-oss-20b)
+  --log-format F      access log on stderr, one line per request (method, path, status, ms, tokens
+                      in/out): ${LOG_FORMATS.join(' | ')} (default ${DEFAULT_LOG_FORMAT})
   --reasoning-budget N  analysis tokens before the answer is forced open (default -1: unlimited;
                       0: no reasoning); a request's reasoning_budget overrides it
+  --responses-max-mb N  stored responses (/v1/responses, store: true) kept within N MiB, least
+                      recently used dropped first (default ${STORE_DEFAULTS.maxMb}; 0: none kept)
+  --responses-max-age S  stored responses older than S seconds are gone (default ${STORE_DEFAULTS.maxAgeSeconds}: 30 days)
+  --responses-dir DIR  keep stored responses as DIR/{id}.json (they survive a restart) instead of in memory
+  --responses-unsupported-tools reject|ignore  a Responses request offering a tool the server
+                      cannot run (web_search, file_search, code_interpreter, …): 400 (default), or
+                      the tool dropped and named in a Warning header
   --replica-id TAG    one replica of several behind a load balancer (deploy/run.ts): X-Replica: TAG
-                      on every response, TAG inside the ids it mints (letters, digits, -)
+                      on every response, TAG inside the ids it mints (letters and digits)
 request limits (past one: 400, 413 or 431 naming the limit and its flag):
 ${LIMIT_FLAGS.map((f) => `  ${`--${f.flag} ${f.unit}`.padEnd(26)}${f.help} (default ${f.default})`).join('\n')}`;
 
-const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
-  'alias', 'reasoning-budget', 'replica-id', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
+export const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
+  'alias', 'reasoning-budget', 'log-format', 'responses-max-mb', 'responses-max-age', 'responses-dir', 'responses-unsupported-tools', 'replica-id', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -63,6 +74,11 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     ui: a.flags.get('no-ui') !== true,
     aliases: aliases(a),
     reasoningBudget: positive('reasoning-budget', -1, -1),
+    logFormat: logFormat(a),
+    responsesMaxBytes: positive('responses-max-mb', STORE_DEFAULTS.maxMb, 0) * 2 ** 20,
+    responsesMaxAgeSeconds: positive('responses-max-age', STORE_DEFAULTS.maxAgeSeconds),
+    responsesDir: str(a, 'responses-dir', '') || null,
+    responsesUnsupportedTools: unsupportedTools(a),
     ...replicaIdOf(a),
   };
 }
@@ -85,8 +101,20 @@ function apiKeyOf(a: Parsed, env: Record<string, string | undefined>): string | 
 function replicaIdOf(a: Parsed): { replicaId?: string } {
   const tag = a.flags.get('replica-id');
   if (tag === undefined) return {};
-  if (tag === true || !REPLICA_TAG.test(tag)) throw new UsageError(`--replica-id needs a tag of 1 to 32 letters, digits or -, got ${tag === true ? 'nothing' : JSON.stringify(tag)}`);
+  if (tag === true || !ID_TAG.test(tag)) throw new UsageError(`--replica-id needs a tag of 1 to 32 letters and digits, got ${tag === true ? 'nothing' : JSON.stringify(tag)}`);
   return { replicaId: tag };
+}
+
+function logFormat(a: Parsed): LogFormat {
+  const f = str(a, 'log-format', DEFAULT_LOG_FORMAT);
+  if (!(LOG_FORMATS as readonly string[]).includes(f)) throw new UsageError(`--log-format must be ${LOG_FORMATS.join(', ')}, got ${f}`);
+  return f as LogFormat;
+}
+
+function unsupportedTools(a: Parsed): 'reject' | 'ignore' {
+  const v = str(a, 'responses-unsupported-tools', 'reject');
+  if (v !== 'reject' && v !== 'ignore') throw new UsageError(`--responses-unsupported-tools must be reject or ignore, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function aliases(a: Parsed): string[] {

@@ -1,16 +1,8 @@
 // `synth --preset NAME --format gguf|hf --out PATH [--seed S] [--dense TYPE] [--set key=value]…`
 // Writes a checkpoint of random weights in the exact real layout (spec §1–§3, §7), streamed to
 // disk in bounded memory. Same seed → same bytes; the GGUF and the HF folder of one seed hold the
-// same values (src/synth/generator.ts explains the grids that make that exact).
-//
-//   --preset      gpt-oss-20b | gpt-oss-120b | small | tiny | demo   (--list shows them)
-//   --set k=v     override an HF config.json key (repeatable), e.g. --set num_hidden_layers=4
-//   --format      gguf: llama.cpp layout; dense q8_0 (default: ggml-org's MXFP4_MOE recipe), bf16,
-//                 f16 or f32. hf: config.json + 0-based ≤5 GB shards + index; dense bf16 (default)
-//   --shard-bytes HF shard size limit (default 5e9)
-//   --no-tokenizer  GGUF: leave out the tokenizer.ggml.* keys (real-vocab presets carry o200k's)
-//   --dry-run     print the layout and sizes, write nothing
-//   --quiet       no progress output
+// same values (src/synth/generator.ts explains the grids that make that exact). The flags are
+// described in TABLE (its --help).
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planGguf, writeGguf, type GgufDenseType, type GgufWriteOptions } from '../synth/gguf-write.ts';
@@ -22,12 +14,31 @@ import type { Checkpoint } from '../model/types.ts';
 import { bytesToByteLevel } from '../tokenizer/byte-level.ts';
 import { O200K_HARMONY_VOCAB, O200K_RANKS, o200kHarmony } from '../tokenizer/index.ts';
 import { int, parseArgs, str, UsageError } from './args.ts';
+import { flagLines, HELP_LINE, type FlagDoc } from './help.ts';
 import { formatBytes, formatDuration, progress } from './progress.ts';
 
 const GGUF_DENSE = ['q8_0', 'bf16', 'f16', 'f32'];
 const HF_DENSE = ['bf16', 'f16', 'f32'];
 /** The functional specials the hub tokenizer lists (spec §5.4): 199998 … 200018. */
 const LAST_HUB_SPECIAL = 200018;
+
+const TABLE: FlagDoc[] = [
+  { flag: 'preset', arg: 'NAME', help: `${Object.keys(PRESETS).join(' | ')} (--list describes them)` },
+  { flag: 'format', arg: 'F', help: 'gguf (llama.cpp layout) | hf (config.json + safetensors shards + index)' },
+  { flag: 'out', arg: 'PATH', help: 'the .gguf file or the HF folder to write' },
+  { flag: 'seed', arg: 'S', help: 'random seed (default 0); same seed, same bytes' },
+  { flag: 'dense', arg: 'TYPE', help: `dense matrices: gguf ${GGUF_DENSE.join('|')} (default q8_0, ggml-org's MXFP4_MOE recipe), hf ${HF_DENSE.join('|')} (default bf16)` },
+  { flag: 'set', arg: 'k=v', help: 'override an HF config.json key (repeatable), e.g. --set num_hidden_layers=4' },
+  { flag: 'shard-bytes', arg: 'N', help: 'HF shard size limit (default 5e9)' },
+  { flag: 'no-tokenizer', help: "GGUF: leave out the tokenizer.ggml.* keys (real-vocab presets carry o200k's)" },
+  { flag: 'dry-run', help: 'print the layout and sizes, write nothing' },
+  { flag: 'quiet', help: 'no progress output' },
+  { flag: 'list', help: 'the presets, one a line' },
+];
+export const FLAGS = TABLE.map((f) => f.flag);
+export const USAGE = `usage: bun src/cli.ts synth --preset NAME --format gguf|hf --out PATH [flags]
+Writes a checkpoint of random weights in the real gpt-oss layout, in bounded memory.
+${flagLines([...TABLE, HELP_LINE])}`;
 
 export async function run(argv: string[]): Promise<number> {
   try {
@@ -45,10 +56,10 @@ export async function run(argv: string[]): Promise<number> {
       } else rest.push(argv[i]);
     }
     const a = parseArgs(rest);
-    if (a.flags.has('list') || a.flags.has('help')) {
-      for (const [name, p] of Object.entries(PRESETS)) console.log(`${name.padEnd(14)} ${p.about}`);
-      return 0;
-    }
+    if (a.flags.has('help')) { console.log(`${USAGE}\npresets:\n${presetLines()}`); return 0; }
+    if (a.flags.has('list')) { console.log(presetLines()); return 0; }
+    for (const f of a.flags.keys()) if (!FLAGS.includes(f)) throw new UsageError(`unknown flag --${f}`);
+    if (a.rest.length) throw new UsageError(`unexpected argument ${a.rest[0]}`);
     const presetName = str(a, 'preset');
     const format = str(a, 'format');
     if (format !== 'gguf' && format !== 'hf') throw new UsageError('--format must be gguf or hf');
@@ -92,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     console.error(`synth: ${(e as Error).message}`);
+    if (e instanceof UsageError) console.error(USAGE);
     return e instanceof UsageError ? 2 : 1;
   }
 }
@@ -139,4 +151,8 @@ function printGgufPlan(ckpt: Checkpoint, opts: GgufWriteOptions): number {
 function writeGenerationConfig(dir: string): void {
   const g = { bos_token_id: 199998, do_sample: true, eos_token_id: [200002, 199999, 200012], pad_token_id: 199999, transformers_version: '4.55.0.dev0' };
   writeFileSync(join(dir, 'generation_config.json'), JSON.stringify(g, null, 2) + '\n');
+}
+
+function presetLines(): string {
+  return Object.entries(PRESETS).map(([name, p]) => `  ${name.padEnd(14)} ${p.about}`).join('\n');
 }

@@ -3,7 +3,7 @@
 // engine's sessions.
 export { argmax } from '../backends/argmax.ts';
 export { stepEach, type EngineSession, type LanguageModel, type SavedState, type Step } from './language-model.ts';
-export { DEMO_MODEL_ID, type LoadedModel, type LoadProgress } from './served-model.ts';
+export { DEMO_MODEL_ID, type LoadedModel, type LoadProgress, type ModelFacts } from './served-model.ts';
 export { Sampler, logprobsOf, type SampledToken, type SamplingOptions, type TokenLogprob } from './sampler.ts';
 export { QueueFullError, Scheduler, type End, type GenerateJob, type OutputHandler, type SchedulerOptions, type Usage } from './scheduler.ts';
 export { Stats, TTFT_BUCKETS, type FinishReason } from './stats.ts';

@@ -22,9 +22,23 @@ export interface LoadedModel {
   /** Ids below this may be sampled (the vocabulary without its padding rows). */
   limit: number;
   eosTokenId: number | null;
+  /** What the checkpoint is, for clients that show it (Ollama's /api/tags and /api/show); absent for test engines. */
+  facts?: ModelFacts;
   /** `reason`: why this backend (`auto: no GPU adapter …`). */
   backend: { name: string; threads: number; weightBytes: number; reason: string };
   release(): void;
 }
 
 export const DEMO_MODEL_ID = 'oss-edge-demo';
+
+export interface ModelFacts {
+  /** The file format: a .gguf file, an HF folder (safetensors) or generated in memory. */
+  format: 'gguf' | 'safetensors' | 'synthetic';
+  /** Weights in the checkpoint (every tensor's elements). */
+  parameters: number;
+  /** The format holding most of the weight bytes (`mxfp4` for gpt-oss's experts). */
+  quantization: string;
+  layers: number;
+  experts: number;
+  embeddingLength: number;
+}

@@ -11,7 +11,7 @@ const Content = z
 const Arguments = z.union([z.string(), z.record(z.string(), z.unknown())]);
 // Names become `functions.NAME` recipients and `type NAME = …` lines: OpenAI's own rule keeps them
 // free of whitespace and header syntax.
-const ToolName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
+export const ToolName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
 
 const ToolCall = z.looseObject({
   id: z.string(),

@@ -20,7 +20,7 @@ export { systemContent, systemText, developerText } from './content.ts';
 export { BROWSER_TOOL, PYTHON_TOOL } from './builtin-tools.ts';
 export { schemaToTs } from './schema-ts.ts';
 export { renderChat, chatToHarmony, type ChatRenderOptions, type RenderedPrompt } from './chat-prompt.ts';
-export { parseChatRequest, ChatRequestSchema, type ChatRequest, type ChatMessage } from './chat-schema.ts';
+export { parseChatRequest, ChatRequestSchema, ToolName, type ChatRequest, type ChatMessage } from './chat-schema.ts';
 export { HarmonyParser, type HarmonyEvent, type ParsedMessage, type FinishReason, type MessageKind, type ParserOptions } from './parse.ts';
 export { parseHeader, type Header } from './header.ts';
 export { stopTokens } from './stop-tokens.ts';

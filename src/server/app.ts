@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { accessLog, type LogFormat } from './access-log.ts';
 import { apiKeyAuth } from './auth.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { headerGuard, jsonGuard } from './guard.ts';
@@ -14,7 +15,10 @@ import { replicaTag } from './replica.ts';
 import { chatCompletions } from './routes/chat-completions.ts';
 import { completions } from './routes/completions.ts';
 import { health } from './routes/health.ts';
+import { registerResponses, type ResponsesOptions } from './routes/responses.ts';
+import { ResponseStore, STORE_DEFAULTS } from './responses/store.ts';
 import { getModel, listModels } from './routes/models.ts';
+import { ollamaApi, rootProbe } from './ollama/index.ts';
 import { registerUi } from './ui/route.ts';
 
 export interface AppDeps {
@@ -28,9 +32,13 @@ export interface AppDeps {
   /** Request limits (limits.ts); unset ones take their defaults. */
   limits?: Partial<Limits>;
   log?: (line: string) => void;
+  /** One line per request through `log` (access-log.ts); default none. */
+  accessLog?: LogFormat;
   /** Serve the chat page at `/` (ui/). */
   ui?: boolean;
-  /** This replica's tag behind a load balancer (replica.ts): `X-Replica` on every response, in minted ids. */
+  /** The stored responses and the policy for tools the server cannot run (default: in memory, reject). */
+  responses?: ResponsesOptions;
+  /** This replica's tag behind a load balancer: `X-Replica` on every response (replica.ts). */
   replicaId?: string;
 }
 
@@ -38,13 +46,15 @@ export function createApp(d: AppDeps): Hono {
   const log = d.log ?? ((line: string) => console.error(line));
   const app = new Hono();
   if (d.replicaId) app.use('*', replicaTag(d.replicaId));
+  const access = accessLog(d.accessLog ?? 'none', log);
+  if (access) app.use('*', access);
   const requests = new RequestCounter();
   app.use('*', requests.middleware());
   const limits = limitsWith({ ...d.limits, ...(d.maxBodyBytes !== undefined ? { maxBodyBytes: d.maxBodyBytes } : {}) });
   app.use('*', headerGuard(limits));
   if (d.corsOrigin) {
     const origin = d.corsOrigin === '*' ? '*' : d.corsOrigin.split(',').map((o) => o.trim());
-    app.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['GET', 'POST', 'OPTIONS'] }));
+    app.use('*', cors({ origin, allowHeaders: ['Authorization', 'Content-Type', 'Accept'], allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'] }));
   }
   const maxBody = limits.maxBodyBytes;
   app.use('/v1/*', bodyLimit({
@@ -63,7 +73,12 @@ export function createApp(d: AppDeps): Hono {
   app.get('/v1/models/:id', getModel(d.host));
   app.post('/v1/chat/completions', chatCompletions(d.host, log));
   app.post('/v1/completions', completions(d.host, log));
+  app.route('/api', ollamaApi({ host: d.host, limits, apiKey: d.apiKey, log }));
+  registerResponses(app, d.host, d.responses ?? {
+    store: new ResponseStore({ maxBytes: STORE_DEFAULTS.maxMb * 2 ** 20, maxAgeSeconds: STORE_DEFAULTS.maxAgeSeconds }), unsupportedTools: 'reject',
+  }, log);
   if (d.ui) registerUi(app);
+  else app.get('/', rootProbe);
 
   app.notFound(notFoundOrNotAllowed(app));
   app.onError((err, c) => errorResponse(err, c, log));

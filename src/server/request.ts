@@ -1,6 +1,8 @@
 // What the two generation endpoints share: the model check, sampling options from the body
 // (logit_bias ids checked against the vocabulary), and submitting to the scheduler with its
 // refusals mapped to HTTP (429 + Retry-After for a full queue, 400 for a prompt over the context).
+import type { Context } from 'hono';
+import { recordUsage } from './access-log.ts';
 import { QueueFullError, type End, type GenerateJob, type SamplingOptions } from '../generate/index.ts';
 import { ApiError, badRequest } from './errors.ts';
 import type { Served } from './host.ts';
@@ -52,13 +54,11 @@ export function submit<E>(served: Served, job: GenerateJob<E>, param: string): A
   }
 }
 
-/** A generation that failed or was cancelled has no response to give. */
-export function checkEnd(e: End): void {
+/** A generation that failed or was cancelled has no response to give. With `c`: its tokens go to the access log. */
+export function checkEnd(e: End, c?: Context): void {
+  if (c) recordUsage(c, e.usage);
   if (e.finish === 'error') throw new ApiError(500, `generation failed: ${e.error}`, 'server_error', null, 'generation_failed');
 }
-
-/** `chatcmpl-…` / `cmpl-…` / `call_…` (replica.ts: 24 random hex digits, after the replica's tag). */
-export { newId } from './replica.ts';
 
 function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];

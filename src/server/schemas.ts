@@ -64,6 +64,11 @@ export function parseBody<S extends z.ZodType>(schema: S, text: string): z.infer
   } catch (e) {
     throw badRequest(`the body is not valid JSON (${(e as Error).message})`, null, 'invalid_json');
   }
+  return checkBody(schema, json);
+}
+
+/** A parsed body → a checked one; a 400 naming the first bad field otherwise. */
+export function checkBody<S extends z.ZodType>(schema: S, json: unknown): z.infer<S> {
   const r = schema.safeParse(json);
   if (r.success) return r.data;
   const issue = r.error.issues[0];

@@ -20,25 +20,28 @@ export type Send = (chunk: object) => Promise<void>;
 
 /**
  * Streams what `produce` sends. An error thrown by `produce` becomes a last `{"error": …}` chunk
- * (the OpenAI SDKs raise it). `abort` fires when the client disconnects.
+ * (the OpenAI SDKs raise it). `abort` fires when the client disconnects. `named`: the Responses
+ * API's framing, each SSE frame named after its chunk's `type` (`event: response.created`) and no
+ * `[DONE]` at the end.
  */
 export function streamChunks(c: Context, framing: Framing, abort: AbortController, produce: (send: Send) => Promise<void>,
-  log: (line: string) => void): Response {
+  log: (line: string) => void, named = false): Response {
   const sse = framing === 'sse';
+  const frame = (chunk: object) => `${named ? `event: ${(chunk as { type?: string }).type ?? 'error'}\n` : ''}data: ${JSON.stringify(chunk)}\n\n`;
   c.header('Content-Type', sse ? 'text/event-stream; charset=utf-8' : 'application/x-msgpack');
   c.header('Cache-Control', 'no-cache');
   c.header('X-Accel-Buffering', 'no'); // proxies (nginx) must not hold tokens back
   return stream(c, async (s) => {
     s.onAbort(() => abort.abort());
     const send: Send = async (chunk) => {
-      if (!s.aborted) await s.write(sse ? `data: ${JSON.stringify(chunk)}\n\n` : packr.pack(chunk));
+      if (!s.aborted) await s.write(sse ? frame(chunk) : packr.pack(chunk));
     };
     try {
       await produce(send);
     } catch (e) {
       await send(asApiError(e, log).body());
     }
-    if (sse && !s.aborted) await s.write('data: [DONE]\n\n');
+    if (sse && !named && !s.aborted) await s.write('data: [DONE]\n\n');
   });
 }
 

@@ -7,7 +7,8 @@ import { badRequest } from '../errors.ts';
 import type { ModelHost, Served } from '../host.ts';
 import { utf8Length } from '../json-scan.ts';
 import { asRenderError, promptsFor, refuseIfCannotFit } from '../prompts.ts';
-import { checkEnd, checkModel, newId, samplingOf, stopsOf, submit } from '../request.ts';
+import { newId } from '../ids.ts';
+import { checkEnd, checkModel, samplingOf, stopsOf, submit } from '../request.ts';
 import { CompletionBody, parseBody } from '../schemas.ts';
 import { abortOnDisconnect, framingOf, streamChunks } from '../stream.ts';
 import { usageObject, SYSTEM_FINGERPRINT } from '../chat-chunks.ts';
@@ -25,7 +26,7 @@ export function completions(host: ModelHost, log: (line: string) => void) {
       prompt, maxTokens: body.max_tokens ?? 16, sampling: samplingOf(body, served, body.logprobs ?? undefined),
       stopIds, signal: abort.signal, output: textOutput(tok, stopsOf(body.stop), stopIds),
     }, 'prompt');
-    const { id, created } = { id: newId('cmpl-', c), created: Math.floor(Date.now() / 1000) };
+    const { id, created } = { id: newId('cmpl-'), created: Math.floor(Date.now() / 1000) };
     const choice = (text: string, logprobs: object | null, finish: string | null) => ({
       id, object: 'text_completion', created, model, system_fingerprint: SYSTEM_FINGERPRINT, choices: [{ index: 0, text, logprobs, finish_reason: finish }],
     });
@@ -37,7 +38,7 @@ export function completions(host: ModelHost, log: (line: string) => void) {
         if (echo) await send(choice(echo, null, null));
         for await (const e of gen) {
           if (e.type === 'text') { await send(choice(e.text, body.logprobs != null ? offsets.add(e).object() : null, null)); continue; }
-          checkEnd(e);
+          checkEnd(e, c);
           if (e.finish === 'cancelled') return;
           // As in chat: usage on the finish chunk, or in its own chunk after it when asked for.
           const includeUsage = body.stream_options?.include_usage === true;
@@ -51,7 +52,7 @@ export function completions(host: ModelHost, log: (line: string) => void) {
     let text = echo;
     for await (const e of gen) {
       if (e.type === 'text') { text += e.text; offsets.add(e, true); continue; }
-      checkEnd(e);
+      checkEnd(e, c);
       return c.json({ ...choice(text, body.logprobs != null ? offsets.object() : null, e.finish), usage: usageObject(e.usage, 0) });
     }
     throw new Error('the generation ended without an end event');
