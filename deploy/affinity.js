@@ -39,9 +39,13 @@ function body(r) {
   return parsed;
 }
 
-/** The tag of a replica that exists, from previous_response_id = resp_TAG_…, or ''. */
+/**
+ * The tag of a replica that exists, from the stored response a request names: the path's
+ * (GET/DELETE /v1/responses/resp_TAG_…[/input_items]), else the body's previous_response_id; or ''.
+ */
 function ownerTag(r) {
-  const id = body(r).previous_response_id;
+  const inPath = /^\/v1\/responses\/(resp_[^/]+)/.exec(r.uri);
+  const id = inPath ? inPath[1] : body(r).previous_response_id;
   const m = typeof id === 'string' ? /^resp_([A-Za-z0-9]{1,32})_[0-9a-f]+$/.exec(id) : null;
   return m && r.variables.replica_tags.split(' ').indexOf(m[1]) >= 0 ? m[1] : '';
 }
@@ -59,7 +63,7 @@ function key(r) {
 }
 
 /**
- * The upstream block: the replica named by previous_response_id (where that response and its
+ * The upstream block: the replica named by a response id (where that response and its
  * conversation's cache are), else the consistent-hash ring for a keyed request, else least_conn.
  */
 function upstream(r) {

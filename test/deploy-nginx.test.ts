@@ -164,6 +164,32 @@ describe.if(run)('nginx in front of 3 replicas (deploy/run.ts)', () => {
     expect(await replicaOf(chat({ previous_response_id: 'resp_r9_0123456789abcdef01234567' }))).toMatch(/^r[012]$/);
   }, 30_000);
 
+  test('a stored response is found through nginx: continued with previous_response_id, read and deleted by id', async () => {
+    const respond = (extra: object) => fetch(`${url}/v1/responses`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'oss-edge-demo', input: 'hi', max_output_tokens: 2, ...extra }),
+    });
+    const first = await respond({});
+    expect(first.status).toBe(200);
+    const tag = first.headers.get('x-replica')!;
+    const { id } = await first.json() as { id: string };
+    expect(id).toMatch(new RegExp(`^resp_${tag}_[0-9a-f]{24}$`));
+    for (let i = 0; i < 3; i++) { // only its replica holds it: any other would answer "not found"
+      const next = await respond({ previous_response_id: id, user: `u${i}` });
+      expect(next.status).toBe(200);
+      expect(next.headers.get('x-replica')).toBe(tag);
+      await next.arrayBuffer();
+    }
+    for (const path of [`/v1/responses/${id}`, `/v1/responses/${id}/input_items`]) {
+      const got = await fetch(`${url}${path}`);
+      expect(got.status).toBe(200);
+      expect(got.headers.get('x-replica')).toBe(tag);
+      await got.arrayBuffer();
+    }
+    expect((await fetch(`${url}/v1/responses/${id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await fetch(`${url}/v1/responses/${id}`)).status).toBe(404);
+  }, 30_000);
+
   test('SSE passes through unbuffered: the first chunk arrives long before the stream ends', async () => {
     const t0 = performance.now();
     const res = await chat({ stream: true, max_tokens: 120, temperature: 0 });
