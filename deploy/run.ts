@@ -17,7 +17,8 @@ const USAGE = `usage: bun deploy/run.ts --replicas N --listen HOST:PORT [--base-
   --base-port P    replica i listens on 127.0.0.1:P+i (default: free ports)
   --health-interval S  GET /health on each replica every S seconds; one that answers nothing
                    (any status counts) 3 times in a row is killed and restarted (default 10; 0: off)
-after --: flags for every replica (serve --help), except --host, --port and --replica-id`;
+after --: flags for every replica (serve --help), except --host, --port and --replica-id;
+  --responses-dir D gives replica rN the folder D/rN`;
 
 const ROOT = join(import.meta.dir, '..');
 const OWNED = ['host', 'port', 'replica-id'];
@@ -43,11 +44,24 @@ export function runArgs(argv: string[]): RunArgs {
   return { replicas, listen, basePort: base, healthIntervalS, serve };
 }
 
+/**
+ * The serve flags of replica `tag`: a --responses-dir D becomes D/TAG — each replica its own
+ * folder (a store sweeps its folder by its own budget and reads it only at start, so a shared one
+ * would lose responses), and a replica restarted under its tag gets its stored responses back.
+ */
+export function replicaFlags(serve: string[], tag: string): string[] {
+  return serve.flatMap((f, i) => {
+    if (f.startsWith('--responses-dir=')) return [`--responses-dir=${join(f.slice('--responses-dir='.length), tag)}`];
+    if (serve[i - 1] === '--responses-dir' && !f.startsWith('--')) return [join(f, tag)];
+    return [f];
+  });
+}
+
 interface Running { tag: string; port: number; child: ChildProcess; ready: Promise<void>; served: boolean }
 
 /** Starts one replica; resolves once it listens (its port known). Its stderr goes to ours, prefixed. */
 function startReplica(tag: string, port: number, serve: string[], children: Set<ChildProcess>): Promise<Running> {
-  const child = spawn(process.execPath, ['src/cli.ts', 'serve', ...serve, '--host', '127.0.0.1', '--port', String(port), '--replica-id', tag],
+  const child = spawn(process.execPath, ['src/cli.ts', 'serve', ...replicaFlags(serve, tag), '--host', '127.0.0.1', '--port', String(port), '--replica-id', tag],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { runArgs } from '../deploy/run.ts';
+import { replicaFlags, runArgs } from '../deploy/run.ts';
 import { renderNginxConf } from '../deploy/nginx.ts';
 import { UsageError } from '../src/cli/args.ts';
 import { NGINX, requires } from './helpers/requirements.ts';
@@ -70,6 +70,11 @@ describe('deploy/run.ts flags and the rendered config (no nginx needed)', () => 
       ['--replicas', '2', '--listen', 'h:1', '--', '--port', '9'], ['--replicas', '2', '--listen', 'h:1', '--', '--replica-id', 'x'], ['--replicas', '3', '--listen', 'h:1', '--base-port', '65534'], ['--replicas', '2', '--listen', 'h:1', '--health-interval', '-1']]) {
       expect(() => runArgs(argv)).toThrow(UsageError);
     }
+  });
+  test('--responses-dir D: replica TAG keeps its stored responses in D/TAG (found again after a restart)', () => {
+    expect(replicaFlags(['--threads', '2', '--responses-dir', '/srv/r', '--x'], 'r1')).toEqual(['--threads', '2', '--responses-dir', '/srv/r/r1', '--x']);
+    expect(replicaFlags(['--responses-dir=/srv/r'], 'r0')).toEqual(['--responses-dir=/srv/r/r0']);
+    expect(replicaFlags(['--model', 'm'], 'r0')).toEqual(['--model', 'm']);
   });
   test('the config: every field filled, every replica in both rings and first in its own upstream', () => {
     const replicas = [{ tag: 'r0', host: '127.0.0.1', port: 9000 }, { tag: 'r1', host: '::1', port: 9001 }];
