@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { int, parseArgs, str, UsageError } from '../src/cli/args.ts';
 import { nginxPath, renderNginxConf, type Replica } from './nginx.ts';
 
-const USAGE = `usage: bun deploy/run.ts --replicas N --listen HOST:PORT [--base-port P] -- [serve flags]
+const USAGE = `usage: bun deploy/run.ts --replicas N --listen HOST:PORT [--base-port P] [--health-interval S] -- [serve flags]
   --replicas N     serve processes, tagged r0…r(N-1) (serve --replica-id)
   --listen H:P     where nginx listens (clients connect here)
   --base-port P    replica i listens on 127.0.0.1:P+i (default: free ports)
@@ -91,6 +91,7 @@ function startReplica(tag: string, port: number, serve: string[], children: Set<
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--help') { console.log(USAGE); return 0; }
   let a: RunArgs;
   try { a = runArgs(argv); } catch (e) {
     if (!(e instanceof UsageError)) throw e;
