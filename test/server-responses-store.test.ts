@@ -91,8 +91,8 @@ describe('ids', () => {
     for (const id of ids.slice(0, 100)) expect(id).toMatch(/^resp_[0-9a-f]{24}$/);
     try {
       setIdTag('r7');
-      expect(newId('resp_')).toMatch(/^resp_r7[0-9a-f]{24}$/);
-      expect(newId('call_')).toMatch(/^call_r7[0-9a-f]{24}$/);
+      expect(newId('resp_')).toMatch(/^resp_r7_[0-9a-f]{24}$/);
+      expect(newId('call_')).toMatch(/^call_r7_[0-9a-f]{24}$/);
       expect(() => setIdTag('a/b')).toThrow('letters and digits');
     } finally {
       setIdTag('');

@@ -4,6 +4,7 @@
 import { startService, type ServiceOptions } from '../boot/service.ts';
 import { PullError } from '../hub/pull.ts';
 import { DEFAULT_LOG_FORMAT, LOG_FORMATS, type LogFormat } from '../server/access-log.ts';
+import { ID_TAG } from '../server/ids.ts';
 import { LIMIT_FLAGS, type Limits } from '../server/limits.ts';
 import { STORE_DEFAULTS } from '../server/responses/store.ts';
 import type { Runtime } from '../server/runtime.ts';
@@ -41,11 +42,13 @@ ${engineHelp()}
   --responses-unsupported-tools reject|ignore  a Responses request offering a tool the server
                       cannot run (web_search, file_search, code_interpreter, …): 400 (default), or
                       the tool dropped and named in a Warning header
+  --replica-id TAG    one replica of several behind a load balancer (deploy/run.ts): X-Replica: TAG
+                      on every response, TAG inside the ids it mints (letters and digits)
 request limits (past one: 400, 413 or 431 naming the limit and its flag):
 ${LIMIT_FLAGS.map((f) => `  ${`--${f.flag} ${f.unit}`.padEnd(26)}${f.help} (default ${f.default})`).join('\n')}`;
 
 export const FLAGS = new Set<string>(['model', 'host', 'port', ...ENGINE_FLAGS, 'parallel', 'max-queue', 'cache-ram', 'api-key', 'cors-origin', 'pull', 'no-ui',
-  'alias', 'reasoning-budget', 'log-format', 'responses-max-mb', 'responses-max-age', 'responses-dir', 'responses-unsupported-tools', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
+  'alias', 'reasoning-budget', 'log-format', 'responses-max-mb', 'responses-max-age', 'responses-dir', 'responses-unsupported-tools', 'replica-id', 'help', ...LIMIT_FLAGS.map((f) => f.flag)]);
 
 export function serveOptions(a: Parsed, env: Record<string, string | undefined>): ServiceOptions {
   for (const f of a.flags.keys()) if (!FLAGS.has(f)) throw new UsageError(`unknown flag --${f}`);
@@ -76,6 +79,7 @@ export function serveOptions(a: Parsed, env: Record<string, string | undefined>)
     responsesMaxAgeSeconds: positive('responses-max-age', STORE_DEFAULTS.maxAgeSeconds),
     responsesDir: str(a, 'responses-dir', '') || null,
     responsesUnsupportedTools: unsupportedTools(a),
+    ...replicaIdOf(a),
   };
 }
 
@@ -92,6 +96,13 @@ function apiKeyOf(a: Parsed, env: Record<string, string | undefined>): string | 
   if (key === true || key === '') throw new UsageError(`${from} is empty: give the key (\`--api-key KEY\`), or leave ${from} out to serve without one`);
   if (/[\s\x00-\x1f\x7f]/.test(key)) throw new UsageError(`${from} contains whitespace or control characters, which an Authorization header cannot carry intact`);
   return key;
+}
+
+function replicaIdOf(a: Parsed): { replicaId?: string } {
+  const tag = a.flags.get('replica-id');
+  if (tag === undefined) return {};
+  if (tag === true || !ID_TAG.test(tag)) throw new UsageError(`--replica-id needs a tag of 1 to 32 letters and digits, got ${tag === true ? 'nothing' : JSON.stringify(tag)}`);
+  return { replicaId: tag };
 }
 
 function logFormat(a: Parsed): LogFormat {

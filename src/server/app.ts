@@ -11,6 +11,7 @@ import type { ModelHost } from './host.ts';
 import { limitsWith, type Limits } from './limits.ts';
 import { notFoundOrNotAllowed } from './methods.ts';
 import { metricsText, RequestCounter } from './metrics.ts';
+import { replicaTag } from './replica.ts';
 import { chatCompletions } from './routes/chat-completions.ts';
 import { completions } from './routes/completions.ts';
 import { health } from './routes/health.ts';
@@ -37,11 +38,14 @@ export interface AppDeps {
   ui?: boolean;
   /** The stored responses and the policy for tools the server cannot run (default: in memory, reject). */
   responses?: ResponsesOptions;
+  /** This replica's tag behind a load balancer: `X-Replica` on every response (replica.ts). */
+  replicaId?: string;
 }
 
 export function createApp(d: AppDeps): Hono {
   const log = d.log ?? ((line: string) => console.error(line));
   const app = new Hono();
+  if (d.replicaId) app.use('*', replicaTag(d.replicaId));
   const access = accessLog(d.accessLog ?? 'none', log);
   if (access) app.use('*', access);
   const requests = new RequestCounter();

@@ -6,6 +6,7 @@ import { DEFAULT_LOG_FORMAT, type LogFormat } from './access-log.ts';
 import { createApp } from './app.ts';
 import { ModelHost, type Served } from './host.ts';
 import type { Limits } from './limits.ts';
+import { setIdTag } from './ids.ts';
 import { governMemory } from './memory.ts';
 import type { UnsupportedTools } from './responses/request.ts';
 import { ResponseStore, STORE_DEFAULTS } from './responses/store.ts';
@@ -30,6 +31,8 @@ export interface ServerOptions {
   aliases?: string[];
   /** Server default for a request's reasoning_budget: -1 unlimited (default), 0 none. */
   reasoningBudget?: number;
+  /** `--replica-id`: this replica's tag behind a load balancer: X-Replica (replica.ts), and in every id (ids.ts). */
+  replicaId?: string;
   /** The access log's format (default text). */
   logFormat?: LogFormat;
   /** Stored responses (/v1/responses): budget, age, directory (none: in memory); unset ones take STORE_DEFAULTS. */
@@ -61,15 +64,16 @@ export async function startServer(o: ServerOptions, rt: Runtime, io: ServerIo): 
   const bar = io.progress ?? { update() {}, finish() {} };
   const host = new ModelHost({ parallel: o.parallel, maxQueue: o.maxQueue, promptCacheBytes: o.promptCacheBytes, aliases: o.aliases, reasoningBudget: o.reasoningBudget });
   const ui = o.ui !== false;
+  if (o.replicaId) setIdTag(o.replicaId); // one server a process: the tag is the process's
   const store = new ResponseStore({
     maxBytes: o.responsesMaxBytes ?? STORE_DEFAULTS.maxMb * 2 ** 20, maxAgeSeconds: o.responsesMaxAgeSeconds ?? STORE_DEFAULTS.maxAgeSeconds, dir: o.responsesDir ?? null,
   });
   const responses = { store, unsupportedTools: o.responsesUnsupportedTools ?? 'reject' };
-  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui, responses, accessLog: o.logFormat ?? DEFAULT_LOG_FORMAT });
+  const app = createApp({ host, apiKey: o.apiKey, corsOrigin: o.corsOrigin, maxBodyBytes: o.maxBodyBytes, limits: o.limits, log, ui, responses, accessLog: o.logFormat ?? DEFAULT_LOG_FORMAT, replicaId: o.replicaId });
   const listener = await rt.listen(app.fetch, { hostname: o.host, port: o.port });
   const memory = governMemory(rt);
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${listener.port}`;
-  log(`oss-edge (${rt.name}) listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, Ollama API at ${url}/api, health at ${url}/health`);
+  log(`oss-edge (${rt.name})${o.replicaId ? ` replica ${o.replicaId}` : ''} listening on ${url} — ${ui ? `chat at ${url}/, ` : ''}OpenAI API at ${url}/v1, Ollama API at ${url}/api, health at ${url}/health`);
   const ready = host.load((onProgress) => io.open((p) => { onProgress(p); bar.update(p); })).then((served) => {
     bar.finish();
     announce(served, url, log);

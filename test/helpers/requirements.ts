@@ -1,11 +1,13 @@
 // The one rule for tests that need something from outside the project (a WebGPU adapter, python3
-// with numpy, the Deno binary): they run. When the thing is missing they fail, saying what is
-// missing and how to get it — unless the developer opted out by name (OSS_EDGE_SKIP_GPU=1,
-// OSS_EDGE_SKIP_PYTHON=1, OSS_EDGE_SKIP_DENO=1), which skips them with a banner on stderr and in
-// Bun's skip count. CI (any truthy $CI: 1, true, yes…) ignores the opt-outs: CI runs everything,
-// and .ci/run installs all three.
+// with numpy, the Deno binary, nginx with njs): they run. When the thing is missing they fail,
+// saying what is missing and how to get it — unless the developer opted out by name
+// (OSS_EDGE_SKIP_GPU=1, OSS_EDGE_SKIP_PYTHON=1, OSS_EDGE_SKIP_DENO=1, OSS_EDGE_SKIP_NGINX=1), which
+// skips them with a banner on stderr and in Bun's skip count. CI (any truthy $CI: 1, true, yes…)
+// ignores the opt-outs: CI runs everything, and .ci/run installs them all.
 import { test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { jsModulePath, nginxPath } from '../../deploy/nginx.ts';
 import { denoPath } from '../../src/backends/remote/remote-backend.ts';
 
 export interface Requirement {
@@ -71,4 +73,15 @@ export const DENO: Requirement = {
     return r.status === 0 ? null : `${denoPath()} --version exited ${r.status}`;
   },
   fix: '`npm ci` installs it (an npm dependency); $OSS_EDGE_DENO names another one',
+};
+
+export const NGINX: Requirement = {
+  what: 'nginx with its njs module', optOut: 'OSS_EDGE_SKIP_NGINX',
+  missing() {
+    const r = spawnSync(nginxPath(), ['-v'], { encoding: 'utf8' });
+    if (r.error) return `${nginxPath()}: ${r.error.message}`;
+    if (r.status !== 0) return `${nginxPath()} -v exited ${r.status}`;
+    return existsSync(jsModulePath()) ? null : `no njs module at ${jsModulePath()}`;
+  },
+  fix: 'apt-get install nginx libnginx-mod-http-js (.ci/run does; $OSS_EDGE_NGINX and $OSS_EDGE_NGINX_JS_MODULE name others)',
 };

@@ -28,7 +28,7 @@ interface Entry { bytes: number; created: number; json: string | null; items: st
 /** `serve` defaults: --responses-max-mb, --responses-max-age (seconds; OpenAI keeps responses 30 days). */
 export const STORE_DEFAULTS = { maxMb: 256, maxAgeSeconds: 30 * 86400 };
 
-const ID = /^resp_[A-Za-z0-9]{1,128}$/; // what this server hands out: safe as a file name
+const ID = /^resp_[A-Za-z0-9_]{1,128}$/; // what this server hands out (ids.ts, a replica tag and `_` included): safe as a file name
 const utf8 = new TextEncoder();
 
 export class ResponseStore {
