@@ -59,14 +59,16 @@ describe('chat page routes', () => {
   });
 });
 
-test('--no-ui turns the page off: / is the API 404', async () => {
+test('--no-ui turns the page off: / is the plain-text probe Ollama clients send, no page', async () => {
   expect(serveOptions(parseArgs([]), {}).ui).toBe(true);
   expect(serveOptions(parseArgs(['--no-ui']), {}).ui).toBe(false);
   const plain = await startScriptedServer(o200kHarmony(), () => '', {});
   try {
     const res = await fetch(`${plain.url}/`);
-    expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('not_found');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toStartWith('text/plain');
+    expect(await res.text()).toBe('oss-edge is running (OpenAI API at /v1, Ollama API at /api)');
+    expect((await fetch(`${plain.url}/ui/app.js`)).status).toBe(404);
   } finally {
     await plain.stop();
   }

@@ -104,7 +104,7 @@ export class JsonGrammars {
     return got;
   }
 
-  async #compile(key: string, schema: JsonSchema | null): Promise<CompiledJson> {
+  async #compile(key: string, schema: JsonSchema | null, retried = false): Promise<CompiledJson> {
     // Strict: no properties beyond those the schema names (OpenAI's strict structured output).
     // `json_object` is the schema {"type": "object"} without strictness: any object.
     const text = schema === null ? '{"type":"object"}' : JSON.stringify(enforceableSchema(schema));
@@ -113,8 +113,13 @@ export class JsonGrammars {
       const handle = await this.compiler.compileJSONSchema(text, true, -1, undefined, schema !== null, MAX_WHITESPACE);
       return { key, handle };
     } catch (e) {
-      if (aborted(e)) discard();
       const why = takeMessages().filter((m) => !m.startsWith('Aborted(')).join('; ');
+      if (aborted(e)) {
+        discard();
+        // An abort without a [FATAL] reason is the instance's state, not the schema (seen once in
+        // the full suite after many compiles in one process): the schema gets one fresh instance.
+        if (!why && !retried) return (await JsonGrammars.for(this.tok)).#compile(key, schema, true);
+      }
       throw new GrammarError(`the JSON schema cannot be enforced: ${why || errorText(e)}`);
     }
   }
