@@ -1,38 +1,79 @@
-// Kernel throughput: GB/s of weight bytes for each matmul kernel, hot (one matrix, cache-resident)
-// and cold (a sweep over ~1 GiB of distinct matrices), on 1..T threads.
-// Usage: npx bun bench/kernels.ts [--threads 2] [--rows 5760] [--cols 2880] [--kernels mxfp4_q8,q8_0_q8]
+// Kernel throughput: GB/s of weight bytes for each matmul kernel and each kernel variant this
+// runtime can compile (src/backends/cpu/kernels.ts VARIANTS), hot (one matrix, cache-resident)
+// and cold (a sweep over ~1 GiB of distinct matrices, the decode case), on 1 and 2 threads, with
+// the share of the read bandwidth bench/membw.ts measures. Best of --reps windows; variants
+// alternate inside each rep so load from elsewhere hits them alike.
+// Usage: npx bun bench/kernels.ts [--threads 1,2] [--rows 5760] [--cols 2880] [--reps 5]
+//          [--window-ms 300] [--kernels mxfp4:fast,q8_0:fast] [--variants baseline,relaxed]
+//        npx deno run -A bench/kernels.ts …
+import { execFileSync } from 'node:child_process';
 import { Arena } from '../src/backends/cpu/arena.ts';
 import { Pool } from '../src/backends/cpu/pool.ts';
-import { actRowBytes, MATMUL } from '../src/backends/cpu/kernels.ts';
+import { instantiate, buildModule } from '../src/backends/cpu/module.ts';
+import { actRowBytes, matmulKernel, VARIANTS } from '../src/backends/cpu/kernels.ts';
+import { activeVariant, availableVariants } from '../src/backends/cpu/variants.ts';
 import { rowBytes, type Format } from '../src/model/formats.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
+import { measureReadBandwidth } from './membw.ts';
 
 const a = parseArgs(process.argv.slice(2));
-const rows = int(a, 'rows', 5760), cols = int(a, 'cols', 2880), T = int(a, 'threads', 2);
-const which = str(a, 'kernels', 'mxfp4:fast,q8_0:fast,bf16:exact,mxfp4:exact').split(',');
+const rows = int(a, 'rows', 5760), cols = int(a, 'cols', 2880), reps = int(a, 'reps', 5), windowMs = int(a, 'window-ms', 300);
+const threads = str(a, 'threads', '1,2').split(',').map(Number);
+const which = str(a, 'kernels', 'mxfp4:fast,q8_0:fast').split(',');
+const variants = str(a, 'variants', availableVariants().join(',')).split(',');
 const coldBytes = int(a, 'cold-mib', 1024) << 20;
+
+function cpuModel(): string {
+  try { return /Model name:\s*(.+)/.exec(execFileSync('lscpu', { encoding: 'utf8' }))?.[1].trim() ?? '?'; } catch { return '?'; }
+}
+const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
+const runtime = g.Bun ? `Bun ${g.Bun.version}` : g.Deno ? `Deno ${g.Deno.version.deno}` : `Node ${process.version}`;
+console.log(`${runtime}, ${cpuModel()}; ${rows}x${cols}; auto picks ${activeVariant().name} ${JSON.stringify(activeVariant().timings)}`);
+
+const bw = new Map<number, number>();
+for (const T of threads) bw.set(T, await measureReadBandwidth(T));
+console.log(`read bandwidth: ${threads.map((T) => `${T}T ${(bw.get(T)! / 1e9).toFixed(1)} GB/s`).join(', ')}`);
+
+/** The arena's memory seen through another build's instance (what Pool needs of an Arena). */
+function view(arena: Arena, variant: string): Arena {
+  const module = buildModule(VARIANTS[variant].build)!;
+  return { index: arena.index, memory: arena.memory, module, k: instantiate(arena.memory, module) } as unknown as Arena;
+}
 
 for (const spec of which) {
   const [format, precision] = spec.split(':') as [Format, 'exact' | 'fast'];
-  const k = MATMUL[format][precision];
+  // one variant per distinct kernel: a variant that swaps nothing for this format runs baseline's
+  const kerns = variants.map((v) => ({ v, k: matmulKernel(format, precision, v) }))
+    .filter(({ k }, i, all) => all.findIndex((o) => o.k.name === k.name) === i);
   const mb = rowBytes(format, cols) * rows;
   const copies = Math.max(1, Math.floor(coldBytes / mb));
   const arena = new Arena(1, copies * mb + (1 << 24));
-  const w0 = arena.alloc(copies * mb);
-  const u8 = arena.u8;
+  const w0 = arena.alloc(copies * mb), u8 = arena.u8;
   for (let i = 0; i < copies * mb; i += 4096) u8[w0 + i] = (i * 2654435761) >>> 24; // touch every page
-  for (let c = 0; c < copies; c++) for (let r = 0; r < rows; r++) if (format === 'mxfp4') for (let g = 0; g < cols / 32; g++) u8[w0 + c * mb + r * rowBytes(format, cols) + g * 17] = 120;
-  const x = arena.alloc(actRowBytes(k.act, cols)), y = arena.alloc(rows * 4);
-  const pool = new Pool(T);
-  await pool.attach([arena, arena]);
-  const run = (c: number) => pool.run(1, k.name, [w0 + c * mb, x, y, cols, rows, 1], rows);
-  for (let i = 0; i < 5; i++) run(0);
-  let t = performance.now(), n = 0;
-  while (performance.now() - t < 1000) { run(0); n++; }
-  const hot = (n * mb) / ((performance.now() - t) / 1000) / 1e9;
-  t = performance.now(); n = 0;
-  while (performance.now() - t < 1500) { run(n % copies); n++; }
-  const cold = (n * mb) / ((performance.now() - t) / 1000) / 1e9;
-  console.log(`${k.name.padEnd(18)} ${rows}x${cols} threads ${T}: hot ${hot.toFixed(2)} GB/s, cold ${cold.toFixed(2)} GB/s (${copies} copies)`);
-  pool.close();
+  if (format === 'mxfp4') for (let c = 0; c < copies; c++) for (let i = 0; i < rows * cols / 32; i++) u8[w0 + c * mb + 17 * i] = 120;
+  const x = arena.alloc(actRowBytes(kerns[0].k.act, cols)), y = arena.alloc(rows * 4);
+  for (const T of threads) {
+    const runs = await Promise.all(kerns.map(async ({ v, k }) => {
+      const pool = new Pool(T);
+      await pool.attach([arena, view(arena, v)]);
+      return { v, k, pool, hot: 0, cold: 0 };
+    }));
+    const rate = (run: (typeof runs)[number], cold: boolean) => {
+      const go = (c: number) => run.pool.run(1, run.k.name, [w0 + c * mb, x, y, cols, rows, 1], rows, undefined, run.k.rows);
+      for (let i = 0; i < 3; i++) go(0);
+      const t = performance.now();
+      let n = 0;
+      while (performance.now() - t < windowMs) go(cold ? n++ % copies : (n++, 0));
+      return (n * mb) / ((performance.now() - t) / 1000) / 1e9;
+    };
+    for (let r = 0; r < reps; r++) for (const run of runs) {
+      run.hot = Math.max(run.hot, rate(run, false));
+      run.cold = Math.max(run.cold, rate(run, true));
+    }
+    for (const run of runs) {
+      const pct = ((run.cold * 1e9) / bw.get(T)! * 100).toFixed(0);
+      console.log(`${`${format}:${precision}`.padEnd(12)} ${run.v.padEnd(9)} ${run.k.name.padEnd(24)} ${T}T: hot ${run.hot.toFixed(2)} GB/s, cold ${run.cold.toFixed(2)} GB/s = ${pct}% of bandwidth`);
+      run.pool.close();
+    }
+  }
 }

@@ -1,0 +1,84 @@
+// MXFP4 × q8 with the relaxed-SIMD dot product (relaxed build only: assembly/index-relaxed.ts),
+// on the r8 layout of mxfp4.ts.
+//
+// i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c) is only defined (the same on every lowering: V8's
+// vpdpbusd, pmaddubsw + pmaddwd, JSC's) when b fits in 7 bits unsigned and no i16 pair sum
+// saturates. So the codes decode through the table to 2·E2M1 + 12 ∈ [0, 24] (the i7 operand), the
+// q8 activations are the signed operand, and each block subtracts 12·Σx (Σx from quant.ts, per
+// token and block, shared by every row): Σ x·(w+12) − 12·Σx = Σ x·w exactly. Largest pair sum
+// 2·24·127 = 6096: no saturation. The float step is mxfp4.ts scale_add, so the result is
+// bit-identical to the baseline kernel's.
+import { Q8_BLOCK } from './common';
+import { CODES, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';
+
+const LUT_OFF = i8x16(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+
+// Indexes < 16 after the mask or shift: relaxed_swizzle is defined there and skips the range fix.
+@inline function lo(c: v128): v128 { return i8x16.relaxed_swizzle(LUT_OFF, v128.and(c, i8x16.splat(15))); }
+@inline function hi(c: v128): v128 { return i8x16.relaxed_swizzle(LUT_OFF, i8x16.shr_u(c, 4)); }
+@inline function rdot(x: v128, w: v128, acc: v128): v128 { return i32x4.relaxed_dot_i8x16_i7x16_add_s(x, w, acc); }
+
+/** The float step of one block: offset sums minus 12·Σx, then mxfp4.ts scale_add. */
+@inline function finish(acc: v128, a: v128, sx12: v128, scale: v128, dd: v128): v128 {
+  return scale_add(acc, i32x4.sub(a, sx12), scale, dd);
+}
+
+/** y[b][r] for rows [r0, r1) (r0 a multiple of 8) of an r8-layout matrix × q8 activations. */
+export function matmul_mxfp4_q8_rdot(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> 5;
+  for (let r = r0; r < r1; r += 8) {
+    const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
+    for (let b = 0; b < B; b++) {
+      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      for (let g = 0; g < nb; g++) {
+        const blk = wg + <usize>g * CODES, xb = xq + (<usize>g << 5);
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+        for (let j: usize = 0; j < 4; j++) {
+          const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2));
+          const c0 = v128.load(blk + (j << 5)), c1 = v128.load(blk + (j << 5), 16);
+          a0 = rdot(xh, hi(c0), rdot(xl, lo(c0), a0));
+          a1 = rdot(xh, hi(c1), rdot(xl, lo(c1), a1));
+        }
+        const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
+        const sx12 = i32x4.splat(12 * load<i32>(xd + (<usize>nb << 2) + (<usize>g << 2)));
+        acc0 = finish(acc0, a0, sx12, scales_lo(e), dd);
+        acc1 = finish(acc1, a1, sx12, scales_hi(e), dd);
+      }
+      store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, min(8, r1 - r));
+    }
+  }
+}
+
+/**
+ * Prefill form for B ≥ 2: each group of eight rows is decoded to offset bytes once into `scratch`
+ * (nb·256 bytes) and reused by every token; bit-identical to the one-token kernel.
+ */
+export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
+  const nb = n_in >> 5;
+  for (let r = r0; r < r1; r += 8) {
+    const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
+    for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
+      const c = v128.load(wg + <usize>g * CODES + (v << 4)), o = scratch + (<usize>g << 8) + (v << 5);
+      v128.store(o, lo(c)); v128.store(o, hi(c), 16);
+    }
+    for (let b = 0; b < B; b++) {
+      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      for (let g = 0; g < nb; g++) {
+        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5);
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+        for (let j: usize = 0; j < 4; j++) {
+          const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2)), o = d + (j << 6);
+          a0 = rdot(xh, v128.load(o, 16), rdot(xl, v128.load(o), a0));
+          a1 = rdot(xh, v128.load(o, 48), rdot(xl, v128.load(o, 32), a1));
+        }
+        const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
+        const sx12 = i32x4.splat(12 * load<i32>(xd + (<usize>nb << 2) + (<usize>g << 2)));
+        acc0 = finish(acc0, a0, sx12, scales_lo(e), dd);
+        acc1 = finish(acc1, a1, sx12, scales_hi(e), dd);
+      }
+      store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
+    }
+  }
+}
