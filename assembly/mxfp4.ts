@@ -17,7 +17,10 @@
 import { e8m0, Q8_BLOCK } from './common';
 import { CODES, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';
 
-const LUT2X = i8x16(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+// The doubled E2M1 table and the nibble mask, in the data segment, loaded into locals once per
+// call (a v128.const inside the loop is rebuilt by the engines at every use).
+const LUT2X = memory.data<i8>([0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12]);
+const NIBBLE = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15]);
 
 // ---- fast: q8 activations (quant.ts: i8 qs[n], f32 d[n/32], i32 Σqs[n/32] per row) ----------------
 // Baseline (SIMD128): each code vector decodes to i8 (one swizzle per nibble half); its low half
@@ -35,7 +38,7 @@ const LUT2X = i8x16(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
 
 /** Token rows [b0, b1) of the q8 product for the group at codes wg, scales sg. */
 @inline function group_q8(wg: usize, sg: usize, x: usize, y: usize, nb: i32, n_out: i32, b0: i32, b1: i32, r: i32, rows: i32): void {
-  const mask = i8x16.splat(15);
+  const mask = v128.load(NIBBLE), lut = v128.load(LUT2X);
   for (let b = b0; b < b1; b++) {
     const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
     let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
@@ -45,8 +48,8 @@ const LUT2X = i8x16(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
       for (let j: usize = 0; j < 4; j++) {
         const xl = x4_i16(xb + (j << 2)), xh = x4_i16(xb + 16 + (j << 2));
         const c0 = v128.load(blk + (j << 5)), c1 = v128.load(blk + (j << 5), 16);
-        const l0 = i8x16.swizzle(LUT2X, v128.and(c0, mask)), h0 = i8x16.swizzle(LUT2X, i8x16.shr_u(c0, 4));
-        const l1 = i8x16.swizzle(LUT2X, v128.and(c1, mask)), h1 = i8x16.swizzle(LUT2X, i8x16.shr_u(c1, 4));
+        const l0 = i8x16.swizzle(lut, v128.and(c0, mask)), h0 = i8x16.swizzle(lut, v128.and(i16x8.shr_u(c0, 4), mask));
+        const l1 = i8x16.swizzle(lut, v128.and(c1, mask)), h1 = i8x16.swizzle(lut, v128.and(i16x8.shr_u(c1, 4), mask));
         a01 = i32x4.add(a01, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(l0), xl), i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(h0), xh)));
         a23 = i32x4.add(a23, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(l0), xl), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(h0), xh)));
         a45 = i32x4.add(a45, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(l1), xl), i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(h1), xh)));
@@ -72,12 +75,12 @@ export function matmul_mxfp4_q8(w: usize, x: usize, y: usize, n_in: i32, n_out: 
  * sums and the same float steps per token as the one-token kernel: bit-identical.
  */
 export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, mask = i8x16.splat(15);
+  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
     for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
       const c = v128.load(wg + <usize>g * CODES + (v << 4)), o = scratch + (<usize>g << 9) + (v << 6);
-      const l = i8x16.swizzle(LUT2X, v128.and(c, mask)), h = i8x16.swizzle(LUT2X, i8x16.shr_u(c, 4));
+      const l = i8x16.swizzle(lut, v128.and(c, mask)), h = i8x16.swizzle(lut, v128.and(i16x8.shr_u(c, 4), mask));
       v128.store(o, i16x8.extend_low_i8x16_s(l)); v128.store(o, i16x8.extend_high_i8x16_s(l), 16);
       v128.store(o, i16x8.extend_low_i8x16_s(h), 32); v128.store(o, i16x8.extend_high_i8x16_s(h), 48);
     }
@@ -116,7 +119,7 @@ export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32,
 }
 
 export function matmul_mxfp4_f32(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, mask = i8x16.splat(15);
+  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
     for (let b = 0; b < B; b++) {
@@ -128,7 +131,7 @@ export function matmul_mxfp4_f32(w: usize, x: usize, y: usize, n_in: i32, n_out:
           let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
           for (let j: usize = 0; j < 4; j++) {
             const c = v128.load(blk + (j << 5) + (h << 4));
-            const l = i8x16.swizzle(LUT2X, v128.and(c, mask)), hi = i8x16.swizzle(LUT2X, i8x16.shr_u(c, 4));
+            const l = i8x16.swizzle(lut, v128.and(c, mask)), hi = i8x16.swizzle(lut, v128.and(i16x8.shr_u(c, 4), mask));
             const xl = v128.load(xs + (j << 4)), xh = v128.load(xs + 64 + (j << 4));
             const ll = i16x8.extend_low_i8x16_s(l), lh = i16x8.extend_high_i8x16_s(l);
             const hl = i16x8.extend_low_i8x16_s(hi), hh = i16x8.extend_high_i8x16_s(hi);

@@ -11,11 +11,17 @@
 import { Q8_BLOCK } from './common';
 import { CODES, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';
 
-const LUT_OFF = i8x16(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+// Tables live in the data segment and are loaded into locals once per call: a v128.const in the
+// loop is rebuilt by the engines on every use (several instructions each), a local stays in a
+// register. LUT_OFF: 2·E2M1 + 12 for codes 0…15; NIBBLE: the low-nibble mask.
+const LUT_OFF = memory.data<u8>([12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0]);
+const NIBBLE = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15]);
 
-// Indexes < 16 after the mask or shift: relaxed_swizzle is defined there and skips the range fix.
-@inline function lo(c: v128): v128 { return i8x16.relaxed_swizzle(LUT_OFF, v128.and(c, i8x16.splat(15))); }
-@inline function hi(c: v128): v128 { return i8x16.relaxed_swizzle(LUT_OFF, i8x16.shr_u(c, 4)); }
+// Indexes < 16 after the mask: relaxed_swizzle is defined there and skips the range fix. The high
+// nibbles shift as i16 lanes and take the same mask: i8x16.shr_u has no x86 instruction (engines
+// emit a shift plus a freshly built mask).
+@inline function lo(c: v128, lut: v128, m: v128): v128 { return i8x16.relaxed_swizzle(lut, v128.and(c, m)); }
+@inline function hi(c: v128, lut: v128, m: v128): v128 { return i8x16.relaxed_swizzle(lut, v128.and(i16x8.shr_u(c, 4), m)); }
 @inline function rdot(x: v128, w: v128, acc: v128): v128 { return i32x4.relaxed_dot_i8x16_i7x16_add_s(x, w, acc); }
 
 /** The float step of one block: offset sums minus 12·Σx, then mxfp4.ts scale_add. */
@@ -25,7 +31,7 @@ const LUT_OFF = i8x16(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0)
 
 /** y[b][r] for rows [r0, r1) (r0 a multiple of 8) of an r8-layout matrix × q8 activations. */
 export function matmul_mxfp4_q8_rdot(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5;
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
     for (let b = 0; b < B; b++) {
@@ -33,13 +39,15 @@ export function matmul_mxfp4_q8_rdot(w: usize, x: usize, y: usize, n_in: i32, n_
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       for (let g = 0; g < nb; g++) {
         const blk = wg + <usize>g * CODES, xb = xq + (<usize>g << 5);
-        let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+        // four independent accumulators: the dot's latency (vpdpbusd: ~5 cycles) never chains 8 deep
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), b0 = i32x4.splat(0), b1 = i32x4.splat(0);
         for (let j: usize = 0; j < 4; j++) {
           const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2));
           const c0 = v128.load(blk + (j << 5)), c1 = v128.load(blk + (j << 5), 16);
-          a0 = rdot(xh, hi(c0), rdot(xl, lo(c0), a0));
-          a1 = rdot(xh, hi(c1), rdot(xl, lo(c1), a1));
+          a0 = rdot(xl, lo(c0, lut, m), a0); b0 = rdot(xh, hi(c0, lut, m), b0);
+          a1 = rdot(xl, lo(c1, lut, m), a1); b1 = rdot(xh, hi(c1, lut, m), b1);
         }
+        a0 = i32x4.add(a0, b0); a1 = i32x4.add(a1, b1);
         const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
         const sx12 = i32x4.splat(12 * load<i32>(xd + (<usize>nb << 2) + (<usize>g << 2)));
         acc0 = finish(acc0, a0, sx12, scales_lo(e), dd);
@@ -55,12 +63,12 @@ export function matmul_mxfp4_q8_rdot(w: usize, x: usize, y: usize, n_in: i32, n_
  * (nb·256 bytes) and reused by every token; bit-identical to the one-token kernel.
  */
 export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
-  const nb = n_in >> 5;
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
     for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
       const c = v128.load(wg + <usize>g * CODES + (v << 4)), o = scratch + (<usize>g << 8) + (v << 5);
-      v128.store(o, lo(c)); v128.store(o, hi(c), 16);
+      v128.store(o, lo(c, lut, m)); v128.store(o, hi(c, lut, m), 16);
     }
     for (let b = 0; b < B; b++) {
       const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;

@@ -13,6 +13,7 @@ import { instantiate, buildModule } from '../src/backends/cpu/module.ts';
 import { actRowBytes, matmulKernel, VARIANTS } from '../src/backends/cpu/kernels.ts';
 import { activeVariant, availableVariants } from '../src/backends/cpu/variants.ts';
 import { rowBytes, type Format } from '../src/model/formats.ts';
+import { mxfp4R8Scratch } from '../src/backends/cpu/repack.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
 import { measureReadBandwidth } from './membw.ts';
 
@@ -34,6 +35,27 @@ const bw = new Map<number, number>();
 for (const T of threads) bw.set(T, await measureReadBandwidth(T));
 console.log(`read bandwidth: ${threads.map((T) => `${T}T ${(bw.get(T)! / 1e9).toFixed(1)} GB/s`).join(', ')}`);
 
+/**
+ * Random codes with realistic block scales (E8M0 118…127, f16 scales near 2^-7): scales of 0 or
+ * garbage would put subnormals or NaNs into the float step and time the CPU's slow paths instead.
+ * MXFP4 goes through the load-time repack, as in the backend.
+ */
+function fillWeights(arena: Arena, format: Format, w0: number, copies: number, mb: number): void {
+  const u32 = new Uint32Array(arena.memory.buffer, w0, (copies * mb) >> 2);
+  let s = 0x9e3779b9;
+  for (let i = 0; i < u32.length; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; u32[i] = s; }
+  const u8 = arena.u8, rb = rowBytes(format, cols), nb = cols / 32;
+  for (let c = 0; c < copies; c++) for (let r = 0; r < rows; r++) for (let g = 0; g < nb; g++) {
+    const o = w0 + c * mb + r * rb;
+    if (format === 'mxfp4') u8[o + 17 * g] = 118 + ((r + g) % 10);
+    if (format === 'q8_0') { u8[o + 34 * g] = (r * 7 + g) & 255; u8[o + 34 * g + 1] = 0x20; }
+  }
+  if (format === 'mxfp4') {
+    const tmp = arena.alloc(mxfp4R8Scratch(rows, cols));
+    for (let c = 0; c < copies; c++) arena.k.repack_mxfp4_r8(w0 + c * mb, rows, cols, tmp);
+  }
+}
+
 /** The arena's memory seen through another build's instance (what Pool needs of an Arena). */
 function view(arena: Arena, variant: string): Arena {
   const module = buildModule(VARIANTS[variant].build)!;
@@ -45,13 +67,15 @@ for (const spec of which) {
   // one variant per distinct kernel: a variant that swaps nothing for this format runs baseline's
   const kerns = variants.map((v) => ({ v, k: matmulKernel(format, precision, v) }))
     .filter(({ k }, i, all) => all.findIndex((o) => o.k.name === k.name) === i);
+  if (format === 'mxfp4' && rows % 8) throw new Error('--rows must be a multiple of 8 for mxfp4');
   const mb = rowBytes(format, cols) * rows;
   const copies = Math.max(1, Math.floor(coldBytes / mb));
-  const arena = new Arena(1, copies * mb + (1 << 24));
+  const arena = new Arena(1, copies * mb + (1 << 24) + 8 * mb / 17);
   const w0 = arena.alloc(copies * mb), u8 = arena.u8;
-  for (let i = 0; i < copies * mb; i += 4096) u8[w0 + i] = (i * 2654435761) >>> 24; // touch every page
-  if (format === 'mxfp4') for (let c = 0; c < copies; c++) for (let i = 0; i < rows * cols / 32; i++) u8[w0 + c * mb + 17 * i] = 120;
-  const x = arena.alloc(actRowBytes(kerns[0].k.act, cols)), y = arena.alloc(rows * 4);
+  fillWeights(arena, format, w0, copies, mb);
+  const x = arena.alloc(actRowBytes(kerns[0].k.act, cols)), y = arena.alloc(rows * 4), xf = arena.alloc(cols * 4);
+  for (let i = 0; i < cols; i++) arena.f32[xf / 4 + i] = Math.sin(i * 0.37);
+  if (kerns[0].k.act === 'q8') arena.k.quantize_q8(xf, x, cols, 1); else arena.u8.copyWithin(x, xf, xf + cols * 4);
   for (const T of threads) {
     const runs = await Promise.all(kerns.map(async ({ v, k }) => {
       const pool = new Pool(T);
