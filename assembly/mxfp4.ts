@@ -15,7 +15,7 @@
 // halved to compensate (ggml's E8M0_TO_FP32_HALF), so products stay exact integers until one
 // multiply. mxfp4_rdot.ts (the relaxed-SIMD build) reads the same layout.
 import { e8m0, Q8_BLOCK } from './common';
-import { CODES, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';
+import { CODES, SCALE_MIN, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';
 
 // The doubled E2M1 table and the nibble mask, in the data segment, loaded into locals once per
 // call (a v128.const inside the loop is rebuilt by the engines at every use).
@@ -38,7 +38,7 @@ const NIBBLE = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 
 
 /** Token rows [b0, b1) of the q8 product for the group at codes wg, scales sg. */
 @inline function group_q8(wg: usize, sg: usize, x: usize, y: usize, nb: i32, n_out: i32, b0: i32, b1: i32, r: i32, rows: i32): void {
-  const mask = v128.load(NIBBLE), lut = v128.load(LUT2X);
+  const mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN);
   for (let b = b0; b < b1; b++) {
     const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
     let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
@@ -56,8 +56,8 @@ const NIBBLE = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 
         a67 = i32x4.add(a67, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(l1), xl), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(h1), xh)));
       }
       const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-      acc0 = scale_add(acc0, pair_rows(a01, a23), scales_lo(e), dd);
-      acc1 = scale_add(acc1, pair_rows(a45, a67), scales_hi(e), dd);
+      acc0 = scale_add(acc0, pair_rows(a01, a23), scales_lo(e, tiny), dd);
+      acc1 = scale_add(acc1, pair_rows(a45, a67), scales_hi(e, tiny), dd);
     }
     store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
   }
@@ -75,7 +75,7 @@ export function matmul_mxfp4_q8(w: usize, x: usize, y: usize, n_in: i32, n_out: 
  * sums and the same float steps per token as the one-token kernel: bit-identical.
  */
 export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X);
+  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
     for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
@@ -98,8 +98,8 @@ export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32,
           a67 = i32x4.add(a67, i32x4.add(i32x4.dot_i16x8_s(v128.load(o, 80), xl), i32x4.dot_i16x8_s(v128.load(o, 112), xh)));
         }
         const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-        acc0 = scale_add(acc0, pair_rows(a01, a23), scales_lo(e), dd);
-        acc1 = scale_add(acc1, pair_rows(a45, a67), scales_hi(e), dd);
+        acc0 = scale_add(acc0, pair_rows(a01, a23), scales_lo(e, tiny), dd);
+        acc1 = scale_add(acc1, pair_rows(a45, a67), scales_hi(e, tiny), dd);
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
     }
@@ -119,7 +119,7 @@ export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32,
 }
 
 export function matmul_mxfp4_f32(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X);
+  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
     for (let b = 0; b < B; b++) {
@@ -141,7 +141,7 @@ export function matmul_mxfp4_f32(w: usize, x: usize, y: usize, n_in: i32, n_out:
             p3 = f32x4.add(p3, f32x4.add(f32x4.mul(cvt_hi(lh), xl), f32x4.mul(cvt_hi(hh), xh)));
           }
           const e = scale_bytes(sg + (<usize>g << 3));
-          const s = f32x4.mul(hsum4_f32(p0, p1, p2, p3), f32x4.mul(h ? scales_hi(e) : scales_lo(e), f32x4.splat(0.5)));
+          const s = f32x4.mul(hsum4_f32(p0, p1, p2, p3), f32x4.mul(h ? scales_hi(e, tiny) : scales_lo(e, tiny), f32x4.splat(0.5)));
           if (h) acc1 = f32x4.add(acc1, s); else acc0 = f32x4.add(acc0, s);
         }
       }

@@ -12,10 +12,13 @@ export const CODES: usize = 128;
   return w + <usize>((n_out + 7) >> 3) * nb * CODES + <usize>(r >> 3) * nb * 8;
 }
 
-/** Scales 2^(e−127) of rows 0..3 (lo) or 4..7 (hi) of a block from its eight E8M0 bytes at p:
- * e << 23 is the f32 for e ≥ 1; for e = 0 the max picks 0x00400000 = 2^-127 (subnormal). */
-@inline export function scales_lo(e16: v128): v128 { return i32x4.max_s(i32x4.shl(i32x4.extend_low_i16x8_u(e16), 23), i32x4.splat(0x00400000)); }
-@inline export function scales_hi(e16: v128): v128 { return i32x4.max_s(i32x4.shl(i32x4.extend_high_i16x8_u(e16), 23), i32x4.splat(0x00400000)); }
+/** 2^-127 (an E8M0 byte of 0) as f32 bits in four lanes, in the data segment (load once per call). */
+export const SCALE_MIN = memory.data<i32>([0x00400000, 0x00400000, 0x00400000, 0x00400000]);
+
+/** Scales 2^(e−127) of rows 0..3 (lo) or 4..7 (hi) of a block from its eight E8M0 bytes widened
+ * to i16 (scale_bytes): e << 23 is the f32 for e ≥ 1; for e = 0 the max picks tiny = SCALE_MIN. */
+@inline export function scales_lo(e16: v128, tiny: v128): v128 { return i32x4.max_s(i32x4.shl(i32x4.extend_low_i16x8_u(e16), 23), tiny); }
+@inline export function scales_hi(e16: v128, tiny: v128): v128 { return i32x4.max_s(i32x4.shl(i32x4.extend_high_i16x8_u(e16), 23), tiny); }
 @inline export function scale_bytes(p: usize): v128 { return i16x8.extend_low_i8x16_u(v128.load64_zero(p)); }
 
 /**

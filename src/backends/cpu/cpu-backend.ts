@@ -15,7 +15,7 @@ import { MXFP4_GROUP, mxfp4R8Scratch } from './repack.ts';
 import { requantizeQ8 } from '../requant.ts';
 import { Routing } from './route.ts';
 import { argmax } from '../argmax.ts';
-import { activeVariant } from './variants.ts';
+import { resolveVariant, type VariantChoice } from './variants.ts';
 
 class CpuTensor implements Tensor {
   constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format | 'f32vec',
@@ -90,8 +90,12 @@ export class CpuBackend implements Backend {
   private readonly pool: Pool;
   private rowTmp = new Float32Array(0);
 
+  /** The kernel variant (build and per-format kernels) every arena of this backend runs. */
+  private readonly variant: VariantChoice;
+
   constructor(private readonly opts: EngineOptions) {
-    this.a0 = new Arena(0, 1 << 20);
+    this.variant = resolveVariant(opts.kernels);
+    this.a0 = new Arena(0, 1 << 20, undefined, this.variant.module);
     this.pool = new Pool(opts.threads);
   }
 
@@ -123,9 +127,9 @@ export class CpuBackend implements Backend {
     const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.opts);
     this.where = where;
     // Weight arenas never grow: their maximum is their size (less address space reserved).
-    const weightArenas = sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536));
+    const weightArenas = sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536, this.variant.module));
     for (const a of weightArenas) this.scratch.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
-    this.kvArenas = Array.from({ length: KV_ARENAS }, (_, i) => new Arena(1 + weightArenas.length + i, 0));
+    this.kvArenas = Array.from({ length: KV_ARENAS }, (_, i) => new Arena(1 + weightArenas.length + i, 0, undefined, this.variant.module));
     this.arenas = [this.a0, ...weightArenas, ...this.kvArenas];
     await this.pool.attach(this.arenas);
     this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxIn) / 4));
@@ -210,7 +214,7 @@ export class CpuBackend implements Backend {
 
   /** y[B][rows] = x[B][cols] · Wᵀ with x, y in arena 0. */
   private matmulAt(w: CpuTensor, x: number, y: number, B: number): void {
-    const kern = matmulKernel(w.format as Format, this.opts.precision, activeVariant().name);
+    const kern = matmulKernel(w.format as Format, this.opts.precision, this.variant.name);
     const nIn = w.cols, nOut = w.rows;
     let src = x;
     if (kern.act === 'q8') { this.a0.k.quantize_q8(x, this.q8!.ptr, nIn, B); src = this.q8!.ptr; }
@@ -378,7 +382,7 @@ export class CpuBackend implements Backend {
   describe() {
     // arenas: the weight arenas (not the activation arena, not the K/V arenas)
     const weights = this.arenas.filter((a) => a !== this.a0 && !this.kvArenas.includes(a));
-    return { name: this.name, arenas: weights.length, weightBytes: weights.reduce((s, a) => s + a.used, 0), threads: this.pool.size, kernels: activeVariant().name };
+    return { name: this.name, arenas: weights.length, weightBytes: weights.reduce((s, a) => s + a.used, 0), threads: this.pool.size, kernels: this.variant.name };
   }
 
   release(): void { this.pool.close(); }
