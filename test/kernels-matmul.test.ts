@@ -40,11 +40,11 @@ function randomWeights(format: Format, nIn: number, nOut: number, rand: () => nu
 }
 
 function run(s: Scratch, kernel: string, w: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number, act: 'f32' | 'q8') {
-  if (kernel.includes('mxfp4')) { // the CPU kernels read MXFP4 repacked into groups of four rows
-    const r4 = new Uint8Array(mxfp4R8Bytes(nOut, nIn));
-    r4.set(w);
-    repackMxfp4R8(r4, 0, nOut, nIn);
-    w = r4;
+  if (kernel.includes('mxfp4')) { // the CPU kernels read MXFP4 repacked into groups of eight rows
+    const r8 = new Uint8Array(mxfp4R8Bytes(nOut, nIn));
+    r8.set(w);
+    repackMxfp4R8(r8, 0, nOut, nIn);
+    w = r8;
   }
   const W = s.u8(w), X = s.f32(x), Y = s.f32(B * nOut);
   let src = X.ptr;
