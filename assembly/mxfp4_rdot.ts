@@ -16,6 +16,7 @@ import { CODES, SCALE_MIN, group_codes, group_scales, scale_add, scale_bytes, sc
 // register. LUT_OFF: 2·E2M1 + 12 for codes 0…15; NIBBLE: the low-nibble mask.
 const LUT_OFF = memory.data<u8>([12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0]);
 const NIBBLE = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15]);
+const ONES16 = memory.data<i16>([1, 1, 1, 1, 1, 1, 1, 1]);
 
 // Indexes < 16 after the mask: relaxed_swizzle is defined there and skips the range fix. The high
 // nibbles shift as i16 lanes and take the same mask: i8x16.shr_u has no x86 instruction (engines
@@ -123,14 +124,20 @@ export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in:
   return scale_add(acc, i32x4.sub(a, sx12), scale, dd);
 }
 
+@inline function rdot16(x: v128, w: v128): v128 { return i16x8.relaxed_dot_i8x16_i7x16_s(x, w); }
+
 /**
- * matmul_mxfp4_q8_rdot with its four steps in a loop and the correction subtracted at the end:
- * the same integers, fewer instructions in the loop body. JavaScriptCore (Bun) runs this form
- * faster, V8 (Deno) the written-out one (AMD EPYC, 2026-12-05: Bun 11.9 vs 11.2 GB/s hot,
- * Deno 14.3 vs 18.5) — the start-up probe (src/backends/cpu/variants.ts) picks per runtime.
+ * matmul_mxfp4_q8_rdot with the i16 form of the relaxed dot (pmaddubsw alone on x86) summed in
+ * i16 over the four steps, widened to i32 once per block and nibble half (a dot with ones, from
+ * the data segment). Exact: a pair sum is at most 2·127·24 = 6096, four of them 24384 < 2^15.
+ * Fewer instructions where an engine lowers the i32 dot as pmaddubsw + pmaddwd + paddd, more where
+ * it has vpdpbusd; and in a loop, not written out — JavaScriptCore runs long straight-line bodies
+ * slower. Measured in one process, alternating, best of 15 (AMD EPYC, one thread, GB/s of
+ * weights, hot 256×2880 / cold sweep): Bun rdot16 16.1 / 14.9 vs rdot 11.4 / 10.8;
+ * Deno rdot16 15.3 / 14.4 vs rdot 19.3 / 16.8. The start-up probe picks per runtime.
  */
-export function matmul_mxfp4_q8_rdot_loop(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN);
+export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), ones = v128.load(ONES16);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
     for (let b = 0; b < B; b++) {
@@ -138,21 +145,53 @@ export function matmul_mxfp4_q8_rdot_loop(w: usize, x: usize, y: usize, n_in: i3
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       for (let g = 0; g < nb; g++) {
         const blk = wg + <usize>g * CODES, xb = xq + (<usize>g << 5);
-        // four independent accumulators: the dot's latency (vpdpbusd: ~5 cycles) never chains 8 deep
-        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), b0 = i32x4.splat(0), b1 = i32x4.splat(0);
+        let a0 = i16x8.splat(0), a1 = i16x8.splat(0), b0 = i16x8.splat(0), b1 = i16x8.splat(0);
         for (let j: usize = 0; j < 4; j++) {
           const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2));
           const c0 = v128.load(blk + (j << 5)), c1 = v128.load(blk + (j << 5), 16);
-          a0 = rdot(xl, lo(c0, lut, m), a0); b0 = rdot(xh, hi(c0, lut, m), b0);
-          a1 = rdot(xl, lo(c1, lut, m), a1); b1 = rdot(xh, hi(c1, lut, m), b1);
+          a0 = i16x8.add(a0, rdot16(xl, lo(c0, lut, m))); b0 = i16x8.add(b0, rdot16(xh, hi(c0, lut, m)));
+          a1 = i16x8.add(a1, rdot16(xl, lo(c1, lut, m))); b1 = i16x8.add(b1, rdot16(xh, hi(c1, lut, m)));
         }
-        a0 = i32x4.add(a0, b0); a1 = i32x4.add(a1, b1);
+        const s0 = i32x4.add(i32x4.dot_i16x8_s(a0, ones), i32x4.dot_i16x8_s(b0, ones));
+        const s1 = i32x4.add(i32x4.dot_i16x8_s(a1, ones), i32x4.dot_i16x8_s(b1, ones));
         const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
         const sx12 = i32x4.splat(12 * load<i32>(xd + (<usize>nb << 2) + (<usize>g << 2)));
-        acc0 = finish(acc0, a0, sx12, scales_lo(e, tiny), dd);
-        acc1 = finish(acc1, a1, sx12, scales_hi(e, tiny), dd);
+        acc0 = finish(acc0, s0, sx12, scales_lo(e, tiny), dd);
+        acc1 = finish(acc1, s1, sx12, scales_hi(e, tiny), dd);
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, min(8, r1 - r));
+    }
+  }
+}
+
+/** Prefill form of matmul_mxfp4_q8_rdot16: the matmul_mxfp4_q8_rdot_batched scratch, i16 sums. */
+export function matmul_mxfp4_q8_rdot16_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), ones = v128.load(ONES16);
+  for (let r = r0; r < r1; r += 8) {
+    const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
+    for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
+      const c = v128.load(wg + <usize>g * CODES + (v << 4)), o = scratch + (<usize>g << 8) + (v << 5);
+      v128.store(o, lo(c, lut, m)); v128.store(o, hi(c, lut, m), 16);
+    }
+    for (let b = 0; b < B; b++) {
+      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      for (let g = 0; g < nb; g++) {
+        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5);
+        let a0 = i16x8.splat(0), a1 = i16x8.splat(0), b0 = i16x8.splat(0), b1 = i16x8.splat(0);
+        for (let j: usize = 0; j < 4; j++) {
+          const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2)), o = d + (j << 6);
+          a0 = i16x8.add(a0, rdot16(xl, v128.load(o))); b0 = i16x8.add(b0, rdot16(xh, v128.load(o, 16)));
+          a1 = i16x8.add(a1, rdot16(xl, v128.load(o, 32))); b1 = i16x8.add(b1, rdot16(xh, v128.load(o, 48)));
+        }
+        const s0 = i32x4.add(i32x4.dot_i16x8_s(a0, ones), i32x4.dot_i16x8_s(b0, ones));
+        const s1 = i32x4.add(i32x4.dot_i16x8_s(a1, ones), i32x4.dot_i16x8_s(b1, ones));
+        const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
+        const sx12 = i32x4.splat(12 * load<i32>(xd + (<usize>nb << 2) + (<usize>g << 2)));
+        acc0 = finish(acc0, s0, sx12, scales_lo(e, tiny), dd);
+        acc1 = finish(acc1, s1, sx12, scales_hi(e, tiny), dd);
+      }
+      store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
     }
   }
 }

@@ -35,7 +35,7 @@ export const MATMUL: Record<Format, Record<Precision, MatmulKernel>> = {
 export const VARIANTS: Record<string, { build: Build; fast: Partial<Record<Format, Pick<MatmulKernel, 'name' | 'batched'>>> }> = {
   baseline: { build: 'baseline', fast: {} },
   relaxed: { build: 'relaxed', fast: { mxfp4: { name: 'matmul_mxfp4_q8_rdot', batched: 'matmul_mxfp4_q8_rdot_batched' } } },
-  'relaxed-loop': { build: 'relaxed', fast: { mxfp4: { name: 'matmul_mxfp4_q8_rdot_loop', batched: 'matmul_mxfp4_q8_rdot_batched' } } },
+  relaxed16: { build: 'relaxed', fast: { mxfp4: { name: 'matmul_mxfp4_q8_rdot16', batched: 'matmul_mxfp4_q8_rdot16_batched' } } },
 };
 
 /** The kernel for a format and precision under a variant. */
