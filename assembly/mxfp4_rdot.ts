@@ -6,7 +6,7 @@
 // saturates. So the codes decode through the table to 2·E2M1 + 12 ∈ [0, 24] (the i7 operand), the
 // q8 activations are the signed operand, and each block subtracts 12·Σx (Σx from quant.ts, per
 // token and block, shared by every row): Σ x·(w+12) − 12·Σx = Σ x·w exactly. Largest pair sum
-// 2·24·127 = 6096: no saturation. The float step is mxfp4.ts scale_add, so the result is
+// 2·24·127 = 6096: no saturation. The float step is r8.ts scale_add, so the result is
 // bit-identical to the baseline kernel's (the correction enters the integer sum, which is exact).
 import { Q8_BLOCK } from './common';
 import { CODES, SCALE_MIN, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';

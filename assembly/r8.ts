@@ -6,7 +6,7 @@ import { store_rows } from './common';
 /** Code bytes of one group block (eight rows × 16). */
 export const CODES: usize = 128;
 
-/** Codes of group `k`, scales of group `k`, for a matrix of n_out rows at w. */
+/** Start of the codes / the scales of the eight-row group holding row r, for a matrix of n_out rows at w. */
 @inline export function group_codes(w: usize, nb: i32, r: i32): usize { return w + <usize>(r >> 3) * nb * CODES; }
 @inline export function group_scales(w: usize, nb: i32, n_out: i32, r: i32): usize {
   return w + <usize>((n_out + 7) >> 3) * nb * CODES + <usize>(r >> 3) * nb * 8;

@@ -30,7 +30,10 @@ export const MATMUL: Record<Format, Record<Precision, MatmulKernel>> = {
 /**
  * Kernel variants: which build of assembly/ runs, and the fast-precision kernels it swaps in per
  * format (the rest of MATMUL stays). Every swapped kernel has the same scalar twin as the one it
- * replaces. Chosen once per process by variants.ts (probe, or OSS_EDGE_KERNELS).
+ * replaces. variants.ts picks one (EngineOptions.kernels, OSS_EDGE_KERNELS, or a start-up probe).
+ * Q8_0 has no relaxed kernel: its weights and the q8 activations both span [−127, 127], and the
+ * relaxed dot is defined only with one operand in [0, 127]; splitting an operand into two 7-bit
+ * halves costs more instructions than the extend + i32x4.dot_i16x8_s path it would replace.
  */
 export const VARIANTS: Record<string, { build: Build; fast: Partial<Record<Format, Pick<MatmulKernel, 'name' | 'batched'>>> }> = {
   baseline: { build: 'baseline', fast: {} },
