@@ -118,32 +118,34 @@ export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32,
   return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
 }
 
+/** [row sums] of four rows (the code vectors at blk + 32j, one half of a group block) × 32 f32 at xs. */
+@inline function half_f32(blk: usize, xs: usize, lut: v128, mask: v128): v128 {
+  let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
+  for (let j: usize = 0; j < 4; j++) {
+    const c = v128.load(blk + (j << 5));
+    const l = i8x16.swizzle(lut, v128.and(c, mask)), hi = i8x16.swizzle(lut, v128.and(i16x8.shr_u(c, 4), mask));
+    const xl = v128.load(xs + (j << 4)), xh = v128.load(xs + 64 + (j << 4));
+    const ll = i16x8.extend_low_i8x16_s(l), lh = i16x8.extend_high_i8x16_s(l);
+    const hl = i16x8.extend_low_i8x16_s(hi), hh = i16x8.extend_high_i8x16_s(hi);
+    p0 = f32x4.add(p0, f32x4.add(f32x4.mul(cvt_lo(ll), xl), f32x4.mul(cvt_lo(hl), xh)));
+    p1 = f32x4.add(p1, f32x4.add(f32x4.mul(cvt_hi(ll), xl), f32x4.mul(cvt_hi(hl), xh)));
+    p2 = f32x4.add(p2, f32x4.add(f32x4.mul(cvt_lo(lh), xl), f32x4.mul(cvt_lo(hh), xh)));
+    p3 = f32x4.add(p3, f32x4.add(f32x4.mul(cvt_hi(lh), xl), f32x4.mul(cvt_hi(hh), xh)));
+  }
+  return hsum4_f32(p0, p1, p2, p3);
+}
+
 export function matmul_mxfp4_f32(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN);
+  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN), half = f32x4.splat(0.5);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
     for (let b = 0; b < B; b++) {
       const xr = x + <usize>b * n_in * 4;
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       for (let g = 0; g < nb; g++) {
-        const blk = wg + <usize>g * CODES, xs = xr + (<usize>g << 7);
-        for (let h: usize = 0; h < 2; h++) {
-          let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
-          for (let j: usize = 0; j < 4; j++) {
-            const c = v128.load(blk + (j << 5) + (h << 4));
-            const l = i8x16.swizzle(lut, v128.and(c, mask)), hi = i8x16.swizzle(lut, v128.and(i16x8.shr_u(c, 4), mask));
-            const xl = v128.load(xs + (j << 4)), xh = v128.load(xs + 64 + (j << 4));
-            const ll = i16x8.extend_low_i8x16_s(l), lh = i16x8.extend_high_i8x16_s(l);
-            const hl = i16x8.extend_low_i8x16_s(hi), hh = i16x8.extend_high_i8x16_s(hi);
-            p0 = f32x4.add(p0, f32x4.add(f32x4.mul(cvt_lo(ll), xl), f32x4.mul(cvt_lo(hl), xh)));
-            p1 = f32x4.add(p1, f32x4.add(f32x4.mul(cvt_hi(ll), xl), f32x4.mul(cvt_hi(hl), xh)));
-            p2 = f32x4.add(p2, f32x4.add(f32x4.mul(cvt_lo(lh), xl), f32x4.mul(cvt_lo(hh), xh)));
-            p3 = f32x4.add(p3, f32x4.add(f32x4.mul(cvt_hi(lh), xl), f32x4.mul(cvt_hi(hh), xh)));
-          }
-          const e = scale_bytes(sg + (<usize>g << 3));
-          const s = f32x4.mul(hsum4_f32(p0, p1, p2, p3), f32x4.mul(h ? scales_hi(e, tiny) : scales_lo(e, tiny), f32x4.splat(0.5)));
-          if (h) acc1 = f32x4.add(acc1, s); else acc0 = f32x4.add(acc0, s);
-        }
+        const blk = wg + <usize>g * CODES, xs = xr + (<usize>g << 7), e = scale_bytes(sg + (<usize>g << 3));
+        acc0 = f32x4.add(acc0, f32x4.mul(half_f32(blk, xs, lut, mask), f32x4.mul(scales_lo(e, tiny), half)));
+        acc1 = f32x4.add(acc1, f32x4.mul(half_f32(blk + 16, xs, lut, mask), f32x4.mul(scales_hi(e, tiny), half)));
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, min(8, r1 - r));
     }

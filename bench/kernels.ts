@@ -36,14 +36,17 @@ for (const T of threads) bw.set(T, await measureReadBandwidth(T));
 console.log(`read bandwidth: ${threads.map((T) => `${T}T ${(bw.get(T)! / 1e9).toFixed(1)} GB/s`).join(', ')}`);
 
 /**
- * Random codes with realistic block scales (E8M0 118…127, f16 scales near 2^-7): scales of 0 or
- * garbage would put subnormals or NaNs into the float step and time the CPU's slow paths instead.
+ * Random codes with realistic block scales (E8M0 118…127, f16 scales near 2^-7) and float weights
+ * near 2^-7: scales of 0 or garbage would put subnormals or NaNs into the float steps and time the
+ * CPU's slow paths instead.
  * MXFP4 goes through the load-time repack, as in the backend.
  */
 function fillWeights(arena: Arena, format: Format, w0: number, copies: number, mb: number): void {
   const u32 = new Uint32Array(arena.memory.buffer, w0, (copies * mb) >> 2);
+  // float formats: random sign and mantissa, exponents near 2^-7 (no subnormals, NaNs or infinities)
+  const keep = { f32: [0x807fffff, 0x3c000000], bf16: [0x807f807f, 0x3c003c00], f16: [0x83ff83ff, 0x20002000] }[format as 'f32'] ?? [~0, 0];
   let s = 0x9e3779b9;
-  for (let i = 0; i < u32.length; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; u32[i] = s; }
+  for (let i = 0; i < u32.length; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; u32[i] = (s & keep[0]) | keep[1]; }
   const u8 = arena.u8, rb = rowBytes(format, cols), nb = cols / 32;
   for (let c = 0; c < copies; c++) for (let r = 0; r < rows; r++) for (let g = 0; g < nb; g++) {
     const o = w0 + c * mb + r * rb;
