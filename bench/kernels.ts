@@ -82,7 +82,8 @@ for (const spec of which) {
   for (const T of threads) {
     const runs = await Promise.all(kerns.map(async ({ v, k }) => {
       const pool = new Pool(T);
-      await pool.attach([arena, view(arena, v)]);
+      const a = view(arena, v);
+      await pool.attach([a, a]); // workers instantiate arenas[0].module: the variant's build
       return { v, k, pool, hot: 0, cold: 0 };
     }));
     const rate = (run: (typeof runs)[number], cold: boolean) => {
