@@ -5,7 +5,7 @@
 //   dec  [nb][4 rows][32] i16     decoded weights of block g, rows 0..3          (nb·256 bytes)
 //   ws   [nb] f32x4               per-row block scale of block g, rows 0..3      (nb·16 bytes)
 //   acc  [B] f32x4                running sums of the four rows for each token   (B·16 bytes)
-import { hsum4_i32, store_rows } from './common';
+import { hsum4_i32, store_rows, Q8_BLOCK } from './common';
 
 @inline export function group_times_tokens(scratch: usize, x: usize, y: usize, nb: i32, n_out: i32, B: i32, r: i32, rows: i32): void {
   const dec = scratch, ws = scratch + <usize>nb * 256, acc = ws + <usize>nb * 16;
@@ -13,7 +13,7 @@ import { hsum4_i32, store_rows } from './common';
   for (let g = 0; g < nb; g++) {
     const d = dec + (<usize>g << 8), s4 = v128.load(ws + (<usize>g << 4));
     for (let b = 0; b < B; b++) {
-      const xq = x + <usize>b * nb * 36, xb = xq + (<usize>g << 5);
+      const xq = x + <usize>b * nb * Q8_BLOCK, xb = xq + (<usize>g << 5);
       const x0 = v128.load(xb), x1 = v128.load(xb, 16);
       const x0l = i16x8.extend_low_i8x16_s(x0), x0h = i16x8.extend_high_i8x16_s(x0);
       const x1l = i16x8.extend_low_i8x16_s(x1), x1h = i16x8.extend_high_i8x16_s(x1);

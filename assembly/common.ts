@@ -1,6 +1,9 @@
 // Shared helpers for the kernels. Pointers are byte offsets into the imported (shared) memory;
 // kernels allocate nothing.
 
+/** Bytes of q8 activations per 32 values: 32 i8, an f32 scale, an i32 sum (quant.ts). */
+export const Q8_BLOCK: i32 = 40;
+
 /** Sum of the four lanes in a fixed order (so every caller rounds the same way). */
 @inline export function hsum(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +

@@ -3,7 +3,7 @@
 // x [B][in] f32 (or q8 activations, see quant.ts); y [B][out] f32.
 // Rows [r0, r1) only, so threads split the output. Every row goes through the same dot function
 // whatever B is: batch and token-by-token evaluation give bit-identical results.
-import { hsum, f16_to_f32, f16x4_to_f32x4 } from './common';
+import { hsum, f16_to_f32, f16x4_to_f32x4, Q8_BLOCK } from './common';
 import { group_times_tokens } from './batched';
 
 // ---- f32 weights ------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ export function matmul_q8_0_q8(w: usize, x: usize, y: usize, n_in: i32, n_out: i
   const nb = n_in >> 5;
   for (let r = r0; r < r1; r++) {
     const row = w + <usize>r * <usize>nb * 34;
-    for (let b = 0; b < B; b++) store<f32>(y + ((<usize>b * n_out + r) << 2), dot_q8_0_q8(row, x + <usize>b * nb * 36, nb));
+    for (let b = 0; b < B; b++) store<f32>(y + ((<usize>b * n_out + r) << 2), dot_q8_0_q8(row, x + <usize>b * nb * Q8_BLOCK, nb));
   }
 }
 
@@ -176,7 +176,7 @@ export function matmul_q8_0_q8_ref(w: usize, x: usize, y: usize, n_in: i32, n_ou
     let s: f32 = 0;
     for (let g = 0; g < nb; g++) {
       const blk = w + (<usize>r * nb + g) * 34;
-      const xq = x + <usize>b * nb * 36;
+      const xq = x + <usize>b * nb * Q8_BLOCK;
       let si: i32 = 0;
       for (let k = 0; k < 32; k++) si += <i32>load<i8>(blk + 2 + k) * <i32>load<i8>(xq + (<usize>g << 5) + k);
       s += <f32>si * (f16_to_f32(load<u16>(blk)) * load<f32>(xq + <usize>nb * 32 + (<usize>g << 2)));

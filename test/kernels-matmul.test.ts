@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'bun:test';
 import { FORMATS, FP4_VALUES, f32ToF16, rowBytes, type Format } from '../src/model/formats.ts';
 import { MATMUL, batchedScratch } from '../src/backends/cpu/kernels.ts';
-import { mxfp4R4Bytes, mxfp4R4Scratch, repackMxfp4R4 } from '../src/backends/cpu/repack.ts';
+import { mxfp4R8Bytes, mxfp4R8Scratch, repackMxfp4R8 } from '../src/backends/cpu/repack.ts';
 import { Scratch, rng } from './helpers/arena.ts';
 
 /** f64 reference y[b][r] = Σ dequant(W)[r][c] · x[b][c]; also Σ|terms| for a relative tolerance. */
@@ -40,15 +40,15 @@ function randomWeights(format: Format, nIn: number, nOut: number, rand: () => nu
 }
 
 function run(s: Scratch, kernel: string, w: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number, act: 'f32' | 'q8') {
-  if (kernel.includes('mxfp4')) { // the CPU kernels read MXFP4 repacked into groups of four rows
-    const r4 = new Uint8Array(mxfp4R4Bytes(nOut, nIn));
-    r4.set(w);
-    repackMxfp4R4(r4, 0, nOut, nIn);
-    w = r4;
+  if (kernel.includes('mxfp4')) { // the CPU kernels read MXFP4 repacked into groups of eight rows
+    const r8 = new Uint8Array(mxfp4R8Bytes(nOut, nIn));
+    r8.set(w);
+    repackMxfp4R8(r8, 0, nOut, nIn);
+    w = r8;
   }
   const W = s.u8(w), X = s.f32(x), Y = s.f32(B * nOut);
   let src = X.ptr;
-  if (act === 'q8') { src = s.u8((nIn / 32) * 36 * B).ptr; s.k.quantize_q8(X.ptr, src, nIn, B); }
+  if (act === 'q8') { src = s.u8((nIn / 32) * 40 * B).ptr; s.k.quantize_q8(X.ptr, src, nIn, B); }
   const k = s.k as unknown as Record<string, (...a: number[]) => void>;
   k[kernel](W.ptr, src, Y.ptr, nIn, nOut, B, 0, nOut);
   const simd = Y.get();
@@ -113,8 +113,8 @@ describe('matmul kernels', () => {
   /** One-token kernel and its batched (prefill) form on the same q8 activations. */
   function oneAndBatched(s: Scratch, format: 'mxfp4' | 'q8_0', canon: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number) {
     let w = canon;
-    if (format === 'mxfp4') { w = new Uint8Array(mxfp4R4Bytes(nOut, nIn)); w.set(canon); repackMxfp4R4(w, 0, nOut, nIn); }
-    const W = s.u8(w), X = s.f32(x), Q = s.u8((nIn / 32) * 36 * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
+    if (format === 'mxfp4') { w = new Uint8Array(mxfp4R8Bytes(nOut, nIn)); w.set(canon); repackMxfp4R8(w, 0, nOut, nIn); }
+    const W = s.u8(w), X = s.f32(x), Q = s.u8((nIn / 32) * 40 * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
     const scr = s.u8(batchedScratch(nIn, B));
     const k = s.k as unknown as Record<string, (...a: number[]) => void>;
     s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
@@ -139,16 +139,16 @@ describe('matmul kernels', () => {
     }
   });
 
-  test('repack_mxfp4_r4 (wasm) equals the reference repack, partial last group included', () => {
+  test('repack_mxfp4_r8 (wasm) equals the reference repack, partial last group included', () => {
     const s = new Scratch(), rand = rng(11);
     for (const [rows, cols] of [[13, 64], [8, 96], [1, 32], [5760 / 40, 2880 / 10]]) {
       const canon = randomWeights('mxfp4', cols, rows, rand);
-      const ref = new Uint8Array(mxfp4R4Bytes(rows, cols));
+      const ref = new Uint8Array(mxfp4R8Bytes(rows, cols));
       ref.set(canon);
-      repackMxfp4R4(ref, 0, rows, cols);
-      const W = s.u8(ref.length), tmp = s.u8(mxfp4R4Scratch(rows, cols));
+      repackMxfp4R8(ref, 0, rows, cols);
+      const W = s.u8(ref.length), tmp = s.u8(mxfp4R8Scratch(rows, cols));
       s.a.u8.set(canon, W.ptr);
-      s.k.repack_mxfp4_r4(W.ptr, rows, cols, tmp.ptr);
+      s.k.repack_mxfp4_r8(W.ptr, rows, cols, tmp.ptr);
       expect(Buffer.compare(W.get(), ref)).toBe(0);
     }
   });

@@ -128,7 +128,7 @@ describe('kernels', () => {
     const x = Float32Array.from({ length: B * n }, () => (rand() - 0.5) * 8);
     x.fill(0, 32, 64); //                                  an all-zero block
     for (let k = 0; k < 32; k++) x[64 + k] = k === 0 ? 127 : k - 16 + 0.5; // exact .5 ties
-    const X = s.f32(x), Q1 = s.u8(B * 3 * 36), Q2 = s.u8(B * 3 * 36);
+    const X = s.f32(x), Q1 = s.u8(B * 3 * 40), Q2 = s.u8(B * 3 * 40);
     s.k.quantize_q8(X.ptr, Q1.ptr, n, B);
     s.k.quantize_q8_ref(X.ptr, Q2.ptr, n, B);
     const a = Q1.get(), b = Q2.get();
@@ -138,14 +138,17 @@ describe('kernels', () => {
       const xs = x.subarray(blk * 32, blk * 32 + 32);
       const amax = Math.max(...xs.map(Math.abs));
       const d = Math.fround(amax / 127);
-      // row layout: i8 qs[n] then f32 d[n/32]
-      const row = Math.floor(blk / 3) * 108, g = blk % 3;
+      // row layout: i8 qs[n], f32 d[n/32], i32 Σqs[n/32]
+      const row = Math.floor(blk / 3) * 120, g = blk % 3;
+      let sum = 0;
       expect(dv.getFloat32(row + 96 + 4 * g, true)).toBe(f16ToF32(f32ToF16(d)));
       const id = d ? Math.fround(1 / d) : 0;
       for (let k = 0; k < 32; k++) {
         const v = Math.fround(xs[k] * id), fl = Math.floor(v), r = v - fl === 0.5 ? (fl % 2 === 0 ? fl : fl + 1) : Math.round(v);
         expect(dv.getInt8(row + 32 * g + k)).toBe(r | 0); // | 0: an int8 has no −0
+        sum += r;
       }
+      expect(dv.getInt32(row + 108 + 4 * g, true)).toBe(sum);
     }
   });
 

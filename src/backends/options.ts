@@ -28,11 +28,16 @@ export interface EngineOptions {
    * wasm memory; the adapter's binding size). Tests force it small to exercise the splitting.
    */
   arenaBytes: number;
+  /**
+   * CPU kernel variant (src/backends/cpu/kernels.ts VARIANTS): `auto` takes OSS_EDGE_KERNELS when
+   * set, else the fastest by a start-up probe. Every variant computes the same integers.
+   */
+  kernels?: string;
 }
 
 export const ENGINE_DEFAULTS: Readonly<EngineOptions> = {
   backend: 'auto', precision: 'fast', threads: availableParallelism(), maxBatch: 64, context: 4096, denseQ8: false,
-  arenaBytes: Infinity,
+  arenaBytes: Infinity, kernels: 'auto',
 };
 
 /** The defaults, overridden by the fields `o` sets (undefined fields keep their default). */

@@ -2,7 +2,9 @@
 import { Arena } from '../../src/backends/cpu/arena.ts';
 
 export class Scratch {
-  readonly a = new Arena(0, 16 << 20, 1 << 30);
+  readonly a: Arena;
+  /** `module`: a kernel build other than the process's variant (kernels-variants.test.ts). */
+  constructor(module?: WebAssembly.Module) { this.a = new Arena(0, 16 << 20, 1 << 30, module); }
   get k() { return this.a.k; }
   f32(data: ArrayLike<number> | number): { ptr: number; get: () => Float32Array } {
     const n = typeof data === 'number' ? data : data.length;

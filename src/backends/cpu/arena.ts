@@ -2,6 +2,7 @@
 // its own instance of the kernel module. Space is handed out by a bump allocator at load time
 // only; nothing is allocated per token (DESIGN.md invariant 4).
 import { instantiate, type Kernels } from './module.ts';
+import { kernelModule } from './variants.ts';
 
 export const PAGE = 65536;
 export const MAX_ARENA_BYTES = 65536 * PAGE; // 4 GiB
@@ -14,11 +15,12 @@ export class Arena {
   private u8view: Uint8Array;
   private f32view: Float32Array;
 
-  constructor(readonly index: number, initialBytes: number, readonly maxBytes = MAX_ARENA_BYTES) {
+  /** `module`: the kernel build to instantiate (tests pass each variant's; else the process's). */
+  constructor(readonly index: number, initialBytes: number, readonly maxBytes = MAX_ARENA_BYTES, readonly module = kernelModule()) {
     const initial = Math.max(1, Math.ceil((initialBytes + RESERVED) / PAGE));
     const maximum = Math.max(initial, Math.ceil(maxBytes / PAGE));
     this.memory = new WebAssembly.Memory({ initial, maximum, shared: true });
-    this.k = instantiate(this.memory);
+    this.k = instantiate(this.memory, module);
     this.u8view = new Uint8Array(this.memory.buffer);
     this.f32view = new Float32Array(this.memory.buffer);
   }

@@ -8,13 +8,14 @@ import { isVector, type Checkpoint, type ModelConfig, type WeightRecord } from '
 import { slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
 import { kvValueBytes, type EngineOptions } from '../options.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
-import { MATMUL, actRowBytes, batchedScratch } from './kernels.ts';
+import { actRowBytes, batchedScratch, matmulKernel } from './kernels.ts';
 import { cpuLayout, planArenas } from './placement.ts';
 import { Pool } from './pool.ts';
-import { mxfp4R4Scratch } from './repack.ts';
+import { MXFP4_GROUP, mxfp4R8Scratch } from './repack.ts';
 import { requantizeQ8 } from '../requant.ts';
 import { Routing } from './route.ts';
 import { argmax } from '../argmax.ts';
+import { resolveVariant, type VariantChoice } from './variants.ts';
 
 class CpuTensor implements Tensor {
   constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format | 'f32vec',
@@ -89,8 +90,12 @@ export class CpuBackend implements Backend {
   private readonly pool: Pool;
   private rowTmp = new Float32Array(0);
 
+  /** The kernel variant (build and per-format kernels) every arena of this backend runs. */
+  private readonly variant: VariantChoice;
+
   constructor(private readonly opts: EngineOptions) {
-    this.a0 = new Arena(0, 1 << 20);
+    this.variant = resolveVariant(opts.kernels);
+    this.a0 = new Arena(0, 1 << 20, undefined, this.variant.module);
     this.pool = new Pool(opts.threads);
   }
 
@@ -114,7 +119,7 @@ export class CpuBackend implements Backend {
       const rows = r.shape[r.shape.length - 2], cols = r.shape[r.shape.length - 1];
       const want = r.name === 'unembed' ? Math.min(passRows, UNEMBED_PASS_ROWS) : passRows;
       io = Math.max(io, want * (cols + rows) * 4 + 64);
-      if (cpuLayout(r, this.opts).r4) io = Math.max(io, mxfp4R4Scratch(rows, cols));
+      if (cpuLayout(r, this.opts).r8) io = Math.max(io, mxfp4R8Scratch(rows, cols));
     }
     const batchStride = Math.ceil(batchedScratch(maxIn, passRows) / 64) * 64;
     const perArena = io + batchStride * this.pool.size + 256;
@@ -122,9 +127,9 @@ export class CpuBackend implements Backend {
     const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.opts);
     this.where = where;
     // Weight arenas never grow: their maximum is their size (less address space reserved).
-    const weightArenas = sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536));
+    const weightArenas = sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536, this.variant.module));
     for (const a of weightArenas) this.scratch.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
-    this.kvArenas = Array.from({ length: KV_ARENAS }, (_, i) => new Arena(1 + weightArenas.length + i, 0));
+    this.kvArenas = Array.from({ length: KV_ARENAS }, (_, i) => new Arena(1 + weightArenas.length + i, 0, undefined, this.variant.module));
     this.arenas = [this.a0, ...weightArenas, ...this.kvArenas];
     await this.pool.attach(this.arenas);
     this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxIn) / 4));
@@ -142,13 +147,13 @@ export class CpuBackend implements Backend {
     const arena = this.arenas[this.where.get(rec.name)!];
     const cols = rec.shape[rec.shape.length - 1], rows = rec.shape[rec.shape.length - 2];
     const lay = cpuLayout(rec, this.opts);
-    if (lay.r4 && rec.shape.length === 3 && rows % 4) throw new Error(`${rec.name}: stacked MXFP4 matrices need rows divisible by 4, got ${rows}`);
+    if (lay.r8 && rec.shape.length === 3 && rows % MXFP4_GROUP) throw new Error(`${rec.name}: stacked MXFP4 matrices need rows divisible by ${MXFP4_GROUP}, got ${rows}`);
     const ptr = arena.alloc(lay.bytes);
     if (lay.requant) requantizeQ8(rec, arena.u8, ptr, progress);
     else rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), progress);
-    if (lay.r4) {
+    if (lay.r8) {
       const tmp = this.scratch.get(arena)!.io;
-      for (let e = 0, n = rec.shape.length === 3 ? rec.shape[0] : 1; e < n; e++) arena.k.repack_mxfp4_r4(ptr + e * rows * rowBytes('mxfp4', cols), rows, cols, tmp);
+      for (let e = 0, n = rec.shape.length === 3 ? rec.shape[0] : 1; e < n; e++) arena.k.repack_mxfp4_r8(ptr + e * rows * rowBytes('mxfp4', cols), rows, cols, tmp);
     }
     const t = new CpuTensor(rec.name, rec.shape, lay.format, arena, ptr, rowBytes(lay.format, cols));
     if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));
@@ -209,7 +214,7 @@ export class CpuBackend implements Backend {
 
   /** y[B][rows] = x[B][cols] · Wᵀ with x, y in arena 0. */
   private matmulAt(w: CpuTensor, x: number, y: number, B: number): void {
-    const kern = MATMUL[w.format as Format][this.opts.precision];
+    const kern = matmulKernel(w.format as Format, this.opts.precision, this.variant.name);
     const nIn = w.cols, nOut = w.rows;
     let src = x;
     if (kern.act === 'q8') { this.a0.k.quantize_q8(x, this.q8!.ptr, nIn, B); src = this.q8!.ptr; }
@@ -221,8 +226,8 @@ export class CpuBackend implements Backend {
     for (let b0 = 0; b0 < B; b0 += pass) {
       const n = Math.min(pass, B - b0);
       u8.set(a0u8.subarray(src + b0 * inRow, src + (b0 + n) * inRow), xs);
-      if (kern.batched && n >= 2) this.pool.run(w.arena.index, kern.batched, [w.ptr, xs, ys, nIn, nOut, n, s.batch], nOut, { arg: 6, stride: s.batchStride }, 4, nIn * nOut * n);
-      else this.pool.run(w.arena.index, kern.name, [w.ptr, xs, ys, nIn, nOut, n], nOut, undefined, 4, nIn * nOut * n);
+      if (kern.batched && n >= 2) this.pool.run(w.arena.index, kern.batched, [w.ptr, xs, ys, nIn, nOut, n, s.batch], nOut, { arg: 6, stride: s.batchStride }, kern.rows, nIn * nOut * n);
+      else this.pool.run(w.arena.index, kern.name, [w.ptr, xs, ys, nIn, nOut, n], nOut, undefined, kern.rows, nIn * nOut * n);
       a0u8.set(u8.subarray(ys, ys + n * nOut * 4), y + b0 * nOut * 4);
     }
   }
@@ -377,7 +382,7 @@ export class CpuBackend implements Backend {
   describe() {
     // arenas: the weight arenas (not the activation arena, not the K/V arenas)
     const weights = this.arenas.filter((a) => a !== this.a0 && !this.kvArenas.includes(a));
-    return { name: this.name, arenas: weights.length, weightBytes: weights.reduce((s, a) => s + a.used, 0), threads: this.pool.size };
+    return { name: this.name, arenas: weights.length, weightBytes: weights.reduce((s, a) => s + a.used, 0), threads: this.pool.size, kernels: this.variant.name };
   }
 
   release(): void { this.pool.close(); }

@@ -1,8 +1,10 @@
-// The compiled kernel module (assembly/ → wasm/kernels.wasm). Compiled once per process and
-// instantiated once per arena memory. Refuses a stale build: the stamp must match the sources.
+// The compiled kernel modules (assembly/ → wasm/*.wasm, one per build in wasm-stamp.mjs BUILDS).
+// Each is compiled once per process and instantiated once per arena memory. Refuses a stale build:
+// the stamp must match the sources.
 import { existsSync, readFileSync } from 'node:fs';
-import { STAMP_PATH, WASM_PATH, sourceHash } from './wasm-stamp.mjs';
+import { BUILDS, sourceHash, stampPath, wasmPath } from './wasm-stamp.mjs';
 
+export type Build = keyof typeof BUILDS;
 type MatmulFn = (w: number, x: number, y: number, nIn: number, nOut: number, B: number, r0: number, r1: number) => void;
 
 /** The exports of assembly/index.ts (pointers are byte offsets into the arena memory). */
@@ -28,21 +30,28 @@ export interface Kernels {
   add_bias(y: number, bias: number, n: number, B: number): void;
   axpy(y: number, x: number, s: number, n: number): void;
   round_f16(x: number): number;
-  repack_mxfp4_r4(w: number, rows: number, nIn: number, scratch: number): void;
+  repack_mxfp4_r8(w: number, rows: number, nIn: number, scratch: number): void;
   read_lines(p: number, unused: number, l0: number, l1: number): number;
 }
 
-let compiled: WebAssembly.Module | null = null;
+const compiled = new Map<Build, WebAssembly.Module | null>();
 
-export function kernelModule(): WebAssembly.Module {
-  if (compiled) return compiled;
-  if (!existsSync(WASM_PATH)) throw new Error(`${WASM_PATH} is missing: run \`npm run build:wasm\``);
-  const stamp = existsSync(STAMP_PATH) ? JSON.parse(readFileSync(STAMP_PATH, 'utf8')) : {};
-  if (stamp.sourceHash !== sourceHash()) throw new Error(`${WASM_PATH} is stale (assembly/ changed): run \`npm run build:wasm\``);
-  compiled = new WebAssembly.Module(readFileSync(WASM_PATH));
-  return compiled;
+/**
+ * The module of one build; null when this runtime cannot compile it (a relaxed-SIMD build on a
+ * runtime without relaxed SIMD). A missing or stale file is an error, never a silent fallback.
+ */
+export function buildModule(build: Build): WebAssembly.Module | null {
+  if (compiled.has(build)) return compiled.get(build)!;
+  const path = wasmPath(build), stamp = stampPath(build);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build:wasm\``);
+  const s = existsSync(stamp) ? JSON.parse(readFileSync(stamp, 'utf8')) : {};
+  if (s.sourceHash !== sourceHash(build)) throw new Error(`${path} is stale (assembly/ changed): run \`npm run build:wasm\``);
+  let m: WebAssembly.Module | null = null;
+  try { m = new WebAssembly.Module(readFileSync(path)); } catch { m = null; }
+  compiled.set(build, m);
+  return m;
 }
 
-export function instantiate(memory: WebAssembly.Memory, module = kernelModule()): Kernels {
+export function instantiate(memory: WebAssembly.Memory, module: WebAssembly.Module): Kernels {
   return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
 }

@@ -5,14 +5,14 @@ import { tensorBytes, type Format } from '../../model/formats.ts';
 import { isVector, type WeightRecord } from '../../model/types.ts';
 import type { Precision } from '../options.ts';
 import { requantizesToQ8 } from '../requant.ts';
-import { mxfp4R4Bytes } from './repack.ts';
+import { mxfp4R8Bytes } from './repack.ts';
 
 /** How a matrix is held on the CPU. */
 export interface CpuLayout {
   format: Format;
   bytes: number;
-  /** MXFP4 repacked into four-row groups (repack.ts): every MXFP4 product reads this layout. */
-  r4: boolean;
+  /** MXFP4 repacked into eight-row groups (repack.ts): every MXFP4 product reads this layout. */
+  r8: boolean;
   /** A float matrix re-quantised to Q8_0 at load (opt-in: half the bytes per token). */
   requant: boolean;
 }
@@ -23,12 +23,12 @@ export function cpuLayout(rec: WeightRecord, o: LayoutOptions): CpuLayout {
   const rows = rec.shape[rec.shape.length - 2], cols = rec.shape[rec.shape.length - 1];
   const stack = rec.shape.length === 3 ? rec.shape[0] : 1;
   if (rec.format === 'mxfp4' && rec.name !== 'embed') {
-    return { format: 'mxfp4', bytes: mxfp4R4Bytes(rows, cols) * stack, r4: true, requant: false };
+    return { format: 'mxfp4', bytes: mxfp4R8Bytes(rows, cols) * stack, r8: true, requant: false };
   }
   if (requantizesToQ8(rec, Boolean(o.denseQ8))) {
-    return { format: 'q8_0', bytes: tensorBytes('q8_0', rec.shape), r4: false, requant: true };
+    return { format: 'q8_0', bytes: tensorBytes('q8_0', rec.shape), r8: false, requant: true };
   }
-  return { format: rec.format, bytes: rec.byteSize, r4: false, requant: false };
+  return { format: rec.format, bytes: rec.byteSize, r8: false, requant: false };
 }
 
 /**

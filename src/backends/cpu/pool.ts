@@ -3,7 +3,6 @@
 // counter in a shared control block: workers spin ~50 µs, then sleep on Atomics.wait and announce
 // it, so a wake costs ~1 µs while busy and a futex only after idling (research/feasibility.md §4:
 // futex round trips cost 50–65 µs here). Never more spinning threads than `threads`.
-import { kernelModule } from './module.ts';
 import type { Arena } from './arena.ts';
 
 // control block layout (Int32 indices)
@@ -36,7 +35,8 @@ export class Pool {
   /** Starts the workers on these arenas (resolves when every worker is listening). */
   async attach(arenas: Arena[]): Promise<void> {
     this.arenas = arenas;
-    this.names = Object.keys(WebAssembly.Module.exports(kernelModule()).reduce((o, e) => (e.kind === 'function' ? { ...o, [e.name]: 1 } : o), {}));
+    const module = arenas[0].module; // every arena of a pool instantiates the same build
+    this.names = Object.keys(WebAssembly.Module.exports(module).reduce((o, e) => (e.kind === 'function' ? { ...o, [e.name]: 1 } : o), {}));
     this.names.forEach((n, i) => this.ids.set(n, i));
     const ready: Promise<void>[] = [];
     for (let id = 1; id < this.size; id++) {
@@ -45,7 +45,7 @@ export class Pool {
         w.onmessage = () => res();
         w.onerror = (e) => rej(new Error(`cpu worker ${id} failed: ${(e as ErrorEvent).message}`));
       }));
-      w.postMessage({ module: kernelModule(), memories: arenas.map((a) => a.memory), ctl: this.ctl.buffer, args: this.args.buffer, id, names: this.names });
+      w.postMessage({ module, memories: arenas.map((a) => a.memory), ctl: this.ctl.buffer, args: this.args.buffer, id, names: this.names });
       this.workers.push(w);
     }
     try {

@@ -1,0 +1,197 @@
+// MXFP4 × q8 with the relaxed-SIMD dot product (relaxed build only: assembly/index-relaxed.ts),
+// on the r8 layout of mxfp4.ts.
+//
+// i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c) is only defined (the same on every lowering: V8's
+// vpdpbusd, pmaddubsw + pmaddwd, JSC's) when b fits in 7 bits unsigned and no i16 pair sum
+// saturates. So the codes decode through the table to 2·E2M1 + 12 ∈ [0, 24] (the i7 operand), the
+// q8 activations are the signed operand, and each block subtracts 12·Σx (Σx from quant.ts, per
+// token and block, shared by every row): Σ x·(w+12) − 12·Σx = Σ x·w exactly. Largest pair sum
+// 2·24·127 = 6096: no saturation. The float step is r8.ts scale_add, so the result is
+// bit-identical to the baseline kernel's (the correction enters the integer sum, which is exact).
+import { Q8_BLOCK } from './common';
+import { CODES, SCALE_MIN, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';
+
+// Tables live in the data segment and are loaded into locals once per call: a v128.const in the
+// loop is rebuilt by the engines on every use (several instructions each), a local stays in a
+// register. LUT_OFF: 2·E2M1 + 12 for codes 0…15; NIBBLE: the low-nibble mask.
+const LUT_OFF = memory.data<u8>([12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0]);
+const NIBBLE = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15]);
+const ONES16 = memory.data<i16>([1, 1, 1, 1, 1, 1, 1, 1]);
+
+// Indexes < 16 after the mask: relaxed_swizzle is defined there and skips the range fix. The high
+// nibbles shift as i16 lanes and take the same mask: i8x16.shr_u has no x86 instruction (engines
+// emit a shift plus a freshly built mask).
+@inline function lo(c: v128, lut: v128, m: v128): v128 { return i8x16.relaxed_swizzle(lut, v128.and(c, m)); }
+@inline function hi(c: v128, lut: v128, m: v128): v128 { return i8x16.relaxed_swizzle(lut, v128.and(i16x8.shr_u(c, 4), m)); }
+@inline function rdot(x: v128, w: v128, acc: v128): v128 { return i32x4.relaxed_dot_i8x16_i7x16_add_s(x, w, acc); }
+
+/** y[b][r] for rows [r0, r1) (r0 a multiple of 8) of an r8-layout matrix × q8 activations. */
+export function matmul_mxfp4_q8_rdot(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN);
+  for (let r = r0; r < r1; r += 8) {
+    const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
+    for (let b = 0; b < B; b++) {
+      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xs = xd + <usize>nb * 4;
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      let blk = wg, xb = xq, sp = sg;
+      for (let g: usize = 0; g < <usize>nb; g++, blk += CODES, xb += 32, sp += 8) {
+        // a0, a1 start at −12·Σx (the offset's correction); b0, b1 take the high nibbles: four
+        // independent accumulators, so the dot's latency (vpdpbusd: ~5 cycles) never chains 8 deep.
+        // The four steps are written out: constant offsets fold into the loads.
+        let a0 = i32x4.splat(-12 * load<i32>(xs + (g << 2))), a1 = a0, b0 = i32x4.splat(0), b1 = b0;
+        {
+          const xl = v128.load32_splat(xb, 0), xh = v128.load32_splat(xb, 16);
+          const c0 = v128.load(blk, 0), c1 = v128.load(blk, 16);
+          a0 = rdot(xl, lo(c0, lut, m), a0); b0 = rdot(xh, hi(c0, lut, m), b0);
+          a1 = rdot(xl, lo(c1, lut, m), a1); b1 = rdot(xh, hi(c1, lut, m), b1);
+        }
+        {
+          const xl = v128.load32_splat(xb, 4), xh = v128.load32_splat(xb, 20);
+          const c0 = v128.load(blk, 32), c1 = v128.load(blk, 48);
+          a0 = rdot(xl, lo(c0, lut, m), a0); b0 = rdot(xh, hi(c0, lut, m), b0);
+          a1 = rdot(xl, lo(c1, lut, m), a1); b1 = rdot(xh, hi(c1, lut, m), b1);
+        }
+        {
+          const xl = v128.load32_splat(xb, 8), xh = v128.load32_splat(xb, 24);
+          const c0 = v128.load(blk, 64), c1 = v128.load(blk, 80);
+          a0 = rdot(xl, lo(c0, lut, m), a0); b0 = rdot(xh, hi(c0, lut, m), b0);
+          a1 = rdot(xl, lo(c1, lut, m), a1); b1 = rdot(xh, hi(c1, lut, m), b1);
+        }
+        {
+          const xl = v128.load32_splat(xb, 12), xh = v128.load32_splat(xb, 28);
+          const c0 = v128.load(blk, 96), c1 = v128.load(blk, 112);
+          a0 = rdot(xl, lo(c0, lut, m), a0); b0 = rdot(xh, hi(c0, lut, m), b0);
+          a1 = rdot(xl, lo(c1, lut, m), a1); b1 = rdot(xh, hi(c1, lut, m), b1);
+        }
+        const e = scale_bytes(sp), dd = f32x4.mul(v128.load32_splat(xd + (g << 2)), f32x4.splat(0.5));
+        acc0 = scale_add(acc0, i32x4.add(a0, b0), scales_lo(e, tiny), dd);
+        acc1 = scale_add(acc1, i32x4.add(a1, b1), scales_hi(e, tiny), dd);
+      }
+      store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, min(8, r1 - r));
+    }
+  }
+}
+
+/**
+ * Prefill form for B ≥ 2: each group of eight rows is decoded to offset bytes once into `scratch`
+ * (nb·256 bytes) and reused by every token; bit-identical to the one-token kernel.
+ */
+export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN);
+  for (let r = r0; r < r1; r += 8) {
+    const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
+    for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
+      const c = v128.load(wg + <usize>g * CODES + (v << 4)), o = scratch + (<usize>g << 8) + (v << 5);
+      v128.store(o, lo(c, lut, m)); v128.store(o, hi(c, lut, m), 16);
+    }
+    for (let b = 0; b < B; b++) {
+      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xs = xd + <usize>nb * 4;
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      for (let g = 0; g < nb; g++) {
+        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5);
+        let a0 = i32x4.splat(-12 * load<i32>(xs + (<usize>g << 2))), a1 = a0, b0 = i32x4.splat(0), b1 = b0;
+        {
+          const xl = v128.load32_splat(xb, 0), xh = v128.load32_splat(xb, 16);
+          a0 = rdot(xl, v128.load(d, 0), a0); b0 = rdot(xh, v128.load(d, 16), b0);
+          a1 = rdot(xl, v128.load(d, 32), a1); b1 = rdot(xh, v128.load(d, 48), b1);
+        }
+        {
+          const xl = v128.load32_splat(xb, 4), xh = v128.load32_splat(xb, 20);
+          a0 = rdot(xl, v128.load(d, 64), a0); b0 = rdot(xh, v128.load(d, 80), b0);
+          a1 = rdot(xl, v128.load(d, 96), a1); b1 = rdot(xh, v128.load(d, 112), b1);
+        }
+        {
+          const xl = v128.load32_splat(xb, 8), xh = v128.load32_splat(xb, 24);
+          a0 = rdot(xl, v128.load(d, 128), a0); b0 = rdot(xh, v128.load(d, 144), b0);
+          a1 = rdot(xl, v128.load(d, 160), a1); b1 = rdot(xh, v128.load(d, 176), b1);
+        }
+        {
+          const xl = v128.load32_splat(xb, 12), xh = v128.load32_splat(xb, 28);
+          a0 = rdot(xl, v128.load(d, 192), a0); b0 = rdot(xh, v128.load(d, 208), b0);
+          a1 = rdot(xl, v128.load(d, 224), a1); b1 = rdot(xh, v128.load(d, 240), b1);
+        }
+        const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.mul(v128.load32_splat(xd + (<usize>g << 2)), f32x4.splat(0.5));
+        acc0 = scale_add(acc0, i32x4.add(a0, b0), scales_lo(e, tiny), dd);
+        acc1 = scale_add(acc1, i32x4.add(a1, b1), scales_hi(e, tiny), dd);
+      }
+      store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
+    }
+  }
+}
+
+/** The float step of one block: offset sums minus 12·Σx, then mxfp4.ts scale_add. */
+@inline function finish(acc: v128, a: v128, sx12: v128, scale: v128, dd: v128): v128 {
+  return scale_add(acc, i32x4.sub(a, sx12), scale, dd);
+}
+
+@inline function rdot16(x: v128, w: v128): v128 { return i16x8.relaxed_dot_i8x16_i7x16_s(x, w); }
+
+/**
+ * matmul_mxfp4_q8_rdot with the i16 form of the relaxed dot (pmaddubsw alone on x86) summed in
+ * i16 over the four steps, widened to i32 once per block and nibble half (a dot with ones, from
+ * the data segment). Exact: a pair sum is at most 2·127·24 = 6096, four of them 24384 < 2^15.
+ * Fewer instructions where an engine lowers the i32 dot as pmaddubsw + pmaddwd + paddd, more where
+ * it has vpdpbusd; and in a loop, not written out — JavaScriptCore runs long straight-line bodies
+ * slower. Measured in one process, alternating, best of 15 (AMD EPYC, one thread, GB/s of
+ * weights, hot 256×2880 / cold sweep): Bun rdot16 16.1 / 14.9 vs rdot 11.4 / 10.8;
+ * Deno rdot16 15.3 / 14.4 vs rdot 19.3 / 16.8. The start-up probe picks per runtime.
+ */
+export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), ones = v128.load(ONES16);
+  for (let r = r0; r < r1; r += 8) {
+    const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
+    for (let b = 0; b < B; b++) {
+      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      for (let g = 0; g < nb; g++) {
+        const blk = wg + <usize>g * CODES, xb = xq + (<usize>g << 5);
+        let a0 = i16x8.splat(0), a1 = i16x8.splat(0), b0 = i16x8.splat(0), b1 = i16x8.splat(0);
+        for (let j: usize = 0; j < 4; j++) {
+          const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2));
+          const c0 = v128.load(blk + (j << 5)), c1 = v128.load(blk + (j << 5), 16);
+          a0 = i16x8.add(a0, rdot16(xl, lo(c0, lut, m))); b0 = i16x8.add(b0, rdot16(xh, hi(c0, lut, m)));
+          a1 = i16x8.add(a1, rdot16(xl, lo(c1, lut, m))); b1 = i16x8.add(b1, rdot16(xh, hi(c1, lut, m)));
+        }
+        const s0 = i32x4.add(i32x4.dot_i16x8_s(a0, ones), i32x4.dot_i16x8_s(b0, ones));
+        const s1 = i32x4.add(i32x4.dot_i16x8_s(a1, ones), i32x4.dot_i16x8_s(b1, ones));
+        const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
+        const sx12 = i32x4.splat(12 * load<i32>(xd + (<usize>nb << 2) + (<usize>g << 2)));
+        acc0 = finish(acc0, s0, sx12, scales_lo(e, tiny), dd);
+        acc1 = finish(acc1, s1, sx12, scales_hi(e, tiny), dd);
+      }
+      store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, min(8, r1 - r));
+    }
+  }
+}
+
+/** Prefill form of matmul_mxfp4_q8_rdot16: the matmul_mxfp4_q8_rdot_batched scratch, i16 sums. */
+export function matmul_mxfp4_q8_rdot16_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), ones = v128.load(ONES16);
+  for (let r = r0; r < r1; r += 8) {
+    const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
+    for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
+      const c = v128.load(wg + <usize>g * CODES + (v << 4)), o = scratch + (<usize>g << 8) + (v << 5);
+      v128.store(o, lo(c, lut, m)); v128.store(o, hi(c, lut, m), 16);
+    }
+    for (let b = 0; b < B; b++) {
+      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      for (let g = 0; g < nb; g++) {
+        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5);
+        let a0 = i16x8.splat(0), a1 = i16x8.splat(0), b0 = i16x8.splat(0), b1 = i16x8.splat(0);
+        for (let j: usize = 0; j < 4; j++) {
+          const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2)), o = d + (j << 6);
+          a0 = i16x8.add(a0, rdot16(xl, v128.load(o))); b0 = i16x8.add(b0, rdot16(xh, v128.load(o, 16)));
+          a1 = i16x8.add(a1, rdot16(xl, v128.load(o, 32))); b1 = i16x8.add(b1, rdot16(xh, v128.load(o, 48)));
+        }
+        const s0 = i32x4.add(i32x4.dot_i16x8_s(a0, ones), i32x4.dot_i16x8_s(b0, ones));
+        const s1 = i32x4.add(i32x4.dot_i16x8_s(a1, ones), i32x4.dot_i16x8_s(b1, ones));
+        const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
+        const sx12 = i32x4.splat(12 * load<i32>(xd + (<usize>nb << 2) + (<usize>g << 2)));
+        acc0 = finish(acc0, s0, sx12, scales_lo(e, tiny), dd);
+        acc1 = finish(acc1, s1, sx12, scales_hi(e, tiny), dd);
+      }
+      store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+// Every kernel variant (src/backends/cpu/kernels.ts VARIANTS) this runtime can compile, against
+// the scalar twin of the kernel it replaces and against the baseline kernel: all 16 FP4 codes,
+// the extreme E8M0 exponents 0, 1, 127, 254 (255 is NaN and refused at load), row counts that
+// are not a multiple of the eight-row group, odd block counts, one and several tokens.
+import { describe, expect, test } from 'bun:test';
+import { rowBytes } from '../src/model/formats.ts';
+import { MATMUL, VARIANTS, actRowBytes, batchedScratch, matmulKernel } from '../src/backends/cpu/kernels.ts';
+import { buildModule } from '../src/backends/cpu/module.ts';
+import { mxfp4R8Bytes, repackMxfp4R8 } from '../src/backends/cpu/repack.ts';
+import { availableVariants, resolveVariant } from '../src/backends/cpu/variants.ts';
+import { Scratch, rng } from './helpers/arena.ts';
+
+type Fn = (...a: number[]) => void;
+
+/** Canonical MXFP4 rows: random codes (row 0 block 0 holds all 16 in both nibbles), scales from `scale`. */
+function mxfp4Rows(nIn: number, nOut: number, rand: () => number, scale: (r: number, g: number) => number): Uint8Array {
+  const rb = rowBytes('mxfp4', nIn), w = new Uint8Array(rb * nOut);
+  for (let i = 0; i < w.length; i++) w[i] = (rand() * 256) | 0;
+  for (let r = 0; r < nOut; r++) for (let g = 0; g < nIn / 32; g++) w[r * rb + 17 * g] = scale(r, g);
+  for (let i = 0; i < 16; i++) w[1 + i] = (i << 4) | (15 - i);
+  return w;
+}
+
+/** One q8 product per kernel name on the same repacked weights and activations; y as bits. */
+function products(s: Scratch, canon: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number, names: string[]) {
+  const w = new Uint8Array(mxfp4R8Bytes(nOut, nIn));
+  w.set(canon);
+  repackMxfp4R8(w, 0, nOut, nIn);
+  const W = s.u8(w), X = s.f32(x), Q = s.u8(actRowBytes('q8', nIn) * B), scr = s.u8(batchedScratch(nIn, B));
+  const k = s.k as unknown as Record<string, Fn>;
+  s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
+  return names.map((name) => {
+    const Y = s.f32(B * nOut);
+    if (name.endsWith('_batched')) k[name](W.ptr, Q.ptr, Y.ptr, nIn, nOut, B, scr.ptr, 0, nOut);
+    else k[name](W.ptr, Q.ptr, Y.ptr, nIn, nOut, B, 0, nOut);
+    return new Uint32Array(Y.get().buffer);
+  });
+}
+
+const SHAPES: [number, number, number][] = [[32, 1, 1], [64, 5, 1], [96, 13, 2], [160, 8, 3], [288, 17, 1], [2880 / 10, 24, 4], [64, 9, 7]];
+const EXTREME = [0, 1, 127, 254];
+
+describe('kernel variants', () => {
+  test('the runtime compiles at least the baseline; auto resolves to a compilable variant', () => {
+    expect(availableVariants()).toContain('baseline');
+    expect(availableVariants()).toContain(resolveVariant('auto').name);
+  });
+
+  for (const v of Object.keys(VARIANTS)) {
+    const module = buildModule(VARIANTS[v].build);
+    test.skipIf(!module)(`${v}: MXFP4×q8 (one-token and batched) = scalar twin = baseline, bit for bit`, () => {
+      const s = new Scratch(module!), rand = rng(31 + v.length);
+      const kern = matmulKernel('mxfp4', 'fast', v), base = MATMUL.mxfp4.fast;
+      const names = [kern.name, kern.batched!, base.name, base.batched!, 'matmul_mxfp4_q8_ref'];
+      for (const [nIn, nOut, B] of SHAPES) {
+        for (const scale of [(r: number, g: number) => 118 + ((r + g) % 12), (r: number, g: number) => EXTREME[(r + 3 * g) % 4]]) {
+          const w = mxfp4Rows(nIn, nOut, rand, scale);
+          // activations spanning magnitudes, an all-zero block and ±full-scale values
+          const x = Float32Array.from({ length: B * nIn }, (_, i) => (i % 97 === 5 ? -1 : (rand() - 0.5)) * 2 ** ((i % 7) - 3));
+          if (nIn >= 64) x.fill(0, 32, 64);
+          const [one, batched, bOne, bBatched, twin] = products(s, w, x, nIn, nOut, B, names);
+          expect([...one]).toEqual([...twin]);
+          expect([...batched]).toEqual([...twin]);
+          expect([...bOne]).toEqual([...twin]);
+          expect([...bBatched]).toEqual([...twin]);
+        }
+      }
+    });
+
+    test.skipIf(!module)(`${v}: every fast kernel it swaps in has a twin and the same activation format`, () => {
+      for (const [format, k] of Object.entries(VARIANTS[v].fast)) {
+        const base = MATMUL[format as keyof typeof MATMUL].fast;
+        expect(WebAssembly.Module.exports(module!).map((e) => e.name)).toEqual(expect.arrayContaining([k!.name, ...(k!.batched ? [k!.batched] : []), `${base.name}_ref`]));
+      }
+    });
+  }
+
+  test('a variant name that does not exist is refused', () => {
+    expect(() => resolveVariant('no-such-variant')).toThrow(/expected auto or one of/);
+  });
+});
