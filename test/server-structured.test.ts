@@ -13,13 +13,11 @@ import { bunRuntime } from '../src/server/runtime.bun.ts';
 import { startService } from '../src/boot/service.ts';
 import type { RunningServer } from '../src/server/start.ts';
 import { o200kHarmony } from '../src/tokenizer/index.ts';
+import { bool, int, num, obj, str, type Schema } from './helpers/json-schemas.ts';
 
 setDefaultTimeout(120_000);
 (globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false; // generateObject is deprecated in ai 7
 
-type Schema = Record<string, unknown>;
-const obj = (properties: Record<string, Schema>, required = Object.keys(properties)): Schema => ({ type: 'object', properties, required, additionalProperties: false });
-const str = { type: 'string' }, int = { type: 'integer' }, num = { type: 'number' }, bool = { type: 'boolean' };
 
 /** Varied shapes: nesting, arrays, enums, numbers, optional members, nullables, escapes in enum text. */
 const SCHEMAS: Array<[string, Schema]> = [
