@@ -16,7 +16,8 @@ import type { Checkpoint } from '../src/model/types.ts';
 import { compareRows, golden } from './helpers/golden.ts';
 import { dequantAll, fillAll } from './helpers/model-files.ts';
 import { q8Reference, q8Values } from './helpers/q8-reference.ts';
-import { f32Bytes, memCheckpoint, type MemTensor } from './helpers/webgpu-checkpoint.ts';
+import { f32Bytes, memCheckpoint, record, rng, type MemTensor } from './helpers/webgpu-checkpoint.ts';
+import { requantizeQ8, requantizesToQ8 } from '../src/backends/requant.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'oss-edge-requant-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -73,4 +74,25 @@ test('denseQ8 on HF bf16 = the reference Q8_0 values (exact: ≤ 1e-4; fast: its
       a.release(); b.release(); plain.release(); want.release();
     }
   }
+});
+
+test('requantizeQ8 over several staging chunks (rows past the first 8 MiB of source): every row lands at its own place = the reference quantiser', () => {
+  // f32 rows of 1024 values are 4 KiB: the 8 MiB staging buffer holds 2048 of them, so these
+  // 5 × 417 = 2085 rows take two chunks, the second one partial.
+  const shape = [5, 417, 1024], cols = 1024, rows = 5 * 417, rbSrc = cols * 4, rbQ = (cols / 32) * 34;
+  const rand = rng(7), values = new Float32Array(rows * cols);
+  for (let i = 0; i < values.length; i++) values[i] = (rand() - 0.5) * 4;
+  const bytes = f32Bytes(values);
+  const rec = { ...record({ name: 'blk.0.attn_q', shape, format: 'f32', bytes }),
+    fillRows(dst: Uint8Array, r0: number, r1: number) { dst.set(bytes.subarray(r0 * rbSrc, r1 * rbSrc)); } };
+  expect(requantizesToQ8(rec, true)).toBe(true);
+  const ptr = 34, dst = new Uint8Array(ptr + rows * rbQ + 34).fill(0xaa);
+  let read = 0;
+  requantizeQ8(rec, dst, ptr, (n) => { read += n; });
+  expect(read).toBe(bytes.length);
+  const want = q8Reference(values), got = dst.subarray(ptr, ptr + rows * rbQ);
+  const at = got.findIndex((b, i) => b !== want[i]);
+  if (at >= 0) throw new Error(`byte ${at} (row ${Math.floor(at / rbQ)}) is ${got[at]}, the reference quantiser gives ${want[at]}`);
+  // nothing written outside [ptr, ptr + rows × row bytes)
+  expect([...dst.subarray(0, ptr), ...dst.subarray(ptr + rows * rbQ)].every((b) => b === 0xaa)).toBe(true);
 });

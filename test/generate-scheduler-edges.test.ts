@@ -1,6 +1,7 @@
 // The scheduler's two paths no other test reaches: a session that refuses to rewind to the shared
 // prefix (the prompt is evaluated again from position 0), and close() at shutdown with one request
-// mid-pass and one queued. Scripted engine (helpers/server-fake-engine.ts), stepped by a Gate.
+// mid-pass and one queued, and the saved conversations it frees. Scripted engine
+// (helpers/server-fake-engine.ts), stepped by a Gate.
 import { describe, expect, test } from 'bun:test';
 import { Scheduler, type End, type GenerateJob, type LanguageModel, type OutputHandler } from '../src/generate/index.ts';
 import { Gate, until } from './helpers/gate.ts';
@@ -74,5 +75,25 @@ describe('scheduler edges', () => {
     expect(m.evals).toEqual([[1, 2], [r.ids[0]]]); // the queued prompt was never evaluated
     expect([s.busy, s.queued, gate.holding]).toEqual([0, 0, 0]);
     expect(s.stats.finished.cancelled).toBe(2);
+  });
+
+  test('close() also frees the saved conversations: the prompt cache is emptied and each saved state released', async () => {
+    const fake = fakeModel(64, 16, 0);
+    let released = 0;
+    const m: LanguageModel = {
+      ...fake,
+      newSession(context) {
+        const session = fake.newSession(context), save = session.save.bind(session);
+        session.save = () => ({ ...save(), release() { released++; } });
+        return session;
+      },
+    };
+    const s = new Scheduler(m, { slots: 1, context: 256, maxQueue: 4, limit: 64, promptCacheBytes: 1 << 20 });
+    await collect(s.submit(job(Array.from({ length: 40 }, (_, i) => (i * 3) % 64), 2)));
+    await collect(s.submit(job(Array.from({ length: 40 }, (_, i) => (i * 11 + 1) % 64), 2))); // takes the only slot: the first is saved aside
+    expect([s.promptCache!.size, released]).toEqual([1, 0]);
+    expect(s.promptCache!.bytes).toBeGreaterThan(0);
+    s.close();
+    expect([s.promptCache!.size, s.promptCache!.bytes, released]).toEqual([0, 0, 1]);
   });
 });
