@@ -19,6 +19,7 @@ import { startService } from '../src/boot/service.ts';
 import type { RunningServer } from '../src/server/start.ts';
 import { o200kHarmony } from '../src/tokenizer/index.ts';
 import { startScriptedServer } from './helpers/server.ts';
+import { inCI, truthy } from './helpers/requirements.ts';
 
 const CHROMIUM = process.env.OSS_EDGE_CHROMIUM ?? '/usr/bin/chromium';
 const OPT_OUT = 'OSS_EDGE_SKIP_BROWSER_TEST';
@@ -28,7 +29,7 @@ const KEY = 'sk-browser-test';
 const T = 180_000;
 
 const missing = !existsSync(CHROMIUM);
-const skip = missing && process.env.CI !== 'true' && process.env[OPT_OUT] === '1';
+const skip = missing && !inCI() && truthy(process.env[OPT_OUT]); // the suite's one skip rule (helpers/requirements.ts)
 if (skip) console.warn(`\n[SKIP] ui-browser.test.ts: no Chromium at ${CHROMIUM} and ${OPT_OUT}=1 — the chat page is NOT tested in a browser\n`);
 
 let out: string;
@@ -39,7 +40,7 @@ beforeAll(async () => {
   if (missing) {
     if (skip) return;
     throw new Error(`no Chromium at ${CHROMIUM}: install it (apt-get install -y --no-install-recommends chromium; .ci/run does) `
-      + `or set OSS_EDGE_CHROMIUM to its path${process.env.CI === 'true' ? '' : `; ${OPT_OUT}=1 skips this test outside CI`}`);
+      + `or set OSS_EDGE_CHROMIUM to its path${inCI() ? '' : `; ${OPT_OUT}=1 skips this test outside CI`}`);
   }
   out = process.env.OSS_EDGE_TEST_OUT ?? mkdtempSync(join(tmpdir(), 'oss-edge-ui-test-'));
   mkdirSync(out, { recursive: true });
