@@ -3,7 +3,7 @@
 // over 2,000 requests before src/server/memory.ts; now the peak must stay within 1.5× the RSS after
 // the first 100. Then failed requests — 1 MiB prompts refused after tokenizing in the worker, broken
 // JSON, refused schemas — must leave nothing behind: once the prompt worker has ended, RSS is back
-// within the bound, and the same requests peak where they did before (within 24 MiB).
+// within the bound, and a second round of them adds nothing (within 24 MiB) to the first.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { startChildServer, type ChildServer } from './helpers/server-child.ts';
 
@@ -38,24 +38,34 @@ test('4,000 chat requests: peak RSS ≤ 1.5× the RSS after the first 100; faile
   const big = 'a'.repeat(1 << 20);
   let failedPeak = 0;
   const sampleFailed = () => { failedPeak = Math.max(failedPeak, srv.rssMiB()); };
-  await run(30, () => JSON.stringify({ messages: [{ role: 'user', content: big }], max_tokens: 1 }), 400, undefined, sampleFailed);
-  await run(30, () => JSON.stringify({ prompt: big, max_tokens: 1 }), 400, '/v1/completions', sampleFailed);
-  await run(200, (i) => `{"messages": [{"role": "user", "content": "x${i}"`, 400, undefined, sampleFailed);
-  await run(200, () => JSON.stringify({ messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'f', parameters: JSON.parse(`${'{"oneOf":['.repeat(40)}{}${']}'.repeat(40)}`) } }] }), 400, undefined, sampleFailed);
   // The worker that tokenized the 1 MiB prompts ends after 10 s idle (a gauge in /metrics says so).
   const workerRunning = async () => /oss_edge_prompt_worker_running 1/.test(await (await fetch(`${srv.url}/metrics`)).text());
-  expect(await workerRunning()).toBe(true);
-  while (await workerRunning()) await Bun.sleep(250);
-  let endPeak = 0;
-  await run(300, (i) => chat(i), 200, undefined, () => { endPeak = Math.max(endPeak, srv.rssMiB()); });
+  /** 460 failed requests, the prompt worker's end, then the peak RSS over 300 ok requests. */
+  const failThenServe = async (): Promise<number> => {
+    await run(30, () => JSON.stringify({ messages: [{ role: 'user', content: big }], max_tokens: 1 }), 400, undefined, sampleFailed);
+    await run(30, () => JSON.stringify({ prompt: big, max_tokens: 1 }), 400, '/v1/completions', sampleFailed);
+    await run(200, (i) => `{"messages": [{"role": "user", "content": "x${i}"`, 400, undefined, sampleFailed);
+    await run(200, () => JSON.stringify({ messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'f', parameters: JSON.parse(`${'{"oneOf":['.repeat(40)}{}${']}'.repeat(40)}`) } }] }), 400, undefined, sampleFailed);
+    expect(await workerRunning()).toBe(true);
+    while (await workerRunning()) await Bun.sleep(250);
+    let p = 0;
+    await run(300, (i) => chat(i), 200, undefined, () => { p = Math.max(p, srv.rssMiB()); });
+    return p;
+  };
+  // Twice: the allocator may keep some of the first round's freed pages (a step, seen up to ~41
+  // MiB), while anything the failures leak grows with every round.
+  const endPeak = await failThenServe();
+  const endPeak2 = await failThenServe();
   console.log(`RSS (MiB): after 100 requests ${after100.toFixed(0)}, peak over the next 3,900 ${peak.toFixed(0)} (${(peak / after100).toFixed(2)}×), `
-    + `over the last 300 of them ${okPeak.toFixed(0)}; through 460 failed requests ${failedPeak.toFixed(0)}; over 300 ok requests after them ${endPeak.toFixed(0)}`);
+    + `over the last 300 of them ${okPeak.toFixed(0)}; through 460 failed requests ${failedPeak.toFixed(0)}; over 300 ok requests after them ${endPeak.toFixed(0)}, after a second such round ${endPeak2.toFixed(0)}`);
   expect(peak).toBeLessThanOrEqual(1.5 * after100);
   // While a 1 MiB prompt is tokenized the worker holds its tables (~14 MiB) and its working set
   // (~30 MiB for one such prompt): allowed on top, and gone once it ends.
   expect(failedPeak).toBeLessThanOrEqual(1.5 * after100 + 48);
-  // Left behind: nothing. 300 more such requests peak where they did before the failures (each
-  // request that trapped the wasm tokenizer kept ~1.1 MiB: the 60 here would add 66 MiB).
+  // Left behind: nothing. Ok requests after the failures stay within the bound, and a second round
+  // of failures adds nothing to the first (each request that trapped the wasm tokenizer kept ~1.1
+  // MiB: the 60 of a round would add 66 MiB).
   expect(endPeak).toBeLessThanOrEqual(1.5 * after100);
-  expect(endPeak - okPeak).toBeLessThan(24);
+  expect(endPeak2).toBeLessThanOrEqual(1.5 * after100);
+  expect(endPeak2 - endPeak).toBeLessThan(24);
 }, 600_000);
