@@ -1,10 +1,9 @@
 // Dense matrix products y[b][r] = Σ_c W[r][c] · x[b][c] for W in f32 / bf16 / f16 / q8_0 rows.
 // Layout: W row-major [out][in] in the format's canonical bytes (src/model/formats.ts);
-// x [B][in] f32 (or q8 activations, see quant.ts); y [B][out] f32.
+// x [B][in] f32; y [B][out] f32. (Q8_0 × q8 activations, the fast path, reads the r4 layout: q8_0_r4.ts.)
 // Rows [r0, r1) only, so threads split the output. Every row goes through the same dot function
 // whatever B is: batch and token-by-token evaluation give bit-identical results.
-import { hsum, f16_to_f32, f16x4_to_f32x4, Q8_BLOCK } from './common';
-import { group_times_tokens } from './batched';
+import { hsum, f16_to_f32, f16x4_to_f32x4 } from './common';
 
 // ---- f32 weights ------------------------------------------------------------------------------
 @inline function dot_f32(w: usize, x: usize, n: i32): f32 {
@@ -139,77 +138,5 @@ export function matmul_q8_0_f32_ref(w: usize, x: usize, y: usize, n_in: i32, n_o
       for (let k = 0; k < 32; k++) s += d * <f32>load<i8>(blk + 2 + k) * load<f32>(x + ((<usize>b * n_in + g * 32 + k) << 2));
     }
     store<f32>(y + ((<usize>b * n_out + r) << 2), s);
-  }
-}
-
-// ---- q8_0 weights × q8 activations (fast precision; activations from quant.ts) -------------------
-// Activation row (quant.ts): i8 qs[n], then f32 d[n/32].
-@inline function dot_q8_0_q8(w: usize, x: usize, nb: i32): f32 {
-  let acc = f32x4.splat(0);
-  const xd = x + <usize>nb * 32;
-  for (let g = 0; g < nb; g++) {
-    const blk = w + <usize>g * 34;
-    const xb = x + (<usize>g << 5);
-    const q0 = v128.load(blk, 2), q1 = v128.load(blk, 18);
-    const x0 = v128.load(xb), x1 = v128.load(xb, 16);
-    let s = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q0), i16x8.extend_low_i8x16_s(x0));
-    s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q0), i16x8.extend_high_i8x16_s(x0)));
-    s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q1), i16x8.extend_low_i8x16_s(x1)));
-    s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q1), i16x8.extend_high_i8x16_s(x1)));
-    const d = f16_to_f32(load<u16>(blk)) * load<f32>(xd + (<usize>g << 2));
-    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
-  }
-  return hsum(acc);
-}
-
-export function matmul_q8_0_q8(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5;
-  for (let r = r0; r < r1; r++) {
-    const row = w + <usize>r * <usize>nb * 34;
-    for (let b = 0; b < B; b++) store<f32>(y + ((<usize>b * n_out + r) << 2), dot_q8_0_q8(row, x + <usize>b * nb * Q8_BLOCK, nb));
-  }
-}
-
-export function matmul_q8_0_q8_ref(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5;
-  for (let r = r0; r < r1; r++) for (let b = 0; b < B; b++) {
-    let s: f32 = 0;
-    for (let g = 0; g < nb; g++) {
-      const blk = w + (<usize>r * nb + g) * 34;
-      const xq = x + <usize>b * nb * Q8_BLOCK;
-      let si: i32 = 0;
-      for (let k = 0; k < 32; k++) si += <i32>load<i8>(blk + 2 + k) * <i32>load<i8>(xq + (<usize>g << 5) + k);
-      s += <f32>si * (f16_to_f32(load<u16>(blk)) * load<f32>(xq + <usize>nb * 32 + (<usize>g << 2)));
-    }
-    store<f32>(y + ((<usize>b * n_out + r) << 2), s);
-  }
-}
-
-/**
- * Prefill form of matmul_q8_0_q8 for B ≥ 2: four rows at a time are widened to i16 (and their f16
- * scales to f32) once into `scratch` (batched.ts layout), then multiplied with every token.
- * Float order per token differs from the one-token kernel (four-row lanes), not the integer sums.
- */
-export function matmul_q8_0_q8_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, rb = <usize>nb * 34;
-  const dec = scratch, ws = scratch + <usize>nb * 256;
-  for (let r = r0; r < r1; r += 4) {
-    const rows = min(4, r1 - r);
-    for (let g = 0; g < nb; g++) {
-      for (let i = 0; i < 4; i++) {
-        const o = dec + (<usize>(g * 4 + i) << 6);
-        if (i < rows) {
-          const blk = w + <usize>(r + i) * rb + <usize>g * 34;
-          const q0 = v128.load(blk, 2), q1 = v128.load(blk, 18);
-          v128.store(o, i16x8.extend_low_i8x16_s(q0)); v128.store(o, i16x8.extend_high_i8x16_s(q0), 16);
-          v128.store(o, i16x8.extend_low_i8x16_s(q1), 32); v128.store(o, i16x8.extend_high_i8x16_s(q1), 48);
-          store<f32>(ws + (<usize>g << 4) + (<usize>i << 2), f16_to_f32(load<u16>(blk)));
-        } else {
-          memory.fill(o, 0, 64);
-          store<f32>(ws + (<usize>g << 4) + (<usize>i << 2), 0);
-        }
-      }
-    }
-    group_times_tokens(scratch, x, y, nb, n_out, B, r, rows);
   }
 }

@@ -1,5 +1,6 @@
 // The kernel module: one compiled module, instantiated once per weight arena (shared memory).
 export * from './dense';
+export * from './q8_0_r4';
 export * from './mxfp4';
 export * from './quant';
 export * from './norm';

@@ -13,7 +13,7 @@ import { instantiate, buildModule } from '../src/backends/cpu/module.ts';
 import { actRowBytes, matmulKernel, VARIANTS } from '../src/backends/cpu/kernels.ts';
 import { activeVariant, availableVariants } from '../src/backends/cpu/variants.ts';
 import { rowBytes, type Format } from '../src/model/formats.ts';
-import { mxfp4R8Scratch } from '../src/backends/cpu/repack.ts';
+import { GROUP_ROWS, repackScratch, type Layout } from '../src/backends/cpu/repack.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
 import { measureReadBandwidth } from './membw.ts';
 
@@ -39,9 +39,9 @@ console.log(`read bandwidth: ${threads.map((T) => `${T}T ${(bw.get(T)! / 1e9).to
  * Random codes with realistic block scales (E8M0 118…127, f16 scales near 2^-7) and float weights
  * near 2^-7: scales of 0 or garbage would put subnormals or NaNs into the float steps and time the
  * CPU's slow paths instead.
- * MXFP4 goes through the load-time repack, as in the backend.
+ * Matrices go through the load-time repack to the kernel's layout, as in the backend.
  */
-function fillWeights(arena: Arena, format: Format, w0: number, copies: number, mb: number): void {
+function fillWeights(arena: Arena, format: Format, layout: Layout, w0: number, copies: number, mb: number): void {
   const u32 = new Uint32Array(arena.memory.buffer, w0, (copies * mb) >> 2);
   // float formats: random sign and mantissa, exponents near 2^-7 (no subnormals, NaNs or infinities)
   const keep = { f32: [0x807fffff, 0x3c000000], bf16: [0x807f807f, 0x3c003c00], f16: [0x83ff83ff, 0x20002000] }[format as 'f32'] ?? [~0, 0];
@@ -53,9 +53,9 @@ function fillWeights(arena: Arena, format: Format, w0: number, copies: number, m
     if (format === 'mxfp4') u8[o + 17 * g] = 118 + ((r + g) % 10);
     if (format === 'q8_0') { u8[o + 34 * g] = (r * 7 + g) & 255; u8[o + 34 * g + 1] = 0x20; }
   }
-  if (format === 'mxfp4') {
-    const tmp = arena.alloc(mxfp4R8Scratch(rows, cols));
-    for (let c = 0; c < copies; c++) arena.k.repack_mxfp4_r8(w0 + c * mb, rows, cols, tmp);
+  if (layout !== 'rows') {
+    const tmp = arena.alloc(repackScratch(layout, rows, cols));
+    for (let c = 0; c < copies; c++) arena.k[layout === 'r8' ? 'repack_mxfp4_r8' : 'repack_q8_0_r4'](w0 + c * mb, rows, cols, tmp);
   }
 }
 
@@ -70,12 +70,13 @@ for (const spec of which) {
   // one variant per distinct kernel: a variant that swaps nothing for this format runs baseline's
   const kerns = variants.map((v) => ({ v, k: matmulKernel(format, precision, v) }))
     .filter(({ k }, i, all) => all.findIndex((o) => o.k.name === k.name) === i);
-  if (format === 'mxfp4' && rows % 8) throw new Error('--rows must be a multiple of 8 for mxfp4');
+  const layout = kerns[0].k.layout;
+  if (rows % GROUP_ROWS[layout]) throw new Error(`--rows must be a multiple of ${GROUP_ROWS[layout]} for ${format}`);
   const mb = rowBytes(format, cols) * rows;
   const copies = Math.max(1, Math.floor(coldBytes / mb));
   const arena = new Arena(1, copies * mb + (1 << 24) + 8 * mb / 17);
   const w0 = arena.alloc(copies * mb), u8 = arena.u8;
-  fillWeights(arena, format, w0, copies, mb);
+  fillWeights(arena, format, layout, w0, copies, mb);
   const x = arena.alloc(actRowBytes(kerns[0].k.act, cols)), y = arena.alloc(rows * 4), xf = arena.alloc(cols * 4);
   for (let i = 0; i < cols; i++) arena.f32[xf / 4 + i] = Math.sin(i * 0.37);
   if (kerns[0].k.act === 'q8') arena.k.quantize_q8(xf, x, cols, 1); else arena.u8.copyWithin(x, xf, xf + cols * 4);

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'bun:test';
 import { FORMATS, FP4_VALUES, f32ToF16, rowBytes, type Format } from '../src/model/formats.ts';
 import { MATMUL, batchedScratch } from '../src/backends/cpu/kernels.ts';
-import { mxfp4R8Bytes, mxfp4R8Scratch, repackMxfp4R8 } from '../src/backends/cpu/repack.ts';
+import { layoutBytes, mxfp4R8Bytes, mxfp4R8Scratch, repackMxfp4R8, repackReference, type Layout } from '../src/backends/cpu/repack.ts';
 import { Scratch, rng } from './helpers/arena.ts';
 
 /** f64 reference y[b][r] = Σ dequant(W)[r][c] · x[b][c]; also Σ|terms| for a relative tolerance. */
@@ -39,13 +39,18 @@ function randomWeights(format: Format, nIn: number, nOut: number, rand: () => nu
   return w;
 }
 
+/** Canonical rows of a format in the layout a kernel reads (kernels.ts MATMUL), as the backend repacks them at load. */
+function inLayout(kernel: string, format: Format, w: Uint8Array, nIn: number, nOut: number): Uint8Array {
+  const layout: Layout = Object.values(MATMUL).flatMap((p) => Object.values(p)).find((k) => k.name === kernel)?.layout ?? 'rows';
+  if (layout === 'rows') return w;
+  const out = new Uint8Array(layoutBytes(layout, format, nOut, nIn));
+  out.set(w);
+  repackReference(layout, out, 0, nOut, nIn);
+  return out;
+}
+
 function run(s: Scratch, kernel: string, w: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number, act: 'f32' | 'q8') {
-  if (kernel.includes('mxfp4')) { // the CPU kernels read MXFP4 repacked into groups of eight rows
-    const r8 = new Uint8Array(mxfp4R8Bytes(nOut, nIn));
-    r8.set(w);
-    repackMxfp4R8(r8, 0, nOut, nIn);
-    w = r8;
-  }
+  w = inLayout(kernel, kernel.includes('mxfp4') ? 'mxfp4' : kernel.includes('q8_0') ? 'q8_0' : 'f32', w, nIn, nOut);
   const W = s.u8(w), X = s.f32(x), Y = s.f32(B * nOut);
   let src = X.ptr;
   if (act === 'q8') { src = s.u8((nIn / 32) * 40 * B).ptr; s.k.quantize_q8(X.ptr, src, nIn, B); }
@@ -112,8 +117,7 @@ describe('matmul kernels', () => {
 
   /** One-token kernel and its batched (prefill) form on the same q8 activations. */
   function oneAndBatched(s: Scratch, format: 'mxfp4' | 'q8_0', canon: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number) {
-    let w = canon;
-    if (format === 'mxfp4') { w = new Uint8Array(mxfp4R8Bytes(nOut, nIn)); w.set(canon); repackMxfp4R8(w, 0, nOut, nIn); }
+    const w = inLayout(`matmul_${format}_q8`, format, canon, nIn, nOut);
     const W = s.u8(w), X = s.f32(x), Q = s.u8((nIn / 32) * 40 * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
     const scr = s.u8(batchedScratch(nIn, B));
     const k = s.k as unknown as Record<string, (...a: number[]) => void>;
@@ -131,11 +135,31 @@ describe('matmul kernels', () => {
     }
   });
 
-  test('matmul_q8_0_q8_batched ≈ the one-token kernel (same integer sums; f32 order differs), odd row counts', () => {
+  test('matmul_q8_0_q8_batched equals the one-token kernel bit for bit, odd row counts', () => {
     const s = new Scratch(), rand = rng(13);
     for (const [nIn, nOut, B] of [[64, 13, 2], [96, 8, 5], [288, 6, 3]] as const) {
-      const [a, b] = oneAndBatched(s, 'q8_0', randomWeights('q8_0', nIn, nOut, rand), Float32Array.from({ length: B * nIn }, () => rand() - 0.5), nIn, nOut, B);
-      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(a[i])));
+      const [one, batched] = oneAndBatched(s, 'q8_0', randomWeights('q8_0', nIn, nOut, rand), Float32Array.from({ length: B * nIn }, () => rand() - 0.5), nIn, nOut, B);
+      expect([...batched]).toEqual([...one]);
+    }
+  });
+
+  test('repack_q8_0_r4 (wasm) equals the reference repack, partial last group included; r4 holds every code of every row', () => {
+    const s = new Scratch(), rand = rng(14);
+    for (const [rows, cols] of [[13, 64], [8, 96], [1, 32], [5760 / 40, 2880 / 10]]) {
+      const canon = randomWeights('q8_0', cols, rows, rand);
+      const ref = new Uint8Array(layoutBytes('r4', 'q8_0', rows, cols));
+      ref.set(canon);
+      repackReference('r4', ref, 0, rows, cols);
+      const W = s.u8(ref.length), tmp = s.u8(4 * rowBytes('q8_0', cols));
+      s.a.u8.set(canon, W.ptr);
+      s.k.repack_q8_0_r4(W.ptr, rows, cols, tmp.ptr);
+      expect(Buffer.compare(W.get(), ref)).toBe(0);
+      // the layout is a permutation of each group's bytes (padding rows: zeros)
+      const rb = rowBytes('q8_0', cols);
+      for (let k = 0; k < Math.ceil(rows / 4); k++) {
+        const want = new Uint8Array(4 * rb); want.set(canon.subarray(k * 4 * rb, Math.min(rows, k * 4 + 4) * rb));
+        expect([...ref.subarray(k * 4 * rb, (k + 1) * 4 * rb)].sort()).toEqual([...want].sort());
+      }
     }
   });
 

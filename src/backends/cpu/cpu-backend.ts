@@ -11,7 +11,7 @@ import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { actRowBytes, batchedScratch, matmulKernel } from './kernels.ts';
 import { cpuLayout, planArenas } from './placement.ts';
 import { Pool } from './pool.ts';
-import { MXFP4_GROUP, mxfp4R8Scratch } from './repack.ts';
+import { GROUP_ROWS, layoutBytes, repackScratch } from './repack.ts';
 import { requantizeQ8 } from '../requant.ts';
 import { Routing } from './route.ts';
 import { argmax } from '../argmax.ts';
@@ -19,13 +19,15 @@ import { resolveVariant, type VariantChoice } from './variants.ts';
 
 class CpuTensor implements Tensor {
   constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format | 'f32vec',
-    readonly arena: Arena, readonly ptr: number, readonly rowBytes: number) {}
+    readonly arena: Arena, readonly ptr: number, readonly rowBytes: number,
+    /** Bytes from one matrix of a stacked tensor to the next. */
+    readonly matrixBytes = 0) {}
   get rows(): number { return this.shape.length === 1 ? 1 : this.shape[this.shape.length - 2]; }
   get cols(): number { return this.shape[this.shape.length - 1]; }
   /** Matrix `e` of a stacked [E, rows, cols] tensor, as its own tensor (no copy). */
   slice(e: number): CpuTensor {
     const rows = this.shape[1], cols = this.shape[2];
-    return new CpuTensor(`${this.name}[${e}]`, [rows, cols], this.format, this.arena, this.ptr + e * rows * this.rowBytes, this.rowBytes);
+    return new CpuTensor(`${this.name}[${e}]`, [rows, cols], this.format, this.arena, this.ptr + e * this.matrixBytes, this.rowBytes);
   }
 }
 
@@ -119,7 +121,7 @@ export class CpuBackend implements Backend {
       const rows = r.shape[r.shape.length - 2], cols = r.shape[r.shape.length - 1];
       const want = r.name === 'unembed' ? Math.min(passRows, UNEMBED_PASS_ROWS) : passRows;
       io = Math.max(io, want * (cols + rows) * 4 + 64);
-      if (cpuLayout(r, this.opts).r8) io = Math.max(io, mxfp4R8Scratch(rows, cols));
+      io = Math.max(io, repackScratch(cpuLayout(r, this.opts).layout, rows, cols));
     }
     const batchStride = Math.ceil(batchedScratch(maxIn, passRows) / 64) * 64;
     const perArena = io + batchStride * this.pool.size + 256;
@@ -147,15 +149,20 @@ export class CpuBackend implements Backend {
     const arena = this.arenas[this.where.get(rec.name)!];
     const cols = rec.shape[rec.shape.length - 1], rows = rec.shape[rec.shape.length - 2];
     const lay = cpuLayout(rec, this.opts);
-    if (lay.r8 && rec.shape.length === 3 && rows % MXFP4_GROUP) throw new Error(`${rec.name}: stacked MXFP4 matrices need rows divisible by ${MXFP4_GROUP}, got ${rows}`);
+    const group = GROUP_ROWS[lay.layout], stack = rec.shape.length === 3 ? rec.shape[0] : 1;
+    // a stacked tensor's matrices sit back to back: each must fill whole groups (gpt-oss: 2I and H
+    // are multiples of 32) to be repacked in place
+    if (stack > 1 && rows % group) throw new Error(`${rec.name}: stacked ${lay.format} matrices need rows divisible by ${group} on the CPU, got ${rows}`);
     const ptr = arena.alloc(lay.bytes);
     if (lay.requant) requantizeQ8(rec, arena.u8, ptr, progress);
     else rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), progress);
-    if (lay.r8) {
-      const tmp = this.scratch.get(arena)!.io;
-      for (let e = 0, n = rec.shape.length === 3 ? rec.shape[0] : 1; e < n; e++) arena.k.repack_mxfp4_r8(ptr + e * rows * rowBytes('mxfp4', cols), rows, cols, tmp);
+    const rb = rowBytes(lay.format, cols), matrixBytes = layoutBytes(lay.layout, lay.format, rows, cols);
+    const tmp = this.scratch.get(arena)!.io;
+    for (let e = 0; e < stack && lay.layout !== 'rows'; e++) {
+      if (lay.layout === 'r8') arena.k.repack_mxfp4_r8(ptr + e * matrixBytes, rows, cols, tmp);
+      else arena.k.repack_q8_0_r4(ptr + e * matrixBytes, rows, cols, tmp);
     }
-    const t = new CpuTensor(rec.name, rec.shape, lay.format, arena, ptr, rowBytes(lay.format, cols));
+    const t = new CpuTensor(rec.name, rec.shape, lay.format, arena, ptr, rb, matrixBytes);
     if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));
     return t;
   }

@@ -31,6 +31,7 @@ export interface Kernels {
   axpy(y: number, x: number, s: number, n: number): void;
   round_f16(x: number): number;
   repack_mxfp4_r8(w: number, rows: number, nIn: number, scratch: number): void;
+  repack_q8_0_r4(w: number, rows: number, nIn: number, scratch: number): void;
   read_lines(p: number, unused: number, l0: number, l1: number): number;
 }
 

@@ -1,18 +1,19 @@
 // Where each weight lives and in which layout. Vectors (norms, biases, sinks) are converted to f32
 // and kept in the activation arena (arena 0), where the element-wise kernels run; matrices go to
 // weight arenas, first-fit in checkpoint order, never straddling two arenas.
-import { tensorBytes, type Format } from '../../model/formats.ts';
+import type { Format } from '../../model/formats.ts';
 import { isVector, type WeightRecord } from '../../model/types.ts';
 import type { Precision } from '../options.ts';
 import { requantizesToQ8 } from '../requant.ts';
-import { mxfp4R8Bytes } from './repack.ts';
+import { MATMUL } from './kernels.ts';
+import { layoutBytes, type Layout } from './repack.ts';
 
 /** How a matrix is held on the CPU. */
 export interface CpuLayout {
   format: Format;
   bytes: number;
-  /** MXFP4 repacked into eight-row groups (repack.ts): every MXFP4 product reads this layout. */
-  r8: boolean;
+  /** The layout its products read (kernels.ts MATMUL), made at load (repack.ts). */
+  layout: Layout;
   /** A float matrix re-quantised to Q8_0 at load (opt-in: half the bytes per token). */
   requant: boolean;
 }
@@ -22,13 +23,11 @@ export interface LayoutOptions { precision: Precision; denseQ8?: boolean }
 export function cpuLayout(rec: WeightRecord, o: LayoutOptions): CpuLayout {
   const rows = rec.shape[rec.shape.length - 2], cols = rec.shape[rec.shape.length - 1];
   const stack = rec.shape.length === 3 ? rec.shape[0] : 1;
-  if (rec.format === 'mxfp4' && rec.name !== 'embed') {
-    return { format: 'mxfp4', bytes: mxfp4R8Bytes(rows, cols) * stack, r8: true, requant: false };
-  }
-  if (requantizesToQ8(rec, Boolean(o.denseQ8))) {
-    return { format: 'q8_0', bytes: tensorBytes('q8_0', rec.shape), r8: false, requant: true };
-  }
-  return { format: rec.format, bytes: rec.byteSize, r8: false, requant: false };
+  const requant = requantizesToQ8(rec, Boolean(o.denseQ8));
+  const format: Format = requant ? 'q8_0' : rec.format;
+  // the embedding is read a row at a time (embed), never multiplied: it keeps canonical rows
+  const layout = rec.name === 'embed' ? 'rows' : MATMUL[format][o.precision].layout;
+  return { format, bytes: layoutBytes(layout, format, rows, cols) * stack, layout, requant };
 }
 
 /**

@@ -1,8 +1,52 @@
-// MXFP4 canonical (GGML block_mxfp4 rows) → the CPU "r8" layout of assembly/mxfp4.ts, in place:
-// the codes of group k land at or before where its canonical rows were (128 < 136 bytes per group
-// block), so each group is copied to a small buffer and written back; only the scales (1/17 of
-// the matrix) wait in a side buffer until the end. No second copy of the tensor exists.
-import { rowBytes } from '../../model/formats.ts';
+// The CPU's interleaved weight layouts, made in place at load from canonical GGML rows:
+// - MXFP4 → "r8" (assembly/mxfp4.ts): the codes of group k land at or before where its canonical
+//   rows were (128 < 136 bytes per group block), so each group is copied to a small buffer and
+//   written back; only the scales (1/17 of the matrix) wait in a side buffer until the end.
+// - Q8_0 → "r4" (assembly/q8_0_r4.ts, fast precision): a group's blocks take exactly its rows' bytes.
+// No second copy of the tensor exists.
+import { rowBytes, type Format } from '../../model/formats.ts';
+
+/** How a matrix's bytes are arranged: canonical rows, or one of the grouped layouts. */
+export type Layout = 'rows' | 'r4' | 'r8';
+
+/** Rows per group of each layout (a stacked matrix's experts each start on a whole group). */
+export const GROUP_ROWS: Record<Layout, number> = { rows: 1, r4: 4, r8: 8 };
+
+/** Bytes of one matrix of `rows` × `cols` in a layout: rows rounded up to whole groups. */
+export function layoutBytes(layout: Layout, format: Format, rows: number, cols: number): number {
+  return Math.ceil(rows / GROUP_ROWS[layout]) * GROUP_ROWS[layout] * rowBytes(format, cols);
+}
+
+/** Scratch bytes the wasm repack of a layout needs for a matrix of this shape. */
+export function repackScratch(layout: Layout, rows: number, cols: number): number {
+  if (layout === 'r8') return mxfp4R8Scratch(rows, cols);
+  if (layout === 'r4') return 4 * rowBytes('q8_0', cols);
+  return 0;
+}
+
+/**
+ * Reference repack (tests; the backend runs the wasm twins): one matrix of `rows` canonical rows
+ * at u8[ptr…] (a trailing partial group's missing rows must be zero bytes) into `layout`,
+ * occupying layoutBytes(layout, …) bytes.
+ */
+export function repackReference(layout: Layout, u8: Uint8Array, ptr: number, rows: number, cols: number): void {
+  if (layout === 'r8') repackMxfp4R8(u8, ptr, rows, cols);
+  if (layout === 'r4') repackQ8R4(u8, ptr, rows, cols);
+}
+
+/** Q8_0 → r4: block g of group k holds the four f16 scales, then at 8 + 16v + 8h + 2i + t byte q[4v + 2h + t] of row 4k + i. */
+function repackQ8R4(u8: Uint8Array, ptr: number, rows: number, cols: number): void {
+  const nb = cols / 32, rb = nb * 34, G = Math.ceil(rows / 4), tmp = new Uint8Array(4 * rb);
+  for (let k = 0; k < G; k++) {
+    const at = ptr + k * 4 * rb;
+    tmp.set(u8.subarray(at, at + 4 * rb));
+    for (let g = 0; g < nb; g++) for (let i = 0; i < 4; i++) {
+      const src = i * rb + g * 34, blk = at + g * 136;
+      u8.set(tmp.subarray(src, src + 2), blk + 2 * i);
+      for (let q = 0; q < 32; q++) u8[blk + 8 + 16 * (q >> 2) + 8 * ((q >> 1) & 1) + 2 * i + (q & 1)] = tmp[src + 2 + q];
+    }
+  }
+}
 
 /** Rows per group of the layout (assembly/r8.ts). */
 export const MXFP4_GROUP = 8;
