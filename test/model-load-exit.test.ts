@@ -121,8 +121,9 @@ describe('as a process, --threads 2', () => {
     }, TEST_MS);
   }
 
-  test('a kernel that traps in a worker thread is an error on the dispatching thread, not a wait forever', async () => {
-    const script = join(tmp.dir, 'trap.ts');
+  /** A script running matmul_f32_f32 over 64 rows on 2 threads, `inside` of them inside the memory; its stderr. */
+  async function trapRun(name: string, inside: number): Promise<{ code: number; stderr: string }> {
+    const script = join(tmp.dir, `${name}.ts`);
     const cpu = join(ROOT, 'src', 'backends', 'cpu');
     writeFileSync(script, `import { Arena } from ${JSON.stringify(join(cpu, 'arena.ts'))};
 import { Pool } from ${JSON.stringify(join(cpu, 'pool.ts'))};
@@ -131,8 +132,7 @@ const pool = new Pool(2);
 await pool.attach([a]);
 const nIn = 32, nOut = 64;
 const x = a.alloc(nIn * 4), y = a.alloc(nOut * 4);
-// Rows 0..31 (the calling thread's share) inside the memory, rows 32..63 (the worker's) past its end.
-const w = a.memory.buffer.byteLength - 32 * nIn * 4;
+const w = a.memory.buffer.byteLength - ${inside} * nIn * 4;
 try {
   pool.run(0, 'matmul_f32_f32', [w, x, y, nIn, nOut, 1], nOut);
   console.error('no error');
@@ -141,8 +141,19 @@ try {
 }
 pool.close();
 `);
-    const r = await exitOf([process.execPath, script]);
-    expect(r.stderr).toContain('caught: cpu kernel matmul_f32_f32 failed in a worker thread');
+    return exitOf([process.execPath, script]);
+  }
+
+  test('a kernel that traps in any thread is an error on the dispatching thread, not a wait forever', async () => {
+    // rows 32..63 past the end: whichever thread takes those chunks traps
+    const r = await trapRun('trap-half', 32);
+    expect(r.stderr).toMatch(/caught: cpu kernel matmul_f32_f32 failed (on the calling thread \(.+\)|in a worker thread|on the calling thread \(.+\) and in a worker thread): part of its result is missing/);
+    expect(r.code).toBe(0);
+  }, TEST_MS);
+
+  test('every row trapping: the calling thread stops at its first chunk, the worker traps on the next, both are reported', async () => {
+    const r = await trapRun('trap-all', 0);
+    expect(r.stderr).toMatch(/caught: cpu kernel matmul_f32_f32 failed on the calling thread \(.+\) and in a worker thread: part of its result is missing/);
     expect(r.code).toBe(0);
   }, TEST_MS);
 

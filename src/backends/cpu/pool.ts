@@ -1,5 +1,7 @@
-// Threads for the CPU backend: the calling thread computes a share and one worker per other
-// thread computes the rest, all on the same shared arena memories. Dispatch is a generation
+// Threads for the CPU backend: the calling thread and one worker per other thread take chunks of
+// a job's rows from a shared counter until none are left, all on the same shared arena memories:
+// a thread slowed by anything else on its core (a busy SMT sibling, a background process, an
+// efficiency core) takes fewer chunks instead of holding up the others. Dispatch is a generation
 // counter in a shared control block: workers spin ~50 µs, then sleep on Atomics.wait and announce
 // it, so a wake costs ~1 µs while busy and a futex only after idling (research/feasibility.md §4:
 // futex round trips cost 50–65 µs here). Never more spinning threads than `threads`.
@@ -7,17 +9,26 @@ import type { Arena } from './arena.ts';
 
 // control block layout (Int32 indices)
 export const GEN = 0, DONE = 1, QUIT = 2, ARENA = 3, KERNEL = 4, NARGS = 5, N = 6, PER_ARG = 7, PER_STRIDE = 8,
-  THREADS = 9, ALIGN = 10, READY = 11, FAILED = 12, SLEEP = 16; // SLEEP + worker id
+  FAILED = 12, NEXT = 13, CHUNK = 14, SLEEP = 16; // SLEEP + worker id
 export const MAX_ARGS = 16;
 /** Below this many multiply-adds a job runs on the calling thread (a wake-up costs ~1–50 µs). */
 const MIN_PARALLEL_WORK = 1 << 17;
 
-/** Rows [r0, r1) of n for thread t of T, boundaries on multiples of `align`. */
-export function share(n: number, t: number, T: number, align: number): [number, number] {
-  const units = Math.ceil(n / align);
-  const r0 = Math.min(n, Math.floor((units * t) / T) * align);
-  const r1 = Math.min(n, Math.floor((units * (t + 1)) / T) * align);
-  return [r0, t === T - 1 ? n : r1];
+/**
+ * Chunks per thread a job is cut into: enough that a thread running at half speed costs about one
+ * chunk, few enough that taking one (an atomic add on a shared line, ~0.1 µs) stays negligible.
+ */
+const CHUNKS_PER_THREAD = 8;
+
+/** Rows per chunk of a job of n rows for T threads, a multiple of `align`. */
+export function chunkRows(n: number, T: number, align: number): number {
+  return Math.max(1, Math.ceil(Math.ceil(n / align) / (T * CHUNKS_PER_THREAD))) * align;
+}
+
+/** Runs fn over chunks [r0, r1) taken from the counter at ctl[NEXT] until the n rows are gone. */
+export function takeChunks(ctl: Int32Array, n: number, fn: (r0: number, r1: number) => void): void {
+  const rows = ctl[CHUNK];
+  for (let r0 = Atomics.add(ctl, NEXT, 1) * rows; r0 < n; r0 = Atomics.add(ctl, NEXT, 1) * rows) fn(r0, Math.min(n, r0 + rows));
 }
 
 export class Pool {
@@ -69,20 +80,25 @@ export class Pool {
     }
     const ctl = this.ctl;
     ctl[ARENA] = arena; ctl[KERNEL] = this.ids.get(name)!; ctl[NARGS] = args.length; ctl[N] = n;
-    ctl[PER_ARG] = per ? per.arg : -1; ctl[PER_STRIDE] = per ? per.stride : 0; ctl[THREADS] = T; ctl[ALIGN] = align;
+    ctl[PER_ARG] = per ? per.arg : -1; ctl[PER_STRIDE] = per ? per.stride : 0;
+    ctl[CHUNK] = chunkRows(n, T, align);
     for (let i = 0; i < args.length; i++) this.args[i] = args[i];
+    Atomics.store(ctl, NEXT, 0);
     Atomics.store(ctl, DONE, 0);
     Atomics.add(ctl, GEN, 1);
     for (let id = 1; id < T; id++) if (Atomics.load(ctl, SLEEP + id)) Atomics.notify(ctl, GEN);
-    const [r0, r1] = share(n, 0, T, align);
-    if (r1 > r0) fn(...args, r0, r1);
+    // a trap on this thread waits for the workers too: nothing may touch this memory while they run
+    let trap: Error | null = null;
+    try { takeChunks(ctl, n, (r0, r1) => fn(...args, r0, r1)); } catch (e) { trap = e as Error; }
     let spins = 0;
     while (Atomics.load(ctl, DONE) < T - 1) {
       if (++spins > 20000) { Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1); }
     }
-    if (Atomics.load(ctl, FAILED)) {
-      Atomics.store(ctl, FAILED, 0);
-      throw new Error(`cpu kernel ${name} failed in a worker thread (its share of the result is missing)`);
+    const inWorker = Atomics.load(ctl, FAILED) !== 0;
+    Atomics.store(ctl, FAILED, 0);
+    if (trap || inWorker) {
+      const where = [trap ? `on the calling thread (${trap.message})` : '', inWorker ? 'in a worker thread' : ''].filter(Boolean).join(' and ');
+      throw new Error(`cpu kernel ${name} failed ${where}: part of its result is missing`);
     }
   }
 

@@ -1,6 +1,6 @@
-// A CPU worker: instantiates the kernel module on every arena memory, then runs its share of
-// each dispatched kernel (protocol in pool.ts).
-import { ALIGN, ARENA, DONE, FAILED, GEN, KERNEL, N, NARGS, PER_ARG, PER_STRIDE, QUIT, SLEEP, THREADS, share } from './pool.ts';
+// A CPU worker: instantiates the kernel module on every arena memory, then takes chunks of each
+// dispatched kernel's rows until none are left (protocol in pool.ts).
+import { ARENA, DONE, FAILED, GEN, KERNEL, N, NARGS, PER_ARG, PER_STRIDE, QUIT, SLEEP, takeChunks } from './pool.ts';
 
 declare const self: Worker;
 const SPIN = 200000;
@@ -29,14 +29,12 @@ self.onmessage = (ev: MessageEvent) => {
     }
     gen = Atomics.load(ctl, GEN);
     if (Atomics.load(ctl, QUIT)) break;
-    const [r0, r1] = share(ctl[N], id, ctl[THREADS], ctl[ALIGN]);
-    if (r1 > r0) {
-      a.length = ctl[NARGS];
-      for (let i = 0; i < a.length; i++) a[i] = argv[i];
-      if (ctl[PER_ARG] >= 0) a[ctl[PER_ARG]] += id * ctl[PER_STRIDE];
-      // A trap must still count as done, or the dispatching thread would wait forever; it sees FAILED.
-      try { fns[ctl[ARENA]][ctl[KERNEL]](...a, r0, r1); } catch { Atomics.store(ctl, FAILED, 1); }
-    }
+    a.length = ctl[NARGS];
+    for (let i = 0; i < a.length; i++) a[i] = argv[i];
+    if (ctl[PER_ARG] >= 0) a[ctl[PER_ARG]] += id * ctl[PER_STRIDE];
+    const fn = fns[ctl[ARENA]][ctl[KERNEL]];
+    // A trap must still count as done, or the dispatching thread would wait forever; it sees FAILED.
+    try { takeChunks(ctl, ctl[N], (r0, r1) => fn(...a, r0, r1)); } catch { Atomics.store(ctl, FAILED, 1); }
     Atomics.add(ctl, DONE, 1);
     Atomics.notify(ctl, DONE);
   }

@@ -1,0 +1,51 @@
+// The CPU pool's work split: chunks taken from a shared counter cover a job's rows exactly once,
+// on the kernel's row alignment, and a product split over threads equals the one-thread product.
+import { describe, expect, test } from 'bun:test';
+import { Arena } from '../src/backends/cpu/arena.ts';
+import { CHUNK, NEXT, Pool, chunkRows, takeChunks } from '../src/backends/cpu/pool.ts';
+import { rng } from './helpers/arena.ts';
+
+describe('cpu pool', () => {
+  test('chunks cover [0, n) once, start on multiples of align, however the threads interleave', () => {
+    const rand = rng(3);
+    for (const [n, align, T] of [[1, 1, 2], [7, 4, 2], [8, 8, 2], [13, 4, 3], [5760, 8, 2], [2880, 4, 4], [201088, 4, 2], [9, 1, 16]]) {
+      const ctl = new Int32Array(64);
+      ctl[CHUNK] = chunkRows(n, T, align);
+      expect(ctl[CHUNK] % align).toBe(0);
+      const seen = new Uint8Array(n);
+      // T takers in random turns: each turn takes one chunk (takeChunks stops a taker by throwing)
+      const takers = Array.from({ length: T }, () => 0);
+      let left = true;
+      while (left) {
+        const t = Math.floor(rand() * T);
+        left = false;
+        try {
+          takeChunks(ctl, n, (r0, r1) => {
+            expect(r0 % align).toBe(0);
+            for (let r = r0; r < r1; r++) seen[r]++;
+            takers[t]++;
+            left = true;
+            throw 'turn over';
+          });
+        } catch (e) { if (e !== 'turn over') throw e; }
+      }
+      expect(seen.every((c) => c === 1)).toBe(true);
+      expect(ctl[NEXT]).toBeGreaterThan(Math.ceil(n / ctl[CHUNK]) - 1);
+    }
+  });
+
+  test('a product split over 2 threads in chunks equals the one-thread product, bit for bit', async () => {
+    const a = new Arena(1, 16 << 20), rand = rng(4);
+    const nIn = 96, nOut = 1000;
+    const w = a.alloc(nIn * nOut * 4), x = a.alloc(nIn * 4), y1 = a.alloc(nOut * 4), y2 = a.alloc(nOut * 4);
+    for (let i = 0; i < nIn * nOut; i++) a.f32[w / 4 + i] = rand() - 0.5;
+    for (let i = 0; i < nIn; i++) a.f32[x / 4 + i] = rand() - 0.5;
+    a.k.matmul_f32_f32(w, x, y1, nIn, nOut, 1, 0, nOut);
+    const pool = new Pool(2);
+    await pool.attach([a, a]);
+    try {
+      pool.run(1, 'matmul_f32_f32', [w, x, y2, nIn, nOut, 1], nOut, undefined, 4);
+    } finally { pool.close(); }
+    expect(Buffer.compare(a.u8.subarray(y1, y1 + nOut * 4), a.u8.subarray(y2, y2 + nOut * 4))).toBe(0);
+  });
+});
