@@ -1,12 +1,53 @@
 // Mixture-of-experts element-wise pieces (spec §4.6). Routing (top-k over E logits) runs on the
 // host: it is E values per token.
 
+/**
+ * e^x for four lanes, within 3 ulp of Mathf.exp for x in [−87.3, 88.3]; +∞ above 88.73 where e^x
+ * overflows f32 (so g / (1 + e^−αg) → −0 for very negative gates, as with Mathf.exp); between,
+ * and below −87.3, the value at the clamp (the result stays a normal f32). x = n·ln2 + r with
+ * |r| ≤ ln2/2 (ln2 in two parts, so r is exact to f32), e^r by Cephes' degree-6 polynomial, 2^n
+ * put into the exponent bits. NaN stays NaN.
+ */
+@inline function exp4(v: v128): v128 {
+  const x = f32x4.max(f32x4.min(v, f32x4.splat(88.3)), f32x4.splat(-87.3));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
+  const e = f32x4.mul(p, i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23));
+  return v128.bitselect(f32x4.splat(Infinity), e, f32x4.gt(v, f32x4.splat(88.7228394)));
+}
+
 /** Clamped SwiGLU of gpt-oss: u [B][2I] interleaved (gate 2j, up 2j+1) → a [B][I]. */
 export function swiglu_oai(u: usize, a: usize, I: i32, B: i32, alpha: f32, limit: f32): void {
+  const lim = f32x4.splat(limit), nlim = f32x4.splat(-limit), na = f32x4.splat(-alpha), one = f32x4.splat(1);
+  for (let b = 0; b < B; b++) {
+    const ur = u + ((<usize>b * 2 * I) << 2), ar = a + ((<usize>b * I) << 2);
+    let j = 0;
+    for (; j + 4 <= I; j += 4) {
+      const v0 = v128.load(ur + (<usize>j << 3)), v1 = v128.load(ur + (<usize>j << 3), 16);
+      const g = f32x4.min(v128.shuffle<f32>(v0, v1, 0, 2, 4, 6), lim); //                    gate: clamped from above only
+      const l = f32x4.min(f32x4.max(v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), nlim), lim); //   up: clamped both sides
+      v128.store(ar + (<usize>j << 2), f32x4.mul(f32x4.div(g, f32x4.add(one, exp4(f32x4.mul(na, g)))), f32x4.add(l, one)));
+    }
+    for (; j < I; j++) {
+      const g = min(load<f32>(ur + (<usize>j << 3)), limit), l = min(max(load<f32>(ur + (<usize>j << 3), 4), -limit), limit);
+      store<f32>(ar + (<usize>j << 2), g / (<f32>1 + f32x4.extract_lane(exp4(f32x4.splat(-alpha * g)), 0)) * (l + 1));
+    }
+  }
+}
+
+/** Scalar twin of swiglu_oai (tests), with the library's Mathf.exp. */
+export function swiglu_oai_ref(u: usize, a: usize, I: i32, B: i32, alpha: f32, limit: f32): void {
   for (let b = 0; b < B; b++) for (let j = 0; j < I; j++) {
     const src = u + ((<usize>b * 2 * I + 2 * j) << 2);
-    const g = min(load<f32>(src), limit); //                     gate: clamped from above only
-    const l = min(max(load<f32>(src, 4), -limit), limit); //     up: clamped both sides
+    const g = min(load<f32>(src), limit);
+    const l = min(max(load<f32>(src, 4), -limit), limit);
     store<f32>(a + ((<usize>b * I + j) << 2), g / (<f32>1 + Mathf.exp(-alpha * g)) * (l + 1));
   }
 }

@@ -52,6 +52,24 @@ describe('kernels', () => {
     cases.forEach(([, , want], i) => expect(Math.abs(a[i] - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want))));
   });
 
+  test('swiglu_oai (SIMD, polynomial exp) = its Mathf.exp twin within 4 ulp: random values, both clamps, exp at both ends, odd lengths, NaN', () => {
+    const s = new Scratch(), rand = rng(21);
+    for (const [I, B] of [[1, 1], [3, 2], [4, 1], [2880, 2], [37, 3]]) {
+      const u = Float32Array.from({ length: B * 2 * I }, (_, i) => {
+        const k = i % 97;
+        return k === 0 ? 60 : k === 1 ? -60 : k === 2 ? -1e30 : k === 3 ? 1e30 : k === 4 ? 0 : k === 5 ? -0 : k === 6 ? NaN : (rand() - 0.5) * 40;
+      });
+      const U = s.f32(u), A = s.f32(B * I), R = s.f32(B * I);
+      s.k.swiglu_oai(U.ptr, A.ptr, I, B, 1.702, 7);
+      s.k.swiglu_oai_ref(U.ptr, R.ptr, I, B, 1.702, 7);
+      const a = A.get(), r = R.get();
+      for (let i = 0; i < a.length; i++) {
+        if (Number.isNaN(r[i])) { expect(a[i]).toBeNaN(); continue; }
+        expect(Math.abs(a[i] - r[i])).toBeLessThanOrEqual(4 * 2 ** -23 * Math.abs(r[i]) + 1e-37);
+      }
+    }
+  });
+
   test('attention: sink in the denominator (spec §4.5.4 example)', () => {
     // q·k chosen so the scaled scores are [1, 2]; sink 0.5 → weights [0.231224, 0.628532]
     const s = new Scratch();

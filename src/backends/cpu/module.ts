@@ -27,6 +27,7 @@ export interface Kernels {
   kv_store_f16(src: number, ring: number, n: number, pos0: number, cap: number, B: number): void;
   f16_bits(x: number): number;
   swiglu_oai(u: number, a: number, I: number, B: number, alpha: number, limit: number): void;
+  swiglu_oai_ref(u: number, a: number, I: number, B: number, alpha: number, limit: number): void;
   add_bias(y: number, bias: number, n: number, B: number): void;
   axpy(y: number, x: number, s: number, n: number): void;
   round_f16(x: number): number;
