@@ -82,3 +82,25 @@ export function f16_bits(x: f32): u16 {
   if (a < 0x38800000) return <u16>(sign | <u32>(reinterpret<f32>(a) * reinterpret<f32>(0x4b800000))); // subnormal: units of 2^-24
   return <u16>(sign | (((a >> 23) - 112) << 10) | ((a >> 13) & 0x3ff));
 }
+
+/**
+ * e^x for four lanes, within 3 ulp of Mathf.exp for x in [−87.3, 88.3]; +∞ above 88.73 where e^x
+ * overflows f32 (so g / (1 + e^−αg) → −0 for very negative gates, as with Mathf.exp); between,
+ * and below −87.3, the value at the clamp (the result stays a normal f32). x = n·ln2 + r with
+ * |r| ≤ ln2/2 (ln2 in two parts, so r is exact to f32), e^r by Cephes' degree-6 polynomial, 2^n
+ * put into the exponent bits. NaN stays NaN.
+ */
+@inline export function exp4(v: v128): v128 {
+  const x = f32x4.max(f32x4.min(v, f32x4.splat(88.3)), f32x4.splat(-87.3));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
+  const e = f32x4.mul(p, i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23));
+  return v128.bitselect(f32x4.splat(Infinity), e, f32x4.gt(v, f32x4.splat(88.7228394)));
+}

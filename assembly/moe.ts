@@ -1,27 +1,6 @@
 // Mixture-of-experts element-wise pieces (spec §4.6). Routing (top-k over E logits) runs on the
 // host: it is E values per token.
-
-/**
- * e^x for four lanes, within 3 ulp of Mathf.exp for x in [−87.3, 88.3]; +∞ above 88.73 where e^x
- * overflows f32 (so g / (1 + e^−αg) → −0 for very negative gates, as with Mathf.exp); between,
- * and below −87.3, the value at the clamp (the result stays a normal f32). x = n·ln2 + r with
- * |r| ≤ ln2/2 (ln2 in two parts, so r is exact to f32), e^r by Cephes' degree-6 polynomial, 2^n
- * put into the exponent bits. NaN stays NaN.
- */
-@inline function exp4(v: v128): v128 {
-  const x = f32x4.max(f32x4.min(v, f32x4.splat(88.3)), f32x4.splat(-87.3));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  const e = f32x4.mul(p, i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23));
-  return v128.bitselect(f32x4.splat(Infinity), e, f32x4.gt(v, f32x4.splat(88.7228394)));
-}
+import { exp4 } from './common';
 
 /** Clamped SwiGLU of gpt-oss: u [B][2I] interleaved (gate 2j, up 2j+1) → a [B][I]. */
 export function swiglu_oai(u: usize, a: usize, I: i32, B: i32, alpha: f32, limit: f32): void {

@@ -140,6 +140,29 @@ describe('kernels', () => {
     }
   });
 
+  test('attention over many keys (several value blocks, four-head dots, ring wrap), f32 and f16 caches: SIMD = twin', () => {
+    const rand = rng(9);
+    // [nq, nkv, hd, window, pos0, B, cap]: group 8 (two four-head dots), group 5 (one and a single), odd hd, windows past a block
+    for (const [nq, nkv, hd, window, pos0, B, cap] of [[64, 8, 64, 0, 90, 2, 96], [10, 2, 12, 40, 100, 3, 48], [8, 1, 64, 0, 33, 1, 40], [6, 2, 6, 0, 70, 2, 80]]) {
+      const s = new Scratch();
+      const kvw = nkv * hd, group = nq / nkv;
+      const q = Float32Array.from({ length: B * nq * hd }, () => rand() - 0.5);
+      const kc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * 2), vc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * 2);
+      const sinks = Float32Array.from({ length: nq }, () => rand() * 2 - 1);
+      const K = s.f32(kc), V = s.f32(vc), Kh = s.u8(cap * kvw * 2), Vh = s.u8(cap * kvw * 2);
+      s.k.kv_store_f16(K.ptr, Kh.ptr, kvw, 0, cap, cap);
+      s.k.kv_store_f16(V.ptr, Vh.ptr, kvw, 0, cap, cap);
+      const Q = s.f32(q), S = s.f32(sinks), O = s.f32(B * nq * hd), scr = s.f32(group * cap + hd + 32 * hd + 64);
+      for (const [kern, kk, vv] of [['attention', K, V], ['attention_f16kv', Kh, Vh]] as const) {
+        const k = s.k as unknown as Record<string, (...a: number[]) => void>;
+        k[kern](Q.ptr, kk.ptr, vv.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nkv);
+        const simd = O.get();
+        k[`${kern}_ref`](Q.ptr, kk.ptr, vv.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
+        expect(maxAbsDiff(simd, O.get()), `${kern} ${[nq, nkv, hd, window, pos0, B, cap]}`).toBeLessThan(1e-6);
+      }
+    }
+  });
+
   test('quantize_q8: SIMD = twin; d at f16 precision; ties to even; zero blocks', () => {
     const s = new Scratch(), rand = rng(4);
     const n = 96, B = 3;

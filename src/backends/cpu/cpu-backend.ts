@@ -46,7 +46,7 @@ class CpuKv implements KvCache {
     readonly scratch: number, readonly q: number, readonly out: number, readonly sinks: number,
     /** bytes per value: 4 = f32, 2 = f16 (then k/v rows stage at `kv` before conversion) */
     readonly valueBytes: number, readonly kv: number, c: ModelConfig) {
-    this.scratchStride = attnScratch(c, context);
+    this.scratchStride = attnScratch(c, context, valueBytes);
     this.rowBytes = c.numKvHeads * c.headDim * valueBytes;
   }
 }
@@ -57,9 +57,15 @@ class CpuKvSnapshot implements KvSnapshot {
   get bytes(): number { return this.data.byteLength; }
 }
 
-/** Per-thread attention scratch (assembly/attention.ts): a group's scores over the context + one row. */
-function attnScratch(c: ModelConfig, context: number): number {
-  return Math.ceil(((c.numHeads / c.numKvHeads) * context + c.headDim) * 4 / 64) * 64;
+/** Keys per block of the attention kernel's value pass (assembly/attention.ts VBLOCK). */
+const ATTN_VBLOCK = 32;
+
+/**
+ * Per-thread attention scratch (assembly/attention.ts): a group's scores over the context, one
+ * widened K row, and for f16 caches (2-byte values) a block of widened V rows.
+ */
+function attnScratch(c: ModelConfig, context: number, valueBytes: number): number {
+  return Math.ceil(((c.numHeads / c.numKvHeads) * context + c.headDim + (valueBytes === 2 ? ATTN_VBLOCK * c.headDim : 0)) * 4 / 64) * 64;
 }
 
 /**
@@ -186,7 +192,7 @@ export class CpuBackend implements Backend {
     const e = kvValueBytes(this.opts.precision);
     // in allocation order: K and V rings per layer, attention scratch, q and out staging, sinks,
     // and (f16 caches) the f32 K/V rows waiting for conversion
-    const sizes = [...caps.flatMap((cap) => [cap * kvw * e, cap * kvw * e]), this.pool.size * attnScratch(c, context),
+    const sizes = [...caps.flatMap((cap) => [cap * kvw * e, cap * kvw * e]), this.pool.size * attnScratch(c, context, e),
       B * qw * 4, B * qw * 4, c.numHeads * 4, e === 2 ? 2 * B * kvw * 4 : 0];
     const need = sizes.reduce((n, b) => n + Math.ceil(b / 64) * 64, 0);
     const arena = this.kvArenas.find((a) => a.used + need <= a.maxBytes);
