@@ -27,7 +27,8 @@ export function markdownReport(s: any): string {
     line(`… against one stream alone (${m.single_decode_tps.toFixed(2)} tok/s${pm ? `; peer ${pm.single_decode_tps.toFixed(2)}` : ''})`, `${(m.aggregate_decode_tps / m.single_decode_tps).toFixed(2)}×`, pm ? `${(pm.aggregate_decode_tps / pm.single_decode_tps).toFixed(2)}×` : undefined);
   }
   line('time to first token', `${s.ttft_s.toFixed(2)} s`);
-  line('load time', `${s.load_s.toFixed(1)} s`, s.peer ? `${s.peer.load_s.toFixed(1)} s (mmap)` : undefined);
+  line(`load time${s.cold ? ', cold page cache (file evicted before each run)' : ''}; ratio of times`, `${s.load_s.toFixed(1)} s`,
+    s.peer ? `${s.peer.load_s.toFixed(1)} s (mmap)` : undefined, s.peer ? ratio(s.load_s, s.peer.load_s) : undefined);
   line('peak RSS', gb(s.peak_rss_bytes), s.peer ? gb(s.peer.peak_rss_bytes) : undefined);
   line('weights + KV cache held', `${gb(s.weight_bytes)} + ${gb(s.kv_bytes)}`);
   line('weight bytes read per decoded token', gb(s.decode_bytes_per_token));

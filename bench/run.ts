@@ -4,8 +4,10 @@
 // --depths (tg<depth-gen> after a prefill of that many tokens) and --streams concurrent greedy
 // streams (aggregate decode against one stream). Writes bench/results/<stamp>.json + .md + .svg
 // (tok/s against context depth, both engines) and latest.md; the last line printed is one JSON object.
+// --cold drops the file's pages from the page cache before every run (GNU dd iflag=nocache, which
+// needs no privileges), so each load reads the disk: the cold-cache load time.
 // Usage: npx bun run bench -- --model PATH [--threads T] [--prompt 512] [--gen 32] [--depths 4096,16384] [--depth-gen 128]
-//          [--streams 4] [--vs llama.cpp] [--reps 2] [--precision fast] [--dense-q8]
+//          [--streams 4] [--vs llama.cpp] [--reps 2] [--precision fast] [--dense-q8] [--cold]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -25,7 +27,7 @@ const promptLen = int(a, 'prompt', 512), gen = int(a, 'gen', 32), reps = int(a, 
 const precision = str(a, 'precision', 'fast');
 const depths = str(a, 'depths', '').split(',').filter(Boolean).map(Number), depthGen = int(a, 'depth-gen', 128);
 const streams = int(a, 'streams', 0), streamPrompt = 128, streamGen = 32;
-const vs = a.flags.get('vs');
+const vs = a.flags.get('vs'), cold = a.flags.get('cold') === true;
 if (vs !== undefined && vs !== 'llama.cpp') throw new Error(`--vs supports llama.cpp only, got ${vs}`);
 
 // identical prompt for every engine: ordinary (non-special) ids from a fixed seed
@@ -37,7 +39,14 @@ const ids = Array.from({ length: Math.max(promptLen, ...depths, streamPrompt + 7
 const idsFile = join(tmpdir(), `oss-edge-bench-ids-${process.pid}.json`);
 writeFileSync(idsFile, JSON.stringify({ ids }));
 
+/** Evicts the model file's pages from the page cache (posix_fadvise DONTNEED through dd). */
+function dropFileCache(): void {
+  const p = spawnSync('dd', [`if=${model}`, 'iflag=nocache', 'count=0'], { encoding: 'utf8' });
+  if (p.status !== 0) throw new Error(`--cold: dd iflag=nocache failed (${p.status}): ${p.stderr}`);
+}
+
 function once(cmd: string, args: string[]): RunResult {
+  if (cold) dropFileCache();
   const p = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const line = p.stdout.trim().split('\n').at(-1) ?? '';
   if (p.status !== 0 || !line.startsWith('{')) throw new Error(`${cmd} ${args.join(' ')} failed (${p.status}):\n${p.stderr.slice(-2000)}`);
@@ -68,7 +77,7 @@ for (let i = 0; i < reps; i++) {
 const best = (rs: RunResult[]) => rs.reduce((b, x) => ({ ...b, prefill_tps: Math.max(b.prefill_tps, x.prefill_tps), decode_tps: Math.max(b.decode_tps, x.decode_tps), ttft_s: Math.min(b.ttft_s, x.ttft_s) }));
 const o = best(ours), p = vs ? best(peer) : null;
 const summary = {
-  date: new Date().toISOString(), model: basename(model), threads, prompt_tokens: promptLen, gen_tokens: gen, precision,
+  date: new Date().toISOString(), model: basename(model), threads, prompt_tokens: promptLen, gen_tokens: gen, precision, cold,
   machine: `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   mem_bw_gbs: bw / 1e9, decode_bytes_per_token: bytesPerToken,
   load_s: o.load_s, prefill_tps: o.prefill_tps, decode_tps: o.decode_tps, ttft_s: o.ttft_s, peak_rss_bytes: o.peak_rss_bytes,
