@@ -3,6 +3,21 @@ import { describe, expect, test } from 'bun:test';
 import { f16ToF32, f32ToF16 } from '../src/model/formats.ts';
 import { Scratch, maxAbsDiff, rng } from './helpers/arena.ts';
 
+/**
+ * Random q, K/V rings (values in ±spread/2) and sinks for an attention call, in f32 and — stored
+ * through kv_store_f16, every slot 0…cap−1 — as f16 rings.
+ */
+function attentionCase(s: Scratch, rand: () => number, nq: number, nkv: number, hd: number, B: number, cap: number, spread: number) {
+  const kvw = nkv * hd;
+  const q = Float32Array.from({ length: B * nq * hd }, () => rand() - 0.5);
+  const kc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * spread), vc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * spread);
+  const sinks = Float32Array.from({ length: nq }, () => rand() * 2 - 1);
+  const K = s.f32(kc), V = s.f32(vc), Kh = s.u8(cap * kvw * 2), Vh = s.u8(cap * kvw * 2);
+  s.k.kv_store_f16(K.ptr, Kh.ptr, kvw, 0, cap, cap);
+  s.k.kv_store_f16(V.ptr, Vh.ptr, kvw, 0, cap, cap);
+  return { kvw, q, kc, vc, sinks, K, V, Kh, Vh, Q: s.f32(q), S: s.f32(sinks), O: s.f32(B * nq * hd) };
+}
+
 describe('kernels', () => {
   test('rmsnorm: SIMD = twin, ≈ f64 reference; odd widths', () => {
     const s = new Scratch(), rand = rng(1);
@@ -117,17 +132,10 @@ describe('kernels', () => {
     const rand = rng(8);
     for (const [nq, nkv, hd, window, pos0, B, cap] of [[4, 2, 64, 0, 0, 5, 16], [4, 1, 6, 3, 2, 4, 16], [6, 2, 8, 4, 9, 3, 6]]) {
       const s = new Scratch();
-      const kvw = nkv * hd;
-      const q = Float32Array.from({ length: B * nq * hd }, () => rand() - 0.5);
-      const kc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * 3), vc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * 3);
-      const sinks = Float32Array.from({ length: nq }, () => rand() * 2 - 1);
-      // store every slot through kv_store_f16 (cap rows at positions 0…cap−1)
-      const K = s.f32(kc), V = s.f32(vc), Kh = s.u8(cap * kvw * 2), Vh = s.u8(cap * kvw * 2);
-      s.k.kv_store_f16(K.ptr, Kh.ptr, kvw, 0, cap, cap);
-      s.k.kv_store_f16(V.ptr, Vh.ptr, kvw, 0, cap, cap);
+      const { kvw, kc, vc, Kh, Vh, Q, S, O } = attentionCase(s, rand, nq, nkv, hd, B, cap, 3);
       const kh = new Uint16Array(Kh.get().buffer), vh = new Uint16Array(Vh.get().buffer);
       for (let i = 0; i < cap * kvw; i++) { expect(kh[i]).toBe(f32ToF16(kc[i])); expect(vh[i]).toBe(f32ToF16(vc[i])); }
-      const Q = s.f32(q), S = s.f32(sinks), O = s.f32(B * nq * hd), scr = s.f32(1024);
+      const scr = s.f32(1024);
       s.k.attention_f16kv(Q.ptr, Kh.ptr, Vh.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nkv);
       const simd = O.get();
       s.k.attention_f16kv_ref(Q.ptr, Kh.ptr, Vh.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nq);
@@ -145,14 +153,8 @@ describe('kernels', () => {
     // [nq, nkv, hd, window, pos0, B, cap]: group 8 (two four-head dots), group 5 (one and a single), odd hd, windows past a block
     for (const [nq, nkv, hd, window, pos0, B, cap] of [[64, 8, 64, 0, 90, 2, 96], [10, 2, 12, 40, 100, 3, 48], [8, 1, 64, 0, 33, 1, 40], [6, 2, 6, 0, 70, 2, 80]]) {
       const s = new Scratch();
-      const kvw = nkv * hd, group = nq / nkv;
-      const q = Float32Array.from({ length: B * nq * hd }, () => rand() - 0.5);
-      const kc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * 2), vc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * 2);
-      const sinks = Float32Array.from({ length: nq }, () => rand() * 2 - 1);
-      const K = s.f32(kc), V = s.f32(vc), Kh = s.u8(cap * kvw * 2), Vh = s.u8(cap * kvw * 2);
-      s.k.kv_store_f16(K.ptr, Kh.ptr, kvw, 0, cap, cap);
-      s.k.kv_store_f16(V.ptr, Vh.ptr, kvw, 0, cap, cap);
-      const Q = s.f32(q), S = s.f32(sinks), O = s.f32(B * nq * hd), scr = s.f32(group * cap + hd + 32 * hd + 64);
+      const { K, V, Kh, Vh, Q, S, O } = attentionCase(s, rand, nq, nkv, hd, B, cap, 2);
+      const scr = s.f32((nq / nkv) * cap + hd + 32 * hd + 64);
       for (const [kern, kk, vv] of [['attention', K, V], ['attention_f16kv', Kh, Vh]] as const) {
         const k = s.k as unknown as Record<string, (...a: number[]) => void>;
         k[kern](Q.ptr, kk.ptr, vv.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nkv);
