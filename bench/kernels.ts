@@ -13,7 +13,7 @@ import { instantiate, buildModule } from '../src/backends/cpu/module.ts';
 import { actRowBytes, matmulKernel, VARIANTS } from '../src/backends/cpu/kernels.ts';
 import { activeVariant, availableVariants } from '../src/backends/cpu/variants.ts';
 import { rowBytes, type Format } from '../src/model/formats.ts';
-import { GROUP_ROWS, repackScratch, type Layout } from '../src/backends/cpu/repack.ts';
+import { GROUP_ROWS, REPACK_KERNEL, repackScratch, type Layout } from '../src/backends/cpu/repack.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
 import { measureReadBandwidth } from './membw.ts';
 
@@ -53,9 +53,10 @@ function fillWeights(arena: Arena, format: Format, layout: Layout, w0: number, c
     if (format === 'mxfp4') u8[o + 17 * g] = 118 + ((r + g) % 10);
     if (format === 'q8_0') { u8[o + 34 * g] = (r * 7 + g) & 255; u8[o + 34 * g + 1] = 0x20; }
   }
-  if (layout !== 'rows') {
+  const repack = REPACK_KERNEL[layout];
+  if (repack) {
     const tmp = arena.alloc(repackScratch(layout, rows, cols));
-    for (let c = 0; c < copies; c++) arena.k[layout === 'r8' ? 'repack_mxfp4_r8' : 'repack_q8_0_r4'](w0 + c * mb, rows, cols, tmp);
+    for (let c = 0; c < copies; c++) arena.k[repack](w0 + c * mb, rows, cols, tmp);
   }
 }
 

@@ -11,62 +11,12 @@ import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { actRowBytes, batchedScratch, matmulKernel } from './kernels.ts';
 import { cpuLayout, planArenas } from './placement.ts';
 import { Pool } from './pool.ts';
-import { GROUP_ROWS, layoutBytes, repackScratch } from './repack.ts';
+import { GROUP_ROWS, REPACK_KERNEL, layoutBytes, repackScratch } from './repack.ts';
 import { requantizeQ8 } from '../requant.ts';
 import { Routing } from './route.ts';
 import { argmax } from '../argmax.ts';
 import { resolveVariant, type VariantChoice } from './variants.ts';
-
-class CpuTensor implements Tensor {
-  constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format | 'f32vec',
-    readonly arena: Arena, readonly ptr: number, readonly rowBytes: number,
-    /** Bytes from one matrix of a stacked tensor to the next. */
-    readonly matrixBytes = 0) {}
-  get rows(): number { return this.shape.length === 1 ? 1 : this.shape[this.shape.length - 2]; }
-  get cols(): number { return this.shape[this.shape.length - 1]; }
-  /** Matrix `e` of a stacked [E, rows, cols] tensor, as its own tensor (no copy). */
-  slice(e: number): CpuTensor {
-    const rows = this.shape[1], cols = this.shape[2];
-    return new CpuTensor(`${this.name}[${e}]`, [rows, cols], this.format, this.arena, this.ptr + e * this.matrixBytes, this.rowBytes);
-  }
-}
-
-class CpuBuf implements Buf {
-  constructor(readonly rows: number, readonly cols: number, readonly ptr: number) {}
-  row(r: number): number { return this.ptr + r * this.cols * 4; }
-}
-
-interface LayerCache { k: number; v: number; cap: number }
-/** A session's K/V rings, in a K/V arena of their own, with staging for q, out and the sinks. */
-class CpuKv implements KvCache {
-  readonly scratchStride: number;
-  /** Bytes of one position's K (or V) row. */
-  readonly rowBytes: number;
-  constructor(readonly context: number, readonly headDim: number, readonly arena: Arena, readonly layers: LayerCache[],
-    readonly scratch: number, readonly q: number, readonly out: number, readonly sinks: number,
-    /** bytes per value: 4 = f32, 2 = f16 (then k/v rows stage at `kv` before conversion) */
-    readonly valueBytes: number, readonly kv: number, c: ModelConfig) {
-    this.scratchStride = attnScratch(c, context, valueBytes);
-    this.rowBytes = c.numKvHeads * c.headDim * valueBytes;
-  }
-}
-
-/** A snapshot in ordinary JS memory (the collector frees it): per layer, K then V rows from slot 0. */
-class CpuKvSnapshot implements KvSnapshot {
-  constructor(readonly length: number, readonly context: number, readonly data: Uint8Array) {}
-  get bytes(): number { return this.data.byteLength; }
-}
-
-/** Keys per block of the attention kernel's value pass (assembly/attention.ts VBLOCK). */
-const ATTN_VBLOCK = 32;
-
-/**
- * Per-thread attention scratch (assembly/attention.ts): a group's scores over the context, one
- * widened K row, and for f16 caches (2-byte values) a block of widened V rows.
- */
-function attnScratch(c: ModelConfig, context: number, valueBytes: number): number {
-  return Math.ceil(((c.numHeads / c.numKvHeads) * context + c.headDim + (valueBytes === 2 ? ATTN_VBLOCK * c.headDim : 0)) * 4 / 64) * 64;
-}
+import { CpuBuf, CpuKv, CpuKvSnapshot, CpuTensor, attnScratch } from './tensors.ts';
 
 /**
  * K/V arenas: caches live outside the activation arena so their total is not capped by one 4 GiB
@@ -163,11 +113,8 @@ export class CpuBackend implements Backend {
     if (lay.requant) requantizeQ8(rec, arena.u8, ptr, progress);
     else rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), progress);
     const rb = rowBytes(lay.format, cols), matrixBytes = layoutBytes(lay.layout, lay.format, rows, cols);
-    const tmp = this.scratch.get(arena)!.io;
-    for (let e = 0; e < stack && lay.layout !== 'rows'; e++) {
-      if (lay.layout === 'r8') arena.k.repack_mxfp4_r8(ptr + e * matrixBytes, rows, cols, tmp);
-      else arena.k.repack_q8_0_r4(ptr + e * matrixBytes, rows, cols, tmp);
-    }
+    const repack = REPACK_KERNEL[lay.layout], tmp = this.scratch.get(arena)!.io;
+    if (repack) for (let e = 0; e < stack; e++) arena.k[repack](ptr + e * matrixBytes, rows, cols, tmp);
     const t = new CpuTensor(rec.name, rec.shape, lay.format, arena, ptr, rb, matrixBytes);
     if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));
     return t;
@@ -189,10 +136,10 @@ export class CpuBackend implements Backend {
   kvCache(c: ModelConfig, context: number): CpuKv {
     const kvw = c.numKvHeads * c.headDim, qw = c.numHeads * c.headDim, B = this.opts.maxBatch;
     const caps = c.layerTypes.map((t) => (t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, B) : context));
-    const e = kvValueBytes(this.opts.precision);
+    const e = kvValueBytes(this.opts.precision), stride = attnScratch(c, context, e, this.a0.k.VBLOCK.value);
     // in allocation order: K and V rings per layer, attention scratch, q and out staging, sinks,
     // and (f16 caches) the f32 K/V rows waiting for conversion
-    const sizes = [...caps.flatMap((cap) => [cap * kvw * e, cap * kvw * e]), this.pool.size * attnScratch(c, context, e),
+    const sizes = [...caps.flatMap((cap) => [cap * kvw * e, cap * kvw * e]), this.pool.size * stride,
       B * qw * 4, B * qw * 4, c.numHeads * 4, e === 2 ? 2 * B * kvw * 4 : 0];
     const need = sizes.reduce((n, b) => n + Math.ceil(b / 64) * 64, 0);
     const arena = this.kvArenas.find((a) => a.used + need <= a.maxBytes);
@@ -201,7 +148,7 @@ export class CpuBackend implements Backend {
     }
     const [ptrs, [scr, q, out, sinks, rows]] = [sizes.slice(0, -5), sizes.slice(-5)].map((part) => part.map((b) => arena.alloc(b)));
     const layers = caps.map((cap, l) => ({ k: ptrs[2 * l], v: ptrs[2 * l + 1], cap }));
-    return new CpuKv(context, c.headDim, arena, layers, scr, q, out, sinks, e, rows, c);
+    return new CpuKv(context, c.headDim, arena, layers, scr, stride, q, out, sinks, e, rows, c);
   }
 
   // ---- operations (backends/ops.ts) ------------------------------------------------------------

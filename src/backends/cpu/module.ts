@@ -34,6 +34,8 @@ export interface Kernels {
   repack_mxfp4_r8(w: number, rows: number, nIn: number, scratch: number): void;
   repack_q8_0_r4(w: number, rows: number, nIn: number, scratch: number): void;
   read_lines(p: number, unused: number, l0: number, l1: number): number;
+  /** Keys per block of the attention kernels' value pass (assembly/attention.ts). */
+  VBLOCK: WebAssembly.Global;
 }
 
 const compiled = new Map<Build, WebAssembly.Module | null>();

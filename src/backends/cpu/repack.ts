@@ -17,6 +17,9 @@ export function layoutBytes(layout: Layout, format: Format, rows: number, cols: 
   return Math.ceil(rows / GROUP_ROWS[layout]) * GROUP_ROWS[layout] * rowBytes(format, cols);
 }
 
+/** The wasm kernel (assembly/) that makes a layout in place from canonical rows; none for rows. */
+export const REPACK_KERNEL = { rows: null, r4: 'repack_q8_0_r4', r8: 'repack_mxfp4_r8' } as const satisfies Record<Layout, string | null>;
+
 /** Scratch bytes the wasm repack of a layout needs for a matrix of this shape. */
 export function repackScratch(layout: Layout, rows: number, cols: number): number {
   if (layout === 'r8') return mxfp4R8Scratch(rows, cols);

@@ -8,7 +8,6 @@
 //   K/V       per layer ring buffers (f32; f16 in the fast tier)
 // Every operation but read() only records dispatches (recorder.ts); read() submits and maps.
 import { availableParallelism } from 'node:os';
-import type { Format } from '../../model/formats.ts';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
 import { slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
 import type { EngineOptions } from '../options.ts';
@@ -17,45 +16,11 @@ import {
   addSpec, argmaxSpec, attentionSpec, combineSpec, embedSpec, kvStoreSpec, MATMUL_TOKENS, matmulRowsPerGroup, matmulSpec, rmsnormSpec,
   ropeSpec, routeSpec, swigluSpec, type KvType, type Lanes,
 } from './kernels.ts';
-import type { RowLayout } from './layout.ts';
 import { Recorder } from './recorder.ts';
 import type { RepackOn } from './tuning.ts';
 import { Prefetcher } from './prefetch.ts';
 import { MatrixUploader, type Part } from './weight-upload.ts';
-
-class GpuMatrix implements Tensor {
-  readonly kind = 'matrix';
-  constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format,
-    readonly layout: RowLayout, readonly parts: Part[]) {}
-  get cols(): number { return this.shape[this.shape.length - 1]; }
-  /** Rows of one matrix (one expert's for a stacked [E, rows, cols] tensor). */
-  get rows(): number { return this.shape[this.shape.length - 2]; }
-}
-
-/** Placed by finish(), which packs all vectors into a few buffers. */
-class GpuVector implements Tensor {
-  readonly kind = 'vector';
-  buf!: GPUBuffer;
-  off = 0;
-  constructor(readonly name: string, readonly shape: readonly number[], readonly data: Float32Array) {}
-}
-
-class GpuBuf implements Buf {
-  constructor(readonly rows: number, readonly cols: number, readonly off: number) {}
-}
-
-interface LayerKv { k: GPUBuffer; v: GPUBuffer; cap: number }
-class GpuKv implements KvCache {
-  constructor(readonly context: number, readonly kvw: number, readonly headDim: number, readonly type: KvType, readonly layers: LayerKv[]) {}
-  /** Bytes of one position's K (or V) row. */
-  get rowBytes(): number { return this.kvw * (this.type === 'f32' ? 4 : 2); }
-}
-
-/** A snapshot in one GPU buffer: per layer, K then V rows from slot 0. */
-class GpuKvSnapshot implements KvSnapshot {
-  constructor(readonly length: number, readonly context: number, readonly buf: GPUBuffer) {}
-  get bytes(): number { return this.buf.size; }
-}
+import { GpuBuf, GpuKv, GpuKvSnapshot, GpuMatrix, GpuVector, matrix, vector } from './tensors.ts';
 
 /** The route kernel's selections and per-expert slot lists, read by the expert products. */
 interface MoeScratch { route: GPUBuffer; K: number; E: number; routed: GpuBuf | null }
@@ -401,16 +366,6 @@ export class WebGpuBackend implements Backend {
     this.owned.length = 0;
     this.opts.onRelease?.();
   }
-}
-
-function matrix(t: Tensor, op: string): GpuMatrix {
-  if (!(t instanceof GpuMatrix)) throw new Error(`${op}: ${t.name} is not a weight matrix of this backend`);
-  return t;
-}
-
-function vector(t: Tensor, op: string): GpuVector {
-  if (!(t instanceof GpuVector)) throw new Error(`${op}: ${t.name} is not a weight vector of this backend`);
-  return t;
 }
 
 function equalWords(a: Uint32Array, b: Float32Array, n: number): boolean {

@@ -1,0 +1,53 @@
+// The CPU backend's tensors, activation buffers and K/V caches (cpu-backend.ts makes and uses them).
+import type { Format } from '../../model/formats.ts';
+import type { ModelConfig } from '../../model/types.ts';
+import type { Buf, KvCache, KvSnapshot, Tensor } from '../backend.ts';
+import type { Arena } from './arena.ts';
+
+export class CpuTensor implements Tensor {
+  constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format | 'f32vec',
+    readonly arena: Arena, readonly ptr: number, readonly rowBytes: number,
+    /** Bytes from one matrix of a stacked tensor to the next. */
+    readonly matrixBytes = 0) {}
+  get rows(): number { return this.shape.length === 1 ? 1 : this.shape[this.shape.length - 2]; }
+  get cols(): number { return this.shape[this.shape.length - 1]; }
+  /** Matrix `e` of a stacked [E, rows, cols] tensor, as its own tensor (no copy). */
+  slice(e: number): CpuTensor {
+    const rows = this.shape[1], cols = this.shape[2];
+    return new CpuTensor(`${this.name}[${e}]`, [rows, cols], this.format, this.arena, this.ptr + e * this.matrixBytes, this.rowBytes);
+  }
+}
+
+export class CpuBuf implements Buf {
+  constructor(readonly rows: number, readonly cols: number, readonly ptr: number) {}
+  row(r: number): number { return this.ptr + r * this.cols * 4; }
+}
+
+export interface LayerCache { k: number; v: number; cap: number }
+/** A session's K/V rings, in a K/V arena of their own, with staging for q, out and the sinks. */
+export class CpuKv implements KvCache {
+  /** Bytes of one position's K (or V) row. */
+  readonly rowBytes: number;
+  constructor(readonly context: number, readonly headDim: number, readonly arena: Arena, readonly layers: LayerCache[],
+    readonly scratch: number,
+    /** Bytes of one thread's attention scratch (attnScratch). */
+    readonly scratchStride: number, readonly q: number, readonly out: number, readonly sinks: number,
+    /** bytes per value: 4 = f32, 2 = f16 (then k/v rows stage at `kv` before conversion) */
+    readonly valueBytes: number, readonly kv: number, c: ModelConfig) {
+    this.rowBytes = c.numKvHeads * c.headDim * valueBytes;
+  }
+}
+
+/** A snapshot in ordinary JS memory (the collector frees it): per layer, K then V rows from slot 0. */
+export class CpuKvSnapshot implements KvSnapshot {
+  constructor(readonly length: number, readonly context: number, readonly data: Uint8Array) {}
+  get bytes(): number { return this.data.byteLength; }
+}
+
+/**
+ * Per-thread attention scratch (assembly/attention.ts): a group's scores over the context, one
+ * widened K row, and for f16 caches (2-byte values) a block of `vblock` widened V rows (the module's VBLOCK).
+ */
+export function attnScratch(c: ModelConfig, context: number, valueBytes: number, vblock: number): number {
+  return Math.ceil(((c.numHeads / c.numKvHeads) * context + c.headDim + (valueBytes === 2 ? vblock * c.headDim : 0)) * 4 / 64) * 64;
+}
