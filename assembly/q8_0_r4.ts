@@ -33,7 +33,16 @@ const GB: usize = 136;
 
 /** acc + (the block's four integer sums) · (the four row scales · the token block's scale). */
 @inline function block_add(acc: v128, sums: v128, blk: usize, dx: f32): v128 {
-  const d = f16x4_to_f32x4(i32x4.extend_low_i16x8_u(v128.load64_zero(blk)));
+  return scaled_add(acc, sums, block_scales(blk), dx);
+}
+
+/** The four rows' f16 scales of a group block as f32x4. */
+@inline function block_scales(blk: usize): v128 {
+  return f16x4_to_f32x4(i32x4.extend_low_i16x8_u(v128.load64_zero(blk)));
+}
+
+/** acc + sums · (d · dx): the float steps every form of the kernel takes, in this order. */
+@inline function scaled_add(acc: v128, sums: v128, d: v128, dx: f32): v128 {
   return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(sums), f32x4.mul(d, f32x4.splat(dx))));
 }
 
@@ -85,40 +94,83 @@ export function matmul_q8_0_q8_ref(w: usize, x: usize, y: usize, n_in: i32, n_ou
 }
 
 /**
- * Prefill form for B ≥ 2: each group's codes are widened to i16 once into `scratch` (nb·256
- * bytes) and reused by every token; bit-identical to the one-token kernel.
+ * Tokens whose activation pairs one pass of the batched kernel splats into its scratch
+ * (8·n_in bytes each; src/backends/cpu/kernels.ts batchedScratch sizes the scratch from this export).
+ */
+export const Q8_PASS: i32 = 16;
+
+/**
+ * Batched form for B ≥ 2 (prefill, several streams' decode steps): up to Q8_PASS tokens at a time
+ * have each activation pair splatted once into `scratch` (the one-token kernel's pair() shuffles,
+ * done once per token instead of once per row group); then per row group, four tokens at a time
+ * share each code vector's widening, every pair is a plain load and the four rows' scales convert
+ * once. Per token and weight that leaves one i32x4.dot_i16x8_s and one add of the one-token
+ * kernel's two extends, a shuffle, a dot and an add. Bit-identical to the one-token kernel: the
+ * integer sums are exact in any order and the float steps are block_add's.
  */
 export function matmul_q8_0_q8_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
-  const nb = n_in >> 5;
-  for (let r = r0; r < r1; r += 4) {
-    const wg = w + <usize>(r >> 2) * nb * GB;
-    for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
-      const c = v128.load(wg + <usize>g * GB + 8 + (v << 4)), o = scratch + (<usize>g << 8) + (v << 5);
-      v128.store(o, i16x8.extend_low_i8x16_s(c)); v128.store(o, i16x8.extend_high_i8x16_s(c), 16);
-    }
-    for (let b = 0; b < B; b++) {
-      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
-      let acc = f32x4.splat(0);
-      for (let g = 0; g < nb; g++) {
-        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5);
-        const x0 = v128.load(xb), x1 = v128.load(xb, 16);
-        const X0 = i16x8.extend_low_i8x16_s(x0), X1 = i16x8.extend_high_i8x16_s(x0);
-        const X2 = i16x8.extend_low_i8x16_s(x1), X3 = i16x8.extend_high_i8x16_s(x1);
-        let a = i32x4.splat(0), c = i32x4.splat(0);
-        a = wstep(d, 0, X0, 0, a); c = wstep(d, 32, X0, 2, c);
-        a = wstep(d, 64, X1, 0, a); c = wstep(d, 96, X1, 2, c);
-        a = wstep(d, 128, X2, 0, a); c = wstep(d, 160, X2, 2, c);
-        a = wstep(d, 192, X3, 0, a); c = wstep(d, 224, X3, 2, c);
-        acc = block_add(acc, i32x4.add(a, c), wg + <usize>g * GB, load<f32>(xd + (<usize>g << 2)));
-      }
-      store_rows(y + ((<usize>b * n_out + r) << 2), acc, min(4, r1 - r));
+  const nb = n_in >> 5, ts = <usize>nb << 8; // splat bytes per token
+  for (let b0 = 0; b0 < B; b0 += Q8_PASS) {
+    const n = min(Q8_PASS, B - b0);
+    for (let t = 0; t < n; t++) splat_pairs(x + <usize>(b0 + t) * nb * Q8_BLOCK, nb, scratch + <usize>t * ts);
+    for (let r = r0; r < r1; r += 4) {
+      const wg = w + <usize>(r >> 2) * nb * GB, keep = min(4, r1 - r);
+      let t = 0;
+      for (; t + 4 <= n; t += 4) tile4(wg, nb, x, scratch + <usize>t * ts, ts, b0 + t, y + (<usize>r << 2), n_out, keep);
+      for (; t < n; t++) tile1(wg, nb, x, scratch + <usize>t * ts, b0 + t, y + (<usize>r << 2), n_out, keep);
     }
   }
 }
 
-/** step() on a code vector already widened to i16 at d + o (low half) and d + o + 16 (high half). */
-@inline function wstep(d: usize, o: usize, x: v128, l: i32, acc: v128): v128 {
-  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(v128.load(d + o), pair(x, l)), i32x4.dot_i16x8_s(v128.load(d + o + 16), pair(x, l + 1))));
+/** Token xq's 16 activation pairs per block as i16 pairs in all four lanes: pair p of block g at s + g·256 + p·16. */
+function splat_pairs(xq: usize, nb: i32, s: usize): void {
+  for (let g = 0; g < nb; g++) {
+    const x0 = v128.load(xq + (<usize>g << 5)), x1 = v128.load(xq + (<usize>g << 5), 16), o = s + (<usize>g << 8);
+    splat4(o, i16x8.extend_low_i8x16_s(x0)); splat4(o + 64, i16x8.extend_high_i8x16_s(x0));
+    splat4(o + 128, i16x8.extend_low_i8x16_s(x1)); splat4(o + 192, i16x8.extend_high_i8x16_s(x1));
+  }
+}
+
+@inline function splat4(o: usize, X: v128): void {
+  v128.store(o, pair(X, 0)); v128.store(o, pair(X, 1), 16); v128.store(o, pair(X, 2), 32); v128.store(o, pair(X, 3), 48);
+}
+
+/** The four rows of group wg against tokens b..b+3 (splats at s, s + ts, …): y[b+j][r..r+keep). */
+function tile4(wg: usize, nb: i32, x: usize, s: usize, ts: usize, b: i32, y: usize, n_out: i32, keep: i32): void {
+  const xd = x + <usize>b * nb * Q8_BLOCK + <usize>nb * 32, xs = <usize>nb * Q8_BLOCK; // token b's scales, stride to b+1
+  let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
+  for (let g = 0; g < nb; g++) {
+    const blk = wg + <usize>g * GB, sp = s + (<usize>g << 8);
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    for (let v: usize = 0; v < 8; v++) {
+      const c = v128.load(blk + 8 + (v << 4)), lo = i16x8.extend_low_i8x16_s(c), hi = i16x8.extend_high_i8x16_s(c), o = sp + (v << 5);
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(o)), i32x4.dot_i16x8_s(hi, v128.load(o, 16))));
+      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(o + ts)), i32x4.dot_i16x8_s(hi, v128.load(o + ts, 16))));
+      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(o + 2 * ts)), i32x4.dot_i16x8_s(hi, v128.load(o + 2 * ts, 16))));
+      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(o + 3 * ts)), i32x4.dot_i16x8_s(hi, v128.load(o + 3 * ts, 16))));
+    }
+    const d = block_scales(blk), gx = xd + (<usize>g << 2);
+    f0 = scaled_add(f0, a0, d, load<f32>(gx)); f1 = scaled_add(f1, a1, d, load<f32>(gx + xs));
+    f2 = scaled_add(f2, a2, d, load<f32>(gx + 2 * xs)); f3 = scaled_add(f3, a3, d, load<f32>(gx + 3 * xs));
+  }
+  const yb = y + <usize>b * n_out * 4, ys = <usize>n_out * 4;
+  store_rows(yb, f0, keep); store_rows(yb + ys, f1, keep); store_rows(yb + 2 * ys, f2, keep); store_rows(yb + 3 * ys, f3, keep);
+}
+
+/** tile4 for one token (the tail of a pass). */
+function tile1(wg: usize, nb: i32, x: usize, s: usize, b: i32, y: usize, n_out: i32, keep: i32): void {
+  const xd = x + <usize>b * nb * Q8_BLOCK + <usize>nb * 32;
+  let f = f32x4.splat(0);
+  for (let g = 0; g < nb; g++) {
+    const blk = wg + <usize>g * GB, sp = s + (<usize>g << 8);
+    let a = i32x4.splat(0);
+    for (let v: usize = 0; v < 8; v++) {
+      const c = v128.load(blk + 8 + (v << 4)), o = sp + (v << 5);
+      a = i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(c), v128.load(o)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(c), v128.load(o, 16))));
+    }
+    f = scaled_add(f, a, block_scales(blk), load<f32>(xd + (<usize>g << 2)));
+  }
+  store_rows(y + <usize>b * n_out * 4, f, keep);
 }
 
 /**

@@ -3,14 +3,16 @@
 // and cold (a sweep over ~1 GiB of distinct matrices, the decode case), on 1 and 2 threads, with
 // the share of the read bandwidth bench/membw.ts measures. Best of --reps windows; variants
 // alternate inside each rep so load from elsewhere hits them alike.
-// Usage: npx bun bench/kernels.ts [--threads 1,2] [--rows 5760] [--cols 2880] [--reps 5]
+// With --batch B (≥ 2) each call multiplies B tokens through the batched kernels (prefill and
+// several streams' decode steps): GB/s is still of weights read, the per-token rate is B× it.
+// Usage: npx bun bench/kernels.ts [--threads 1,2] [--rows 5760] [--cols 2880] [--reps 5] [--batch 1]
 //          [--window-ms 300] [--kernels mxfp4:fast,q8_0:fast] [--variants baseline,relaxed]
 //        npx deno run -A bench/kernels.ts …
 import { execFileSync } from 'node:child_process';
 import { Arena } from '../src/backends/cpu/arena.ts';
 import { Pool } from '../src/backends/cpu/pool.ts';
 import { instantiate, buildModule } from '../src/backends/cpu/module.ts';
-import { actRowBytes, matmulKernel, VARIANTS } from '../src/backends/cpu/kernels.ts';
+import { actRowBytes, batchedScratch, matmulKernel, VARIANTS } from '../src/backends/cpu/kernels.ts';
 import { activeVariant, availableVariants } from '../src/backends/cpu/variants.ts';
 import { rowBytes, type Format } from '../src/model/formats.ts';
 import { GROUP_ROWS, REPACK_KERNEL, repackScratch, type Layout } from '../src/backends/cpu/repack.ts';
@@ -22,14 +24,14 @@ const rows = int(a, 'rows', 5760), cols = int(a, 'cols', 2880), reps = int(a, 'r
 const threads = str(a, 'threads', '1,2').split(',').map(Number);
 const which = str(a, 'kernels', 'mxfp4:fast,q8_0:fast').split(',');
 const variants = str(a, 'variants', availableVariants().join(',')).split(',');
-const coldBytes = int(a, 'cold-mib', 1024) << 20;
+const coldBytes = int(a, 'cold-mib', 1024) << 20, batch = int(a, 'batch', 1);
 
 function cpuModel(): string {
   try { return /Model name:\s*(.+)/.exec(execFileSync('lscpu', { encoding: 'utf8' }))?.[1].trim() ?? '?'; } catch { return '?'; }
 }
 const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
 const runtime = g.Bun ? `Bun ${g.Bun.version}` : g.Deno ? `Deno ${g.Deno.version.deno}` : `Node ${process.version}`;
-console.log(`${runtime}, ${cpuModel()}; ${rows}x${cols}; auto picks ${activeVariant().name} ${JSON.stringify(activeVariant().timings)}`);
+console.log(`${runtime}, ${cpuModel()}; ${rows}x${cols}${batch > 1 ? `, ${batch} tokens per call (batched kernels)` : ''}; auto picks ${activeVariant().name} ${JSON.stringify(activeVariant().timings)}`);
 
 const bw = new Map<number, number>();
 for (const T of threads) bw.set(T, await measureReadBandwidth(T));
@@ -78,9 +80,11 @@ for (const spec of which) {
   const arena = new Arena(1, copies * mb + (1 << 24) + 8 * mb / 17);
   const w0 = arena.alloc(copies * mb), u8 = arena.u8;
   fillWeights(arena, format, layout, w0, copies, mb);
-  const x = arena.alloc(actRowBytes(kerns[0].k.act, cols)), y = arena.alloc(rows * 4), xf = arena.alloc(cols * 4);
-  for (let i = 0; i < cols; i++) arena.f32[xf / 4 + i] = Math.sin(i * 0.37);
-  if (kerns[0].k.act === 'q8') arena.k.quantize_q8(xf, x, cols, 1); else arena.u8.copyWithin(x, xf, xf + cols * 4);
+  const x = arena.alloc(actRowBytes(kerns[0].k.act, cols) * batch), y = arena.alloc(rows * 4 * batch), xf = arena.alloc(cols * 4 * batch);
+  for (let i = 0; i < cols * batch; i++) arena.f32[xf / 4 + i] = Math.sin(i * 0.37);
+  if (kerns[0].k.act === 'q8') arena.k.quantize_q8(xf, x, cols, batch); else arena.u8.copyWithin(x, xf, xf + cols * 4 * batch);
+  const stride = Math.ceil(batchedScratch(cols, batch, arena.k.Q8_PASS.value) / 64) * 64, scratch = arena.alloc(stride * Math.max(...threads));
+  if (batch > 1 && kerns.some(({ k }) => !k.batched)) throw new Error(`--batch: ${format}:${precision} has no batched kernel`);
   for (const T of threads) {
     const runs = await Promise.all(kerns.map(async ({ v, k }) => {
       const pool = new Pool(T);
@@ -89,7 +93,9 @@ for (const spec of which) {
       return { v, k, pool, hot: 0, cold: 0 };
     }));
     const rate = (run: (typeof runs)[number], cold: boolean) => {
-      const go = (c: number) => run.pool.run(1, run.k.name, [w0 + c * mb, x, y, cols, rows, 1], rows, undefined, run.k.rows);
+      const go = (c: number) => batch > 1
+        ? run.pool.run(1, run.k.batched!, [w0 + c * mb, x, y, cols, rows, batch, scratch], rows, { arg: 6, stride }, run.k.rows)
+        : run.pool.run(1, run.k.name, [w0 + c * mb, x, y, cols, rows, 1], rows, undefined, run.k.rows);
       for (let i = 0; i < 3; i++) go(0);
       const t = performance.now();
       let n = 0;
@@ -102,7 +108,8 @@ for (const spec of which) {
     }
     for (const run of runs) {
       const pct = ((run.cold * 1e9) / bw.get(T)! * 100).toFixed(0);
-      console.log(`${`${format}:${precision}`.padEnd(12)} ${run.v.padEnd(9)} ${run.k.name.padEnd(24)} ${T}T: hot ${run.hot.toFixed(2)} GB/s, cold ${run.cold.toFixed(2)} GB/s = ${pct}% of bandwidth`);
+      const perToken = batch > 1 ? ` (× ${batch} tokens: hot ${(run.hot * batch).toFixed(2)}, cold ${(run.cold * batch).toFixed(2)})` : '';
+      console.log(`${`${format}:${precision}`.padEnd(12)} ${run.v.padEnd(9)} ${(batch > 1 ? run.k.batched! : run.k.name).padEnd(24)} ${T}T: hot ${run.hot.toFixed(2)} GB/s, cold ${run.cold.toFixed(2)} GB/s = ${pct}% of bandwidth${perToken}`);
       run.pool.close();
     }
   }

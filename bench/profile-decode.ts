@@ -3,7 +3,9 @@
 // (q, k, v, o, router, unembed; experts by gate_up/down) and shown with the GB/s of weights they
 // read, beside the time outside the ops (engine, sampling). A diagnostic, not a peer comparison:
 // bench/run.ts is the benchmark.
-// Usage: bun bench/profile-decode.ts --model PATH [--prompt 64] [--gen 32] [--threads 2] [--precision fast] [--reps 3]
+// With --streams N, N sessions decode together (engine.step, one batched forward per step, as the
+// server's scheduler runs them) and the figures are per step of all N.
+// Usage: bun bench/profile-decode.ts --model PATH [--prompt 64] [--gen 32] [--streams 1] [--threads 2] [--precision fast] [--reps 3]
 import { cpus } from 'node:os';
 import { openEngine } from '../src/boot/open-model.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
@@ -12,8 +14,9 @@ import { OPS } from '../src/backends/ops.ts';
 
 const a = parseArgs(process.argv.slice(2));
 const promptLen = int(a, 'prompt', 64), gen = int(a, 'gen', 32), threads = int(a, 'threads', 2), reps = int(a, 'reps', 3);
+const streams = int(a, 'streams', 1);
 const precision = str(a, 'precision', 'fast') as 'exact' | 'fast';
-const { engine } = await openEngine(str(a, 'model'), { backend: 'cpu', precision, threads, maxBatch: promptLen, context: promptLen + gen + 1 });
+const { engine } = await openEngine(str(a, 'model'), { backend: 'cpu', precision, threads, maxBatch: Math.max(promptLen, streams), context: promptLen + gen + 1 });
 const be = engine.backend as unknown as Record<string, (...args: unknown[]) => unknown>;
 const c = engine.config, sizes = new Map([...engine.checkpoint.tensors.values()].map((t) => [t.name, t.byteSize]));
 
@@ -33,29 +36,34 @@ for (const op of [...Object.keys(OPS), 'read']) {
     const t = performance.now() - t0;
     const w = args[0] as { name?: string };
     if (op === 'matmul') add(`matmul ${group(w.name!)}`, t, sizes.get(w.name!) ?? 0);
-    else if (op === 'expertMatmul') add(`expertMatmul ${group(w.name!)}`, t, ((sizes.get(w.name!) ?? 0) / c.numExperts) * c.expertsPerToken);
+    else if (op === 'expertMatmul') add(`expertMatmul ${group(w.name!)}`, t, ((sizes.get(w.name!) ?? 0) / c.numExperts) * routedExperts());
     else add(op, t, 0);
     return r;
   };
 }
 
+/** Experts with at least one token in the last route() (what an expert product reads). */
+const routedExperts = () => new Set((be as unknown as { ex: { routing: { ids: Int32Array } } }).ex.routing.ids.subarray(0, streams * c.expertsPerToken)).size;
+
 const ids = Array.from({ length: promptLen }, (_, i) => (i * 7919) % 50000);
-console.log(`${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPUs; ${threads} threads, ${precision}; prompt ${promptLen}, ${gen} decode steps × ${reps}`);
+console.log(`${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPUs; ${threads} threads, ${precision}; prompt ${promptLen}, ${gen} decode steps × ${reps}${streams > 1 ? `, ${streams} streams per step` : ''}`);
 for (let rep = 0; rep < reps; rep++) {
   ms.clear(); bytes.clear(); calls.clear();
-  const s = engine.newSession();
-  let next = argmax(await s.eval(ids, 'last'));
+  // each stream its own prompt (rotated ids), so their experts differ as different requests' would
+  const ss = Array.from({ length: streams }, () => engine.newSession());
+  let next: number[] = [];
+  for (let j = 0; j < streams; j++) next.push(argmax(await ss[j].eval(ids.map((t, i) => ids[(i + 13 * j) % promptLen] ?? t), 'last')));
   on = true;
   const t0 = performance.now();
-  for (let i = 0; i < gen; i++) next = argmax(await s.eval([next], 'last'));
+  for (let i = 0; i < gen; i++) next = (await engine.step(ss.map((session, j) => ({ session, ids: [next[j]] })))).map(argmax);
   const total = performance.now() - t0;
   on = false;
   const rows = [...ms.entries()].sort((x, y) => y[1] - x[1]);
   const inOps = rows.reduce((n, [, t]) => n + t, 0);
-  console.log(`\nrep ${rep + 1}: ${(total / gen).toFixed(1)} ms/token (${((gen * 1000) / total).toFixed(2)} tok/s); outside the ops ${((total - inOps) / gen).toFixed(2)} ms/token`);
+  console.log(`\nrep ${rep + 1}: ${(total / gen).toFixed(1)} ms/step (${((gen * streams * 1000) / total).toFixed(2)} tok/s); outside the ops ${((total - inOps) / gen).toFixed(2)} ms/step`);
   for (const [k, t] of rows) {
     const b = bytes.get(k)!, gbs = b ? `${(b / (t / 1000) / 1e9).toFixed(1)} GB/s` : '';
-    console.log(`  ${k.padEnd(40)} ${(t / gen).toFixed(2).padStart(7)} ms/token ${String(calls.get(k)! / gen).padStart(5)} calls ${gbs}`);
+    console.log(`  ${k.padEnd(40)} ${(t / gen).toFixed(2).padStart(7)} ms/step ${String(calls.get(k)! / gen).padStart(5)} calls ${gbs}`);
   }
 }
 engine.release();

@@ -115,16 +115,23 @@ describe('matmul kernels', () => {
     }
   });
 
-  /** One-token kernel and its batched (prefill) form on the same q8 activations. */
-  function oneAndBatched(s: Scratch, format: 'mxfp4' | 'q8_0', canon: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number) {
+  /**
+   * One-token kernel and its batched (prefill) form on the same q8 activations; the batched form
+   * also in two calls split at row `split` (a thread's chunk starts on a group boundary).
+   */
+  function oneAndBatched(s: Scratch, format: 'mxfp4' | 'q8_0', canon: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number, split = 0) {
     const w = inLayout(`matmul_${format}_q8`, format, canon, nIn, nOut);
     const W = s.u8(w), X = s.f32(x), Q = s.u8((nIn / 32) * 40 * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
-    const scr = s.u8(batchedScratch(nIn, B));
+    const scr = s.u8(batchedScratch(nIn, B, s.k.Q8_PASS.value));
     const k = s.k as unknown as Record<string, (...a: number[]) => void>;
     s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
     k[`matmul_${format}_q8`](W.ptr, Q.ptr, Y1.ptr, nIn, nOut, B, 0, nOut);
     k[`matmul_${format}_q8_batched`](W.ptr, Q.ptr, Y2.ptr, nIn, nOut, B, scr.ptr, 0, nOut);
-    return [Y1.get(), Y2.get()];
+    if (!split) return [Y1.get(), Y2.get()];
+    const Y3 = s.f32(B * nOut);
+    k[`matmul_${format}_q8_batched`](W.ptr, Q.ptr, Y3.ptr, nIn, nOut, B, scr.ptr, 0, split);
+    k[`matmul_${format}_q8_batched`](W.ptr, Q.ptr, Y3.ptr, nIn, nOut, B, scr.ptr, split, nOut);
+    return [Y1.get(), Y2.get(), Y3.get()];
   }
 
   test('matmul_mxfp4_q8_batched equals the one-token kernel bit for bit', () => {
@@ -135,11 +142,13 @@ describe('matmul kernels', () => {
     }
   });
 
-  test('matmul_q8_0_q8_batched equals the one-token kernel bit for bit, odd row counts', () => {
-    const s = new Scratch(), rand = rng(13);
-    for (const [nIn, nOut, B] of [[64, 13, 2], [96, 8, 5], [288, 6, 3]] as const) {
-      const [one, batched] = oneAndBatched(s, 'q8_0', randomWeights('q8_0', nIn, nOut, rand), Float32Array.from({ length: B * nIn }, () => rand() - 0.5), nIn, nOut, B);
+  test('matmul_q8_0_q8_batched equals the one-token kernel bit for bit: odd row counts, four-token tiles and their tails, several passes, split rows', () => {
+    const s = new Scratch(), rand = rng(13), pass = s.k.Q8_PASS.value;
+    const cases = [[64, 13, 2], [96, 8, 5], [288, 6, 3], [64, 13, 4], [96, 9, pass], [64, 7, pass + 5], [32, 12, 2 * pass + 3]];
+    for (const [nIn, nOut, B] of cases) {
+      const [one, batched, split] = oneAndBatched(s, 'q8_0', randomWeights('q8_0', nIn, nOut, rand), Float32Array.from({ length: B * nIn }, () => rand() - 0.5), nIn, nOut, B, 4);
       expect([...batched]).toEqual([...one]);
+      expect([...split]).toEqual([...one]);
     }
   });
 

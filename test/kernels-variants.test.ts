@@ -26,7 +26,7 @@ function products(s: Scratch, canon: Uint8Array, x: Float32Array, nIn: number, n
   const w = new Uint8Array(mxfp4R8Bytes(nOut, nIn));
   w.set(canon);
   repackMxfp4R8(w, 0, nOut, nIn);
-  const W = s.u8(w), X = s.f32(x), Q = s.u8(actRowBytes('q8', nIn) * B), scr = s.u8(batchedScratch(nIn, B));
+  const W = s.u8(w), X = s.f32(x), Q = s.u8(actRowBytes('q8', nIn) * B), scr = s.u8(batchedScratch(nIn, B, s.k.Q8_PASS.value));
   const k = s.k as unknown as Record<string, Fn>;
   s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
   return names.map((name) => {

@@ -79,7 +79,7 @@ export class CpuBackend implements Backend {
       io = Math.max(io, want * (cols + rows) * 4 + 64);
       io = Math.max(io, repackScratch(cpuLayout(r, this.opts).layout, rows, cols));
     }
-    const batchStride = Math.ceil(batchedScratch(maxIn, passRows) / 64) * 64;
+    const batchStride = Math.ceil(batchedScratch(maxIn, passRows, this.a0.k.Q8_PASS.value) / 64) * 64;
     const perArena = io + batchStride * this.pool.size + 256;
     const arenaBytes = Math.min(this.opts.arenaBytes, MAX_ARENA_BYTES);
     const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.opts);

@@ -17,9 +17,13 @@ export interface MatmulKernel {
   layout: Layout;
 }
 
-/** Per-thread scratch of a batched kernel for rows of nIn values and up to B tokens. */
-export function batchedScratch(nIn: number, B: number): number {
-  return 16 * nIn + (nIn / 32) * 16 + 16 * B;
+/**
+ * Per-thread scratch of a batched kernel for rows of nIn values and up to B tokens: the MXFP4
+ * kernels' decoded group, or the Q8_0 kernel's splatted activation pairs of up to `q8Pass` tokens
+ * (8·nIn bytes each; the module's Q8_PASS export).
+ */
+export function batchedScratch(nIn: number, B: number, q8Pass: number): number {
+  return Math.max(16 * nIn + (nIn / 32) * 16 + 16 * B, 8 * nIn * Math.min(B, q8Pass));
 }
 
 export const MATMUL: Record<Format, Record<Precision, MatmulKernel>> = {

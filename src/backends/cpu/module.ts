@@ -36,6 +36,8 @@ export interface Kernels {
   read_lines(p: number, unused: number, l0: number, l1: number): number;
   /** Keys per block of the attention kernels' value pass (assembly/attention.ts). */
   VBLOCK: WebAssembly.Global;
+  /** Tokens per pass of the batched Q8_0 kernel (assembly/q8_0_r4.ts): its scratch holds their splatted pairs. */
+  Q8_PASS: WebAssembly.Global;
 }
 
 const compiled = new Map<Build, WebAssembly.Module | null>();
