@@ -73,17 +73,33 @@ export function matmul_mxfp4_q8_rdot(w: usize, x: usize, y: usize, n_in: i32, n_
 }
 
 /**
- * Prefill form for B ≥ 2: each group of eight rows is decoded to offset bytes once into `scratch`
- * (nb·256 bytes) and reused by every token; bit-identical to the one-token kernel.
+ * What the batched kernels share across their tokens, for one group of eight rows: its codes as
+ * offset bytes at scratch (nb·256), then each block's row scales as f32 (scales_lo, scales_hi:
+ * 32 bytes per block) at the returned address, so no token repeats the scale work per block.
+ */
+function decode_group(wg: usize, sg: usize, nb: i32, scratch: usize, lut: v128, m: v128, tiny: v128): usize {
+  const sc = scratch + (<usize>nb << 8);
+  for (let g = 0; g < nb; g++) {
+    for (let v: usize = 0; v < 8; v++) {
+      const c = v128.load(wg + <usize>g * CODES + (v << 4)), o = scratch + (<usize>g << 8) + (v << 5);
+      v128.store(o, lo(c, lut, m)); v128.store(o, hi(c, lut, m), 16);
+    }
+    const e = scale_bytes(sg + (<usize>g << 3));
+    v128.store(sc + (<usize>g << 5), scales_lo(e, tiny)); v128.store(sc + (<usize>g << 5), scales_hi(e, tiny), 16);
+  }
+  return sc;
+}
+
+/**
+ * Prefill form for B ≥ 2: each group of eight rows is decoded to offset bytes and f32 row scales
+ * once into `scratch` (nb·288 bytes, decode_group) and reused by every token; bit-identical to the
+ * one-token kernel.
  */
 export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
   const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
-    for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
-      const c = v128.load(wg + <usize>g * CODES + (v << 4)), o = scratch + (<usize>g << 8) + (v << 5);
-      v128.store(o, lo(c, lut, m)); v128.store(o, hi(c, lut, m), 16);
-    }
+    const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny);
     for (let b = 0; b < B; b++) {
       const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xs = xd + <usize>nb * 4;
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
@@ -110,9 +126,9 @@ export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in:
           a0 = rdot(xl, v128.load(d, 192), a0); b0 = rdot(xh, v128.load(d, 208), b0);
           a1 = rdot(xl, v128.load(d, 224), a1); b1 = rdot(xh, v128.load(d, 240), b1);
         }
-        const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.mul(v128.load32_splat(xd + (<usize>g << 2)), f32x4.splat(0.5));
-        acc0 = scale_add(acc0, i32x4.add(a0, b0), scales_lo(e, tiny), dd);
-        acc1 = scale_add(acc1, i32x4.add(a1, b1), scales_hi(e, tiny), dd);
+        const dd = f32x4.mul(v128.load32_splat(xd + (<usize>g << 2)), f32x4.splat(0.5)), sg8 = sc + (<usize>g << 5);
+        acc0 = scale_add(acc0, i32x4.add(a0, b0), v128.load(sg8), dd);
+        acc1 = scale_add(acc1, i32x4.add(a1, b1), v128.load(sg8, 16), dd);
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
     }
@@ -169,15 +185,12 @@ export function matmul_mxfp4_q8_rdot16_batched(w: usize, x: usize, y: usize, n_i
   const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), ones = v128.load(ONES16);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
-    for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
-      const c = v128.load(wg + <usize>g * CODES + (v << 4)), o = scratch + (<usize>g << 8) + (v << 5);
-      v128.store(o, lo(c, lut, m)); v128.store(o, hi(c, lut, m), 16);
-    }
+    const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny);
     for (let b = 0; b < B; b++) {
       const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       for (let g = 0; g < nb; g++) {
-        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5);
+        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5), sg8 = sc + (<usize>g << 5);
         let a0 = i16x8.splat(0), a1 = i16x8.splat(0), b0 = i16x8.splat(0), b1 = i16x8.splat(0);
         for (let j: usize = 0; j < 4; j++) {
           const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2)), o = d + (j << 6);
@@ -186,10 +199,10 @@ export function matmul_mxfp4_q8_rdot16_batched(w: usize, x: usize, y: usize, n_i
         }
         const s0 = i32x4.add(i32x4.dot_i16x8_s(a0, ones), i32x4.dot_i16x8_s(b0, ones));
         const s1 = i32x4.add(i32x4.dot_i16x8_s(a1, ones), i32x4.dot_i16x8_s(b1, ones));
-        const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
+        const dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
         const sx12 = i32x4.splat(12 * load<i32>(xd + (<usize>nb << 2) + (<usize>g << 2)));
-        acc0 = finish(acc0, s0, sx12, scales_lo(e, tiny), dd);
-        acc1 = finish(acc1, s1, sx12, scales_hi(e, tiny), dd);
+        acc0 = finish(acc0, s0, sx12, v128.load(sg8), dd);
+        acc1 = finish(acc1, s1, sx12, v128.load(sg8, 16), dd);
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
     }
