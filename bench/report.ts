@@ -29,7 +29,10 @@ export function markdownReport(s: any): string {
   line('time to first token', `${s.ttft_s.toFixed(2)} s`);
   line(`load time${s.cold ? ', cold page cache (file evicted before each run)' : ''}; ratio of times`, `${s.load_s.toFixed(1)} s`,
     s.peer ? `${s.peer.load_s.toFixed(1)} s (mmap)` : undefined, s.peer ? ratio(s.load_s, s.peer.load_s) : undefined);
-  line('peak RSS', gb(s.peak_rss_bytes), s.peer ? gb(s.peer.peak_rss_bytes) : undefined);
+  line('peak RSS (the runs holding only the pp session)', gb(s.peak_rss_bytes), s.peer ? gb(s.peer.peak_rss_bytes) : undefined);
+  if (s.peak_rss_all_bytes && s.peak_rss_all_bytes !== s.peak_rss_bytes) {
+    line('peak RSS of run 1, with the depth and stream sessions too', gb(s.peak_rss_all_bytes), s.peer?.peak_rss_all_bytes ? gb(s.peer.peak_rss_all_bytes) : undefined);
+  }
   line('weights + KV cache held', `${gb(s.weight_bytes)} + ${gb(s.kv_bytes)}`);
   line('weight bytes read per decoded token', gb(s.decode_bytes_per_token));
   line(`share of memory bandwidth (${s.mem_bw_gbs.toFixed(1)} GB/s measured)`, `${(100 * s.bandwidth_share).toFixed(0)} %`,

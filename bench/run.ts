@@ -74,17 +74,22 @@ for (let i = 0; i < reps; i++) {
     console.error(`llama.cpp run ${i + 1}: prefill ${peer.at(-1)!.prefill_tps.toFixed(2)} tok/s, decode ${peer.at(-1)!.decode_tps.toFixed(2)} tok/s`);
   }
 }
-const best = (rs: RunResult[]) => rs.reduce((b, x) => ({ ...b, prefill_tps: Math.max(b.prefill_tps, x.prefill_tps), decode_tps: Math.max(b.decode_tps, x.decode_tps), ttft_s: Math.min(b.ttft_s, x.ttft_s) }));
+// Best of the runs; load time too. Peak RSS is of the runs that hold only the pp session (run 1
+// also holds the depth and stream sessions' caches when there are any; that peak is reported apart).
+const best = (rs: RunResult[]) => rs.reduce((b, x) => ({ ...b, prefill_tps: Math.max(b.prefill_tps, x.prefill_tps), decode_tps: Math.max(b.decode_tps, x.decode_tps),
+  ttft_s: Math.min(b.ttft_s, x.ttft_s), load_s: Math.min(b.load_s, x.load_s) }));
+const plainPeak = (rs: RunResult[]) => Math.max(...(rs.length > 1 && (depths.length || streams) ? rs.slice(1) : rs).map((r) => r.peak_rss_bytes));
+const allPeak = (rs: RunResult[]) => Math.max(...rs.map((r) => r.peak_rss_bytes));
 const o = best(ours), p = vs ? best(peer) : null;
 const summary = {
   date: new Date().toISOString(), model: basename(model), threads, prompt_tokens: promptLen, gen_tokens: gen, precision, cold,
   machine: `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   mem_bw_gbs: bw / 1e9, decode_bytes_per_token: bytesPerToken,
-  load_s: o.load_s, prefill_tps: o.prefill_tps, decode_tps: o.decode_tps, ttft_s: o.ttft_s, peak_rss_bytes: o.peak_rss_bytes,
+  load_s: o.load_s, prefill_tps: o.prefill_tps, decode_tps: o.decode_tps, ttft_s: o.ttft_s, peak_rss_bytes: plainPeak(ours), peak_rss_all_bytes: allPeak(ours),
   depths: ours[0].depths ?? [], streams: ours[0].streams ?? null,
   weight_bytes: o.weight_bytes, kv_bytes: o.kv_bytes, bandwidth_share: (o.decode_tps * bytesPerToken) / bw,
   runs: { ours, peer },
-  ...(p ? { peer: { name: p.name, prefill_tps: p.prefill_tps, decode_tps: p.decode_tps, load_s: p.load_s, peak_rss_bytes: p.peak_rss_bytes,
+  ...(p ? { peer: { name: p.name, prefill_tps: p.prefill_tps, decode_tps: p.decode_tps, load_s: p.load_s, peak_rss_bytes: plainPeak(peer), peak_rss_all_bytes: allPeak(peer),
     depths: peer[0].depths ?? [], streams: peer[0].streams ?? null },
     ratio: { prefill: o.prefill_tps / p.prefill_tps, decode: o.decode_tps / p.decode_tps } } : {}),
 };
