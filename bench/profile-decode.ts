@@ -45,14 +45,14 @@ for (const op of [...Object.keys(OPS), 'read']) {
 /** Experts with at least one token in the last route() (what an expert product reads). */
 const routedExperts = () => new Set((be as unknown as { ex: { routing: { ids: Int32Array } } }).ex.routing.ids.subarray(0, streams * c.expertsPerToken)).size;
 
-const ids = Array.from({ length: promptLen }, (_, i) => (i * 7919) % 50000);
+const ids = Array.from({ length: promptLen }, (_, i) => (i * 7919) % Math.min(50000, c.vocabSize));
 console.log(`${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPUs; ${threads} threads, ${precision}; prompt ${promptLen}, ${gen} decode steps × ${reps}${streams > 1 ? `, ${streams} streams per step` : ''}`);
 for (let rep = 0; rep < reps; rep++) {
   ms.clear(); bytes.clear(); calls.clear();
   // each stream its own prompt (rotated ids), so their experts differ as different requests' would
   const ss = Array.from({ length: streams }, () => engine.newSession());
   let next: number[] = [];
-  for (let j = 0; j < streams; j++) next.push(argmax(await ss[j].eval(ids.map((t, i) => ids[(i + 13 * j) % promptLen] ?? t), 'last')));
+  for (let j = 0; j < streams; j++) next.push(argmax(await ss[j].eval(ids.map((_, i) => ids[(i + 13 * j) % promptLen]), 'last')));
   on = true;
   const t0 = performance.now();
   for (let i = 0; i < gen; i++) next = (await engine.step(ss.map((session, j) => ({ session, ids: [next[j]] })))).map(argmax);
