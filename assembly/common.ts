@@ -16,10 +16,16 @@ export const Q8_BLOCK: i32 = 40;
   return reinterpret<f32>(reinterpret<u32>(mag) | ((h & 0x8000) << 16));
 }
 
-/** Four f16 values (low halves of i32 lanes) → f32x4, same trick as f16_to_f32. */
-@inline export function f16x4_to_f32x4(h: v128): v128 {
-  const mag = f32x4.mul(i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13), f32x4.splat(reinterpret<f32>(0x77800000)));
-  return v128.or(mag, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+/**
+ * Four f16 values, sign-extended to i32 lanes (i32x4.extend_*_i16x8_s), → f32x4 with the same
+ * result as f16_to_f32: × 2^13 moves exponent and mantissa to bits 27..13 and keeps the sign in
+ * bit 31, the mask clears the sign extension's copies at bits 30..28, × 2^112 rebiases. A multiply
+ * and not a shift: JSC emits a constant i32x4.shl as four instructions (the count moved through a
+ * general register each time), and this form needs no separate sign step.
+ */
+@inline export function f16x4_to_f32x4(hs: v128): v128 {
+  const bits = v128.and(i32x4.mul(hs, i32x4.splat(8192)), i32x4.splat(0x8fffffff));
+  return f32x4.mul(bits, f32x4.splat(reinterpret<f32>(0x77800000)));
 }
 
 /** Round an f32 to the nearest f16 value (ties to even) and return it as f32 — GGML_FP32_TO_FP16. */
@@ -91,7 +97,10 @@ export function f16_bits(x: f32): u16 {
  * put into the exponent bits. NaN stays NaN.
  */
 @inline export function exp4(v: v128): v128 {
-  const x = f32x4.max(f32x4.min(v, f32x4.splat(88.3)), f32x4.splat(-87.3));
+  // pmin/pmax (one minps/maxps): the same clamp as min/max for every input but the sign of a zero
+  // (exp treats ±0 alike) and which NaN passes; JSC builds f32x4.min/max's NaN and −0 rules out of
+  // seven instructions each.
+  const x = f32x4.pmax(f32x4.pmin(v, f32x4.splat(88.3)), f32x4.splat(-87.3));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);

@@ -72,8 +72,8 @@ export function matmul_bf16_f32_ref(w: usize, x: usize, y: usize, n_in: i32, n_o
   for (; i + 8 <= n; i += 8) {
     const h = v128.load(w + (<usize>i << 1));
     const o = <usize>i << 2;
-    a0 = f32x4.add(a0, f32x4.mul(f16x4_to_f32x4(i32x4.extend_low_i16x8_u(h)), v128.load(x + o)));
-    a1 = f32x4.add(a1, f32x4.mul(f16x4_to_f32x4(i32x4.extend_high_i16x8_u(h)), v128.load(x + o, 16)));
+    a0 = f32x4.add(a0, f32x4.mul(f16x4_to_f32x4(i32x4.extend_low_i16x8_s(h)), v128.load(x + o)));
+    a1 = f32x4.add(a1, f32x4.mul(f16x4_to_f32x4(i32x4.extend_high_i16x8_s(h)), v128.load(x + o, 16)));
   }
   let s = hsum(f32x4.add(a0, a1));
   for (; i < n; i++) s += f16_to_f32(load<u16>(w + (<usize>i << 1))) * load<f32>(x + (<usize>i << 2));

@@ -38,7 +38,7 @@ const GB: usize = 136;
 
 /** The four rows' f16 scales of a group block as f32x4. */
 @inline function block_scales(blk: usize): v128 {
-  return f16x4_to_f32x4(i32x4.extend_low_i16x8_u(v128.load64_zero(blk)));
+  return f16x4_to_f32x4(i32x4.extend_low_i16x8_s(v128.load64_zero(blk)));
 }
 
 /** acc + sums · (d · dx): the float steps every form of the kernel takes, in this order. */

@@ -1,7 +1,7 @@
 // Matrix-product kernels: each SIMD kernel against its AssemblyScript scalar twin and against an
 // f64 reference built from the format traits' reference dequant (src/model/formats.ts).
 import { describe, expect, test } from 'bun:test';
-import { FORMATS, FP4_VALUES, f32ToF16, rowBytes, type Format } from '../src/model/formats.ts';
+import { FORMATS, FP4_VALUES, f16ToF32, f32ToF16, rowBytes, type Format } from '../src/model/formats.ts';
 import { MATMUL, batchedScratch } from '../src/backends/cpu/kernels.ts';
 import { layoutBytes, mxfp4R8Bytes, mxfp4R8Scratch, repackMxfp4R8, repackReference, type Layout } from '../src/backends/cpu/repack.ts';
 import { Scratch, rng } from './helpers/arena.ts';
@@ -88,6 +88,21 @@ describe('matmul kernels', () => {
       });
     }
   }
+
+  test('f16 weights: every finite f16 code (subnormals, ±0) converts exactly in the SIMD kernel (f16x4_to_f32x4, also the Q8_0 block scales and f16 K/V)', () => {
+    // 8 codes per row; a one-hot x picks column j, so y[r] is the converted code itself
+    const codes = Array.from({ length: 65536 }, (_, h) => h).filter((h) => ((h >> 10) & 31) !== 31);
+    const nIn = 8, nOut = Math.ceil(codes.length / nIn), s = new Scratch();
+    const w = new Uint16Array(nIn * nOut);
+    w.set(codes);
+    const W = s.u8(new Uint8Array(w.buffer)), Y = s.f32(nOut);
+    for (let j = 0; j < nIn; j++) {
+      const X = s.f32(Float32Array.from({ length: nIn }, (_, c) => (c === j ? 1 : 0)));
+      s.k.matmul_f16_f32(W.ptr, X.ptr, Y.ptr, nIn, nOut, 1, 0, nOut);
+      const y = Y.get();
+      for (let r = 0; r < nOut; r++) if (y[r] !== f16ToF32(w[r * nIn + j])) throw new Error(`f16 code 0x${w[r * nIn + j].toString(16)}: ${y[r]} ≠ ${f16ToF32(w[r * nIn + j])}`);
+    }
+  });
 
   test('mxfp4 kernels over every E8M0 exponent 0…254 and all 16 codes', () => {
     const s = new Scratch();

@@ -4,17 +4,21 @@ import { f16ToF32, f32ToF16 } from '../src/model/formats.ts';
 import { Scratch, maxAbsDiff, rng } from './helpers/arena.ts';
 
 /**
- * Random q, K/V rings (values in ±spread/2) and sinks for an attention call, in f32 and — stored
- * through kv_store_f16, every slot 0…cap−1 — as f16 rings.
+ * Random q, K/V rows for positions 0…cap−1 (kc, vc: [cap][nkv·hd], values in ±spread/2) and sinks
+ * for an attention call; the rows stored through kv_store_f32 and kv_store_f16 into f32 rings (K, V)
+ * and f16 rings (Kh, Vh), [nkv][cap][hd].
  */
 function attentionCase(s: Scratch, rand: () => number, nq: number, nkv: number, hd: number, B: number, cap: number, spread: number) {
   const kvw = nkv * hd;
   const q = Float32Array.from({ length: B * nq * hd }, () => rand() - 0.5);
   const kc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * spread), vc = Float32Array.from({ length: cap * kvw }, () => (rand() - 0.5) * spread);
   const sinks = Float32Array.from({ length: nq }, () => rand() * 2 - 1);
-  const K = s.f32(kc), V = s.f32(vc), Kh = s.u8(cap * kvw * 2), Vh = s.u8(cap * kvw * 2);
-  s.k.kv_store_f16(K.ptr, Kh.ptr, kvw, 0, cap, cap);
-  s.k.kv_store_f16(V.ptr, Vh.ptr, kvw, 0, cap, cap);
+  const rowsK = s.f32(kc), rowsV = s.f32(vc);
+  const K = s.u8(cap * kvw * 4), V = s.u8(cap * kvw * 4), Kh = s.u8(cap * kvw * 2), Vh = s.u8(cap * kvw * 2);
+  for (const [rows, f32, f16] of [[rowsK, K, Kh], [rowsV, V, Vh]]) {
+    s.k.kv_store_f32(rows.ptr, f32.ptr, nkv, hd, 0, cap, cap);
+    s.k.kv_store_f16(rows.ptr, f16.ptr, nkv, hd, 0, cap, cap);
+  }
   return { kvw, q, kc, vc, sinks, K, V, Kh, Vh, Q: s.f32(q), S: s.f32(sinks), O: s.f32(B * nq * hd) };
 }
 
@@ -101,11 +105,7 @@ describe('kernels', () => {
     const rand = rng(3);
     for (const [nq, nkv, hd, window, pos0, B, cap] of [[4, 2, 64, 0, 0, 5, 16], [4, 1, 6, 3, 2, 4, 16], [6, 2, 8, 4, 9, 3, 6], [2, 2, 64, 8, 20, 1, 8]]) {
       const s = new Scratch();
-      const kvw = nkv * hd;
-      const q = Float32Array.from({ length: B * nq * hd }, () => rand() - 0.5);
-      const kc = Float32Array.from({ length: cap * kvw }, () => rand() - 0.5), vc = Float32Array.from({ length: cap * kvw }, () => rand() - 0.5);
-      const sinks = Float32Array.from({ length: nq }, () => rand() * 2 - 1);
-      const Q = s.f32(q), K = s.f32(kc), V = s.f32(vc), S = s.f32(sinks), O = s.f32(B * nq * hd), scr = s.f32(1024);
+      const { kvw, q, kc, vc, sinks, K, V, Q, S, O } = attentionCase(s, rand, nq, nkv, hd, B, cap, 1), scr = s.f32(1024);
       // kernel work items: (token, K/V head); the twin's: (token, query head)
       s.k.attention(Q.ptr, K.ptr, V.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nkv);
       const simd = O.get();
@@ -128,13 +128,30 @@ describe('kernels', () => {
     }
   });
 
+  test('kv_store_f32, kv_store_f16: token b of a batch into slot (pos0 + b) % cap of each head\'s ring, wrapping; other slots untouched', () => {
+    const s = new Scratch(), rand = rng(10);
+    for (const [nkv, hd, pos0, B, cap] of [[2, 3, 5, 3, 6], [3, 8, 0, 1, 4], [1, 5, 9, 4, 4], [8, 64, 130, 2, 128]]) {
+      const src = Float32Array.from({ length: B * nkv * hd }, () => rand() * 4 - 2), S = s.f32(src);
+      const R32 = s.f32(nkv * cap * hd), R16 = s.u8(nkv * cap * hd * 2);
+      s.k.kv_store_f32(S.ptr, R32.ptr, nkv, hd, pos0, cap, B);
+      s.k.kv_store_f16(S.ptr, R16.ptr, nkv, hd, pos0, cap, B);
+      const want = new Float32Array(nkv * cap * hd); // later tokens overwrite earlier ones in a slot
+      for (let b = 0; b < B; b++) for (let g = 0; g < nkv; g++) for (let i = 0; i < hd; i++) want[(g * cap + (pos0 + b) % cap) * hd + i] = src[(b * nkv + g) * hd + i];
+      expect(Array.from(R32.get())).toEqual(Array.from(want));
+      expect(Array.from(new Uint16Array(R16.get().buffer))).toEqual(Array.from(want, (x) => f32ToF16(x)));
+    }
+  });
+
   test('attention_f16kv (fast precision cache): kv_store_f16 rounds like f32ToF16; SIMD = twin = f64 on the rounded K/V', () => {
     const rand = rng(8);
     for (const [nq, nkv, hd, window, pos0, B, cap] of [[4, 2, 64, 0, 0, 5, 16], [4, 1, 6, 3, 2, 4, 16], [6, 2, 8, 4, 9, 3, 6]]) {
       const s = new Scratch();
       const { kvw, kc, vc, Kh, Vh, Q, S, O } = attentionCase(s, rand, nq, nkv, hd, B, cap, 3);
       const kh = new Uint16Array(Kh.get().buffer), vh = new Uint16Array(Vh.get().buffer);
-      for (let i = 0; i < cap * kvw; i++) { expect(kh[i]).toBe(f32ToF16(kc[i])); expect(vh[i]).toBe(f32ToF16(vc[i])); }
+      for (let t = 0; t < cap; t++) for (let g = 0; g < nkv; g++) for (let i = 0; i < hd; i++) {
+        expect(kh[(g * cap + t) * hd + i]).toBe(f32ToF16(kc[t * kvw + g * hd + i]));
+        expect(vh[(g * cap + t) * hd + i]).toBe(f32ToF16(vc[t * kvw + g * hd + i]));
+      }
       const scr = s.f32(1024);
       s.k.attention_f16kv(Q.ptr, Kh.ptr, Vh.ptr, O.ptr, S.ptr, scr.ptr, nq, nkv, hd, pos0, cap, window, 0.125, 0, B * nkv);
       const simd = O.get();

@@ -16,7 +16,7 @@ import { requantizeQ8 } from '../requant.ts';
 import { Routing } from './route.ts';
 import { argmax } from '../argmax.ts';
 import { resolveVariant, type VariantChoice } from './variants.ts';
-import { CpuBuf, CpuKv, CpuKvSnapshot, CpuTensor, attnScratch } from './tensors.ts';
+import { CpuBuf, CpuKv, CpuKvSnapshot, CpuTensor, attnScratch, kvRuns } from './tensors.ts';
 
 /**
  * K/V arenas: caches live outside the activation arena so their total is not capped by one 4 GiB
@@ -138,9 +138,9 @@ export class CpuBackend implements Backend {
     const caps = c.layerTypes.map((t) => (t === 'sliding_attention' ? slidingCapacity(c.slidingWindow, context, B) : context));
     const e = kvValueBytes(this.opts.precision), stride = attnScratch(c, context, e, this.a0.k.VBLOCK.value);
     // in allocation order: K and V rings per layer, attention scratch, q and out staging, sinks,
-    // and (f16 caches) the f32 K/V rows waiting for conversion
+    // and the batch's f32 K/V rows on their way into the rings (kv_store_*)
     const sizes = [...caps.flatMap((cap) => [cap * kvw * e, cap * kvw * e]), this.pool.size * stride,
-      B * qw * 4, B * qw * 4, c.numHeads * 4, e === 2 ? 2 * B * kvw * 4 : 0];
+      B * qw * 4, B * qw * 4, c.numHeads * 4, 2 * B * kvw * 4];
     const need = sizes.reduce((n, b) => n + Math.ceil(b / 64) * 64, 0);
     const arena = this.kvArenas.find((a) => a.used + need <= a.maxBytes);
     if (!arena) {
@@ -206,24 +206,16 @@ export class CpuBackend implements Backend {
   attention(cache: KvCache, layer: number, q: Buf, k: Buf, v: Buf, sinks: Tensor, out: Buf, pos0: number, B: number, window: number): void {
     const kv = cache as CpuKv, L = kv.layers[layer];
     const kvw = k.cols, a0 = this.a0.u8, u8 = kv.arena.u8;
+    const headDim = kv.headDim, nHeads = q.cols / headDim, nKv = kvw / headDim;
     // this batch's K/V into their ring slots, q and the sinks into the cache's arena (kilobytes)
-    if (kv.valueBytes === 2) {
-      const kb = k as CpuBuf, vb = v as CpuBuf, n = B * kvw * 4;
-      u8.set(a0.subarray(kb.ptr, kb.ptr + n), kv.kv);
-      u8.set(a0.subarray(vb.ptr, vb.ptr + n), kv.kv + n);
-      kv.arena.k.kv_store_f16(kv.kv, L.k, kvw, pos0, L.cap, B);
-      kv.arena.k.kv_store_f16(kv.kv + n, L.v, kvw, pos0, L.cap, B);
-    } else {
-      for (let b = 0; b < B; b++) {
-        const slot = (pos0 + b) % L.cap, kr = (k as CpuBuf).row(b), vr = (v as CpuBuf).row(b);
-        u8.set(a0.subarray(kr, kr + kvw * 4), L.k + slot * kvw * 4);
-        u8.set(a0.subarray(vr, vr + kvw * 4), L.v + slot * kvw * 4);
-      }
-    }
+    const kb = k as CpuBuf, vb = v as CpuBuf, n = B * kvw * 4, store = kv.valueBytes === 2 ? 'kv_store_f16' : 'kv_store_f32';
+    u8.set(a0.subarray(kb.ptr, kb.ptr + n), kv.kv);
+    u8.set(a0.subarray(vb.ptr, vb.ptr + n), kv.kv + n);
+    kv.arena.k[store](kv.kv, L.k, nKv, headDim, pos0, L.cap, B);
+    kv.arena.k[store](kv.kv + n, L.v, nKv, headDim, pos0, L.cap, B);
     const qb = q as CpuBuf, ob = out as CpuBuf, st = sinks as CpuTensor;
     u8.set(a0.subarray(qb.ptr, qb.ptr + B * q.cols * 4), kv.q);
     u8.set(a0.subarray(st.ptr, st.ptr + st.rowBytes), kv.sinks);
-    const headDim = kv.headDim, nHeads = q.cols / headDim, nKv = kvw / headDim;
     this.pool.run(kv.arena.index, kv.valueBytes === 2 ? 'attention_f16kv' : 'attention', [kv.q, L.k, L.v, kv.out, kv.sinks, kv.scratch,
       nHeads, nKv, headDim, pos0, L.cap, window, 1 / Math.sqrt(headDim)], B * nKv, { arg: 5, stride: kv.scratchStride }, 1,
       B * nHeads * headDim * 2 * Math.min(pos0 + B, window || pos0 + B));
@@ -304,13 +296,9 @@ export class CpuBackend implements Backend {
 
   saveKv(cache: KvCache, length: number): KvSnapshot {
     const kv = cache as CpuKv, u8 = kv.arena.u8;
-    const rows = kv.layers.map((L) => Math.min(length, L.cap) * kv.rowBytes);
-    const data = new Uint8Array(2 * rows.reduce((a, b) => a + b, 0));
+    const runs = [...kvRuns(kv, length)], data = new Uint8Array(runs.reduce((a, [, n]) => a + n, 0));
     let at = 0;
-    kv.layers.forEach((L, l) => {
-      data.set(u8.subarray(L.k, L.k + rows[l]), at); at += rows[l];
-      data.set(u8.subarray(L.v, L.v + rows[l]), at); at += rows[l];
-    });
+    for (const [ring, n] of runs) { data.set(u8.subarray(ring, ring + n), at); at += n; }
     return new CpuKvSnapshot(length, kv.context, data);
   }
 
@@ -318,11 +306,7 @@ export class CpuBackend implements Backend {
     const s = snapshot as CpuKvSnapshot, kv = cache as CpuKv, u8 = kv.arena.u8;
     if (s.context !== kv.context) throw new Error(`restoreKv: a snapshot of a ${s.context}-position cache into a ${kv.context}-position one`);
     let at = 0;
-    for (const L of kv.layers) {
-      const n = Math.min(s.length, L.cap) * kv.rowBytes;
-      u8.set(s.data.subarray(at, at + n), L.k); at += n;
-      u8.set(s.data.subarray(at, at + n), L.v); at += n;
-    }
+    for (const [ring, n] of kvRuns(kv, s.length)) { u8.set(s.data.subarray(at, at + n), ring); at += n; }
   }
 
   dropKv(): void {}

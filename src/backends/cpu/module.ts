@@ -24,7 +24,8 @@ export interface Kernels {
     hd: number, pos0: number, cap: number, window: number, scale: number, w0: number, w1: number): void;
   attention_f16kv_ref(q: number, kc: number, vc: number, out: number, sinks: number, scr: number, nq: number, nkv: number,
     hd: number, pos0: number, cap: number, window: number, scale: number, w0: number, w1: number): void;
-  kv_store_f16(src: number, ring: number, n: number, pos0: number, cap: number, B: number): void;
+  kv_store_f32(src: number, ring: number, nkv: number, hd: number, pos0: number, cap: number, B: number): void;
+  kv_store_f16(src: number, ring: number, nkv: number, hd: number, pos0: number, cap: number, B: number): void;
   f16_bits(x: number): number;
   swiglu_oai(u: number, a: number, I: number, B: number, alpha: number, limit: number): void;
   swiglu_oai_ref(u: number, a: number, I: number, B: number, alpha: number, limit: number): void;

@@ -26,19 +26,32 @@ export class CpuBuf implements Buf {
 export interface LayerCache { k: number; v: number; cap: number }
 /** A session's K/V rings, in a K/V arena of their own, with staging for q, out and the sinks. */
 export class CpuKv implements KvCache {
-  /** Bytes of one position's K (or V) row. */
-  readonly rowBytes: number;
+  /** Bytes of one position's row in one K/V head's ring (rings are [heads][cap][headDim]). */
+  readonly headRowBytes: number;
+  readonly numKvHeads: number;
   constructor(readonly context: number, readonly headDim: number, readonly arena: Arena, readonly layers: LayerCache[],
     readonly scratch: number,
     /** Bytes of one thread's attention scratch (attnScratch). */
     readonly scratchStride: number, readonly q: number, readonly out: number, readonly sinks: number,
     /** bytes per value: 4 = f32, 2 = f16 (then k/v rows stage at `kv` before conversion) */
     readonly valueBytes: number, readonly kv: number, c: ModelConfig) {
-    this.rowBytes = c.numKvHeads * c.headDim * valueBytes;
+    this.headRowBytes = c.headDim * valueBytes;
+    this.numKvHeads = c.numKvHeads;
   }
 }
 
-/** A snapshot in ordinary JS memory (the collector frees it): per layer, K then V rows from slot 0. */
+/**
+ * What a snapshot of the first `length` positions holds, in order: per layer, K then V, per K/V
+ * head the rows from slot 0 — as [ring address, bytes] runs.
+ */
+export function* kvRuns(kv: CpuKv, length: number): Generator<[number, number]> {
+  for (const L of kv.layers) {
+    const n = Math.min(length, L.cap) * kv.headRowBytes, ringBytes = L.cap * kv.headRowBytes;
+    for (const base of [L.k, L.v]) for (let g = 0; g < kv.numKvHeads; g++) yield [base + g * ringBytes, n];
+  }
+}
+
+/** A snapshot in ordinary JS memory (the collector frees it): the runs of kvRuns, one after another. */
 export class CpuKvSnapshot implements KvSnapshot {
   constructor(readonly length: number, readonly context: number, readonly data: Uint8Array) {}
   get bytes(): number { return this.data.byteLength; }
