@@ -3,11 +3,12 @@
 // storage format; K/V caches live in K/V arenas of their own. A product whose weights live in
 // another arena copies its (kilobyte-sized) activations into that arena's scratch, runs there, and
 // copies the result back.
-import { FORMATS, rowBytes, type Format } from '../../model/formats.ts';
+import { FORMATS, rowBytes, tensorBytes, type Format } from '../../model/formats.ts';
 import { isVector, type Checkpoint, type ModelConfig, type WeightRecord } from '../../model/types.ts';
 import { slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
 import { kvValueBytes, type EngineOptions } from '../options.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
+import { ArenaReader, type ReadJob } from './arena-reader.ts';
 import { actRowBytes, batchedScratch, matmulKernel } from './kernels.ts';
 import { cpuLayout, planArenas } from './placement.ts';
 import { Pool } from './pool.ts';
@@ -39,7 +40,9 @@ export class CpuBackend implements Backend {
   private arenas: Arena[] = [];
   private kvArenas: Arena[] = [];
   private scratch = new Map<Arena, { io: number; ioBytes: number; batch: number; batchStride: number }>();
-  private where = new Map<string, number>();
+  /** Each matrix's arena and address, fixed at prepare() (a reader thread fills them ahead). */
+  private placed = new Map<string, { arena: Arena; ptr: number }>();
+  private reader: ArenaReader | null = null;
   private q8: CpuBuf | null = null; //       arena-0 buffer for quantised activations
   private experts = new Map<Tensor, CpuTensor[]>();
   private ex: ExpertScratch | null = null;
@@ -83,13 +86,22 @@ export class CpuBackend implements Backend {
     const perArena = io + batchStride * this.pool.size + 256;
     const arenaBytes = Math.min(this.opts.arenaBytes, MAX_ARENA_BYTES);
     const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.opts);
-    this.where = where;
     // Weight arenas never grow: their maximum is their size (less address space reserved).
     const weightArenas = sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536, this.variant.module));
     for (const a of weightArenas) this.scratch.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
     this.kvArenas = Array.from({ length: KV_ARENAS }, (_, i) => new Arena(1 + weightArenas.length + i, 0, undefined, this.variant.module));
     this.arenas = [this.a0, ...weightArenas, ...this.kvArenas];
     await this.pool.attach(this.arenas);
+    // every matrix's place, in upload order, so that a reader thread can fill them ahead of matrix()
+    const jobs: ReadJob[] = [];
+    for (const r of records) {
+      if (isVector(r)) continue;
+      const arena = this.arenas[where.get(r.name)!], lay = cpuLayout(r, this.opts), ptr = arena.alloc(lay.bytes);
+      this.placed.set(r.name, { arena, ptr });
+      jobs.push({ name: r.name, memory: arena.memory.buffer as unknown as SharedArrayBuffer, offset: ptr, requant: lay.requant,
+        bytes: lay.requant ? tensorBytes('q8_0', r.shape) : r.byteSize });
+    }
+    this.reader = ArenaReader.open(ckpt, jobs);
     this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxIn) / 4));
     this.rowTmp = new Float32Array(maxIn);
     const c = ckpt.config;
@@ -102,15 +114,16 @@ export class CpuBackend implements Backend {
   }
 
   async matrix(rec: WeightRecord, progress: (bytes: number) => void): Promise<Tensor> {
-    const arena = this.arenas[this.where.get(rec.name)!];
+    const { arena, ptr } = this.placed.get(rec.name)!;
     const cols = rec.shape[rec.shape.length - 1], rows = rec.shape[rec.shape.length - 2];
     const lay = cpuLayout(rec, this.opts);
     const group = GROUP_ROWS[lay.layout], stack = rec.shape.length === 3 ? rec.shape[0] : 1;
     // a stacked tensor's matrices sit back to back: each must fill whole groups (gpt-oss: 2I and H
     // are multiples of 32) to be repacked in place
     if (stack > 1 && rows % group) throw new Error(`${rec.name}: stacked ${lay.format} matrices need rows divisible by ${group} on the CPU, got ${rows}`);
-    const ptr = arena.alloc(lay.bytes);
-    if (lay.requant) requantizeQ8(rec, arena.u8, ptr, progress);
+    const read = this.reader?.take(rec.name);
+    if (read) { await read; progress(rec.byteSize); }
+    else if (lay.requant) requantizeQ8(rec, arena.u8, ptr, progress);
     else rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), progress);
     const rb = rowBytes(lay.format, cols), matrixBytes = layoutBytes(lay.layout, lay.format, rows, cols);
     const repack = REPACK_KERNEL[lay.layout], tmp = this.scratch.get(arena)!.io;
@@ -127,7 +140,10 @@ export class CpuBackend implements Backend {
     return new CpuTensor(name, shape, 'f32vec', this.a0, ptr, data.length * 4);
   }
 
-  async finish(): Promise<void> {}
+  async finish(): Promise<void> {
+    this.reader?.close();
+    this.reader = null;
+  }
 
   buffer(rows: number, cols: number): CpuBuf {
     return new CpuBuf(rows, cols, this.a0.alloc(rows * cols * 4));
@@ -329,7 +345,10 @@ export class CpuBackend implements Backend {
     return { name: this.name, arenas: weights.length, weightBytes: weights.reduce((s, a) => s + a.used, 0), threads: this.pool.size, kernels: this.variant.name };
   }
 
-  release(): void { this.pool.close(); }
+  release(): void {
+    this.reader?.close();
+    this.pool.close();
+  }
 }
 
 export function createCpuBackend(opts: EngineOptions): CpuBackend {

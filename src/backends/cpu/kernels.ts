@@ -18,12 +18,13 @@ export interface MatmulKernel {
 }
 
 /**
- * Per-thread scratch of a batched kernel for rows of nIn values and up to B tokens: the MXFP4
- * kernels' decoded group, or the Q8_0 kernel's splatted activation pairs of up to `q8Pass` tokens
- * (8·nIn bytes each; the module's Q8_PASS export).
+ * Per-thread scratch of a batched kernel for rows of nIn values and up to B tokens: an MXFP4
+ * kernel's decoded group of eight rows (baseline: i16 codes, 16·nIn bytes; relaxed: offset bytes
+ * and f32 row scales, 9·nIn), or the Q8_0 kernel's splatted activation pairs of up to `q8Pass`
+ * tokens (8·nIn bytes each; the module's Q8_PASS export).
  */
 export function batchedScratch(nIn: number, B: number, q8Pass: number): number {
-  return Math.max(16 * nIn + (nIn / 32) * 16 + 16 * B, 8 * nIn * Math.min(B, q8Pass));
+  return Math.max(16 * nIn, 8 * nIn * Math.min(B, q8Pass));
 }
 
 export const MATMUL: Record<Format, Record<Precision, MatmulKernel>> = {

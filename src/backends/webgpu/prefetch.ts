@@ -1,4 +1,4 @@
-// Reads the next matrices of a checkpoint on reader threads (fill-worker.ts) while the upload
+// Reads the next matrices of a checkpoint on reader threads (../fill-worker.ts) while the upload
 // stages the current one (weight-upload.ts): reading the file and copying into staging memory then
 // overlap instead of adding up on the JS thread, and two readers read two tensors at once. Buffers
 // travel to a reader and back by transfer.
@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { tensorBytes } from '../../model/formats.ts';
 import { isVector, type Checkpoint, type WeightRecord } from '../../model/types.ts';
 import { requantizesToQ8 } from '../requant.ts';
-import type { FillReply, FillRequest } from './fill-worker.ts';
+import type { FillReply, FillRequest } from '../fill-worker.ts';
 
 const READERS = 2;
 const PREFETCH_BYTES = 1536 << 20;
@@ -37,11 +37,11 @@ export class Prefetcher {
       return { name: r.name, bytes: requant ? tensorBytes('q8_0', r.shape) : r.byteSize, requant, buf: null, done: null };
     });
     for (let i = 0; i < READERS; i++) {
-      const w = new Worker(new URL('./fill-worker.ts', import.meta.url).href, { type: 'module' });
+      const w = new Worker(new URL('../fill-worker.ts', import.meta.url).href, { type: 'module' });
       w.onmessage = (e: MessageEvent<FillReply>) => {
         const p = this.pending.get(e.data.id);
         this.pending.delete(e.data.id);
-        if (p) p.job.buf = e.data.buf; // back from the worker
+        if (p) p.job.buf = e.data.buf!; // back from the worker
         if (e.data.error !== undefined) p?.reject(new Error(e.data.error)); else p?.resolve();
       };
       w.onerror = (e) => { e.preventDefault?.(); for (const p of this.pending.values()) p.reject(new Error(`weight reader thread: ${e.message}`)); this.pending.clear(); };
