@@ -4,17 +4,14 @@
 // (--dense-q8) on the reader — and a bad block read there fails the load with the same
 // ModelLoadError, naming file and tensor.
 import { afterAll, afterEach, expect, test } from 'bun:test';
-import { closeSync, copyFileSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCpuBackend } from '../src/backends/cpu/cpu-backend.ts';
 import type { EngineOptions } from '../src/backends/options.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
-import { readGguf } from '../src/model/gguf.ts';
-import { ModelFile } from '../src/model/io.ts';
 import { ModelLoadError, isVector } from '../src/model/types.ts';
 import { golden } from './helpers/golden.ts';
-import { tempDir } from './helpers/model-files.ts';
+import { nanScaleCopy, tempDir } from './helpers/model-files.ts';
 
 const { dir: tmp, cleanup } = tempDir('cpu-reader');
 afterAll(cleanup);
@@ -55,14 +52,7 @@ test('matrices read on the reader thread = read on the JS thread, bit for bit: G
 }, 120_000);
 
 test('an MXFP4 scale byte 255 read on the reader thread fails the load with a ModelLoadError naming file, tensor and block', async () => {
-  const g = golden('tiny-b'), bad = join(tmp, 'bad.gguf');
-  copyFileSync(join(g.dir, 'model.gguf'), bad);
-  const f = new ModelFile(bad);
-  const t = readGguf(f).tensors.find((x) => x.name === 'blk.1.ffn_down_exps.weight')!;
-  f.close();
-  const fd = openSync(bad, 'r+');
-  writeSync(fd, Uint8Array.of(255), 0, 1, t.offset + 17 * 3);
-  closeSync(fd);
+  const bad = nanScaleCopy(join(golden('tiny-b').dir, 'model.gguf'), join(tmp, 'bad.gguf'), 'blk.1.ffn_down_exps.weight', 3);
   process.env.OSS_EDGE_CPU_READER = '1';
   const err = await Engine.load(bad, { context: 64 }, createCpuBackend).then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(ModelLoadError);

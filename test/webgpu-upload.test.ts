@@ -3,14 +3,13 @@
 // thread give, bit for bit (GGUF, and HF with --dense-q8 re-quantised on a reader); a bad block
 // read there fails the load naming the file and the tensor, as on the JS thread.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { copyFileSync, mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runEval } from '../bench/golden-check.ts';
-import { readGguf } from '../src/model/gguf.ts';
-import { ModelFile } from '../src/model/io.ts';
 import { compareRows, golden } from './helpers/golden.ts';
+import { nanScaleCopy } from './helpers/model-files.ts';
 import { DENO, ROOT, gpuTests } from './helpers/webgpu.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'oss-edge-webgpu-upload-'));
@@ -34,14 +33,7 @@ describe.skipIf(!gpuTests('WebGPU upload'))('weights read ahead on reader thread
   }, 240_000);
 
   test('an MXFP4 scale byte 255 read on a reader thread fails the load, naming file and tensor', () => {
-    const g = golden('tiny-b'), bad = join(tmp, 'bad.gguf');
-    copyFileSync(join(g.dir, 'model.gguf'), bad);
-    const f = new ModelFile(bad);
-    const t = readGguf(f).tensors.find((x) => x.name === 'blk.1.ffn_down_exps.weight')!;
-    f.close();
-    const fd = openSync(bad, 'r+');
-    writeSync(fd, Uint8Array.of(255), 0, 1, t.offset + 17 * 3);
-    closeSync(fd);
+    const g = golden('tiny-b'), bad = nanScaleCopy(join(g.dir, 'model.gguf'), join(tmp, 'bad.gguf'), 'blk.1.ffn_down_exps.weight', 3);
     const r = spawnSync(DENO, ['run', '-A', '--quiet', CLI, 'eval', '--model', bad, '--prompt', join(g.dir, 'prompt.json'), '--out', join(tmp, 'bad'), '--backend', 'webgpu'],
       { cwd: ROOT, encoding: 'utf8', env: { ...process.env, OSS_EDGE_WEBGPU_PREFETCH: '1' } });
     expect(r.status).toBe(1);

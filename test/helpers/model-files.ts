@@ -1,10 +1,12 @@
 // Test-side file surgery for the checkpoint readers: a small independent safetensors reader and
 // writer, sharding, GGUF byte patching, and a helper that expects a ModelLoadError.
 import { expect } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FORMATS } from '../../src/model/formats.ts';
+import { readGguf } from '../../src/model/gguf.ts';
+import { ModelFile } from '../../src/model/io.ts';
 import { ModelLoadError, type WeightRecord } from '../../src/model/types.ts';
 
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
@@ -149,4 +151,16 @@ export function dequantAll(r: WeightRecord, bytes = fillAll(r)): Float32Array {
   const out = new Float32Array(n);
   FORMATS[r.format].dequant(bytes, out, n);
   return out;
+}
+
+/** A copy of the GGUF `src` at `dst` whose tensor `name` has MXFP4 block `block`'s scale byte set to 255 (NaN). */
+export function nanScaleCopy(src: string, dst: string, name: string, block: number): string {
+  copyFileSync(src, dst);
+  const f = new ModelFile(dst);
+  const t = readGguf(f).tensors.find((x) => x.name === name)!;
+  f.close();
+  const fd = openSync(dst, 'r+');
+  writeSync(fd, Uint8Array.of(255), 0, 1, t.offset + 17 * block);
+  closeSync(fd);
+  return dst;
 }
