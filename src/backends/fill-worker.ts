@@ -5,15 +5,8 @@
 // (cpu/arena-reader.ts: a weight arena, where the tensor stays).
 import { loadCheckpoint } from '../model/checkpoint.ts';
 import { ModelLoadError, type Checkpoint } from '../model/types.ts';
+import type { FillReply, FillRequest } from './fill-jobs.ts';
 import { requantizeQ8 } from './requant.ts';
-
-interface Job { id: number; path: string; name: string; requant: boolean; bytes: number }
-export type FillRequest =
-  | (Job & { t: 'fill'; buf: ArrayBuffer })
-  | (Job & { t: 'fill-at'; memory: SharedArrayBuffer; offset: number })
-  | { t: 'close' };
-/** `buf`: the 'fill' buffer coming back; `load`: a ModelLoadError's fields, so the caller can rebuild it. */
-export type FillReply = { id: number; buf?: ArrayBuffer; error?: string; load?: { file: string; tensor: string | null; problem: string } };
 
 declare const self: { onmessage: ((e: MessageEvent<FillRequest>) => void) | null; postMessage(m: FillReply, transfer?: ArrayBuffer[]): void; close(): void };
 

@@ -5,8 +5,8 @@
 // All jobs go out at once in upload order (engine/upload.ts); the thread works through them in that
 // order, and matrix() waits for its own. Only for checkpoints in files: the thread opens the file.
 import { existsSync } from 'node:fs';
-import { ModelLoadError, type Checkpoint } from '../../model/types.ts';
-import type { FillReply, FillRequest } from '../fill-worker.ts';
+import type { Checkpoint } from '../../model/types.ts';
+import { replyError, type FillReply, type FillRequest } from '../fill-jobs.ts';
 
 /** A matrix's canonical bytes (or Q8_0 re-quantisation) to land at memory[offset…offset+bytes). */
 export interface ReadJob { name: string; memory: SharedArrayBuffer; offset: number; bytes: number; requant: boolean }
@@ -33,10 +33,9 @@ export class ArenaReader {
   private constructor(path: string, jobs: ReadJob[]) {
     const w = (this.worker = new Worker(new URL('../fill-worker.ts', import.meta.url).href, { type: 'module' }));
     w.onmessage = (e: MessageEvent<FillReply>) => {
-      const p = this.pending.get(e.data.id), { error, load } = e.data;
+      const p = this.pending.get(e.data.id), err = replyError(e.data);
       this.pending.delete(e.data.id);
-      if (error === undefined) p?.resolve();
-      else p?.reject(load ? new ModelLoadError(load.file, load.tensor, load.problem) : new Error(error));
+      if (err) p?.reject(err); else p?.resolve();
     };
     w.onerror = (e) => {
       e.preventDefault?.();

@@ -10,7 +10,7 @@ import { kvValueBytes, type EngineOptions } from '../options.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { ArenaReader, type ReadJob } from './arena-reader.ts';
 import { actRowBytes, batchedScratch, matmulKernel } from './kernels.ts';
-import { cpuLayout, planArenas } from './placement.ts';
+import { cpuLayout, planArenas, type CpuLayout } from './placement.ts';
 import { Pool } from './pool.ts';
 import { GROUP_ROWS, REPACK_KERNEL, layoutBytes, repackScratch } from './repack.ts';
 import { requantizeQ8 } from '../requant.ts';
@@ -41,7 +41,7 @@ export class CpuBackend implements Backend {
   private kvArenas: Arena[] = [];
   private scratch = new Map<Arena, { io: number; ioBytes: number; batch: number; batchStride: number }>();
   /** Each matrix's arena and address, fixed at prepare() (a reader thread fills them ahead). */
-  private placed = new Map<string, { arena: Arena; ptr: number }>();
+  private placed = new Map<string, { arena: Arena; ptr: number; lay: CpuLayout }>();
   private reader: ArenaReader | null = null;
   private q8: CpuBuf | null = null; //       arena-0 buffer for quantised activations
   private experts = new Map<Tensor, CpuTensor[]>();
@@ -97,7 +97,7 @@ export class CpuBackend implements Backend {
     for (const r of records) {
       if (isVector(r)) continue;
       const arena = this.arenas[where.get(r.name)!], lay = cpuLayout(r, this.opts), ptr = arena.alloc(lay.bytes);
-      this.placed.set(r.name, { arena, ptr });
+      this.placed.set(r.name, { arena, ptr, lay });
       jobs.push({ name: r.name, memory: arena.memory.buffer as unknown as SharedArrayBuffer, offset: ptr, requant: lay.requant,
         bytes: lay.requant ? tensorBytes('q8_0', r.shape) : r.byteSize });
     }
@@ -114,9 +114,8 @@ export class CpuBackend implements Backend {
   }
 
   async matrix(rec: WeightRecord, progress: (bytes: number) => void): Promise<Tensor> {
-    const { arena, ptr } = this.placed.get(rec.name)!;
+    const { arena, ptr, lay } = this.placed.get(rec.name)!;
     const cols = rec.shape[rec.shape.length - 1], rows = rec.shape[rec.shape.length - 2];
-    const lay = cpuLayout(rec, this.opts);
     const group = GROUP_ROWS[lay.layout], stack = rec.shape.length === 3 ? rec.shape[0] : 1;
     // a stacked tensor's matrices sit back to back: each must fill whole groups (gpt-oss: 2I and H
     // are multiples of 32) to be repacked in place

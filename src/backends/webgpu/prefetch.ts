@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { tensorBytes } from '../../model/formats.ts';
 import { isVector, type Checkpoint, type WeightRecord } from '../../model/types.ts';
 import { requantizesToQ8 } from '../requant.ts';
-import type { FillReply, FillRequest } from '../fill-worker.ts';
+import { replyError, type FillReply, type FillRequest } from '../fill-jobs.ts';
 
 const READERS = 2;
 const PREFETCH_BYTES = 1536 << 20;
@@ -42,7 +42,8 @@ export class Prefetcher {
         const p = this.pending.get(e.data.id);
         this.pending.delete(e.data.id);
         if (p) p.job.buf = e.data.buf!; // back from the worker
-        if (e.data.error !== undefined) p?.reject(new Error(e.data.error)); else p?.resolve();
+        const err = replyError(e.data);
+        if (err) p?.reject(err); else p?.resolve();
       };
       w.onerror = (e) => { e.preventDefault?.(); for (const p of this.pending.values()) p.reject(new Error(`weight reader thread: ${e.message}`)); this.pending.clear(); };
       this.workers.push(w);
