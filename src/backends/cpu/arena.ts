@@ -3,6 +3,7 @@
 // only; nothing is allocated per token (DESIGN.md invariant 4).
 import { instantiate, type Kernels } from './module.ts';
 import { kernelModule } from './variants.ts';
+import { adviseHugePages } from './huge-pages.ts';
 
 export const PAGE = 65536;
 export const MAX_ARENA_BYTES = 65536 * PAGE; // 4 GiB
@@ -12,6 +13,8 @@ export class Arena {
   readonly memory: WebAssembly.Memory;
   readonly k: Kernels;
   private top = RESERVED;
+  /** Whether the kernel was asked to back this memory with huge pages (huge-pages.ts). */
+  hugePages = false;
   private u8view: Uint8Array;
   private f32view: Float32Array;
 
@@ -21,6 +24,7 @@ export class Arena {
     const maximum = Math.max(initial, Math.ceil(maxBytes / PAGE));
     this.memory = new WebAssembly.Memory({ initial, maximum, shared: true });
     this.k = instantiate(this.memory, module);
+    this.hugePages = adviseHugePages(this.memory);
     this.u8view = new Uint8Array(this.memory.buffer);
     this.f32view = new Float32Array(this.memory.buffer);
   }
@@ -35,6 +39,7 @@ export class Arena {
     const have = this.memory.buffer.byteLength;
     if (end > have) {
       this.memory.grow(Math.ceil((end - have) / PAGE));
+      this.hugePages = adviseHugePages(this.memory);
       this.u8view = new Uint8Array(this.memory.buffer);
       this.f32view = new Float32Array(this.memory.buffer);
     }
