@@ -10,7 +10,7 @@ import { openEngine } from '../src/boot/open-model.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
 import { argmax } from '../src/backends/argmax.ts';
 import { decodeBytesPerToken } from './bytes.ts';
-import { peakRss, timeGeneration } from './measure.ts';
+import { hugePageBytes, peakRss, timeGeneration } from './measure.ts';
 
 const a = parseArgs(process.argv.slice(2));
 const all: number[] = JSON.parse(readFileSync(str(a, 'ids'), 'utf8')).ids;
@@ -50,6 +50,7 @@ if (streams > 0) {
 console.log(JSON.stringify({
   name: `oss-edge (${engine.backend.describe().name}, ${precision}${a.flags.get('dense-q8') === true ? ', dense Q8_0' : ''})`, load_s: loadS, prompt_tokens: promptLen, gen_tokens: gen,
   ...t, depths: atDepth, streams: multi, peak_rss_bytes: peakRss((p) => readFileSync(p, 'utf8')),
+  huge_page_bytes: hugePageBytes((p) => readFileSync(p, 'utf8')),
   weight_bytes: engine.backend.describe().weightBytes, decode_bytes_per_token: decodeBytesPerToken(engine.checkpoint),
   kv_bytes: engine.kvBytes(promptLen + gen + 1),
 }));

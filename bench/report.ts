@@ -3,7 +3,7 @@ export interface DepthRun { depth: number; prefill_tps: number; decode_tps: numb
 export interface StreamsRun { streams: number; prompt_tokens: number; gen_tokens: number; single_decode_tps: number; aggregate_decode_tps: number }
 export interface RunResult {
   name: string; load_s: number; prompt_tokens: number; gen_tokens: number; ttft_s: number;
-  prefill_tps: number; decode_tps: number; peak_rss_bytes: number; weight_bytes?: number; kv_bytes?: number;
+  prefill_tps: number; decode_tps: number; peak_rss_bytes: number; weight_bytes?: number; kv_bytes?: number; huge_page_bytes?: number;
   depths?: DepthRun[]; streams?: StreamsRun | null;
 }
 
@@ -34,6 +34,9 @@ export function markdownReport(s: any): string {
     line('peak RSS of run 1, with the depth and stream sessions too', gb(s.peak_rss_all_bytes), s.peer?.peak_rss_all_bytes ? gb(s.peer.peak_rss_all_bytes) : undefined);
   }
   line('weights + KV cache held', `${gb(s.weight_bytes)} + ${gb(s.kv_bytes)}`);
+  if (s.huge_page_bytes !== undefined) {
+    line('of the memory at the end, mapped in 2 MiB pages (transparent huge pages)', gb(s.huge_page_bytes), s.peer?.huge_page_bytes !== undefined ? gb(s.peer.huge_page_bytes) : undefined);
+  }
   line('weight bytes read per decoded token', gb(s.decode_bytes_per_token));
   line(`share of memory bandwidth (${s.mem_bw_gbs.toFixed(1)} GB/s measured)`, `${(100 * s.bandwidth_share).toFixed(0)} %`,
     s.peer ? `${(100 * s.peer.decode_tps * s.decode_bytes_per_token / (s.mem_bw_gbs * 1e9)).toFixed(0)} %` : undefined);

@@ -87,9 +87,9 @@ const summary = {
   mem_bw_gbs: bw / 1e9, decode_bytes_per_token: bytesPerToken,
   load_s: o.load_s, prefill_tps: o.prefill_tps, decode_tps: o.decode_tps, ttft_s: o.ttft_s, peak_rss_bytes: plainPeak(ours), peak_rss_all_bytes: allPeak(ours),
   depths: ours[0].depths ?? [], streams: ours[0].streams ?? null,
-  weight_bytes: o.weight_bytes, kv_bytes: o.kv_bytes, bandwidth_share: (o.decode_tps * bytesPerToken) / bw,
+  weight_bytes: o.weight_bytes, kv_bytes: o.kv_bytes, huge_page_bytes: ours[0].huge_page_bytes, bandwidth_share: (o.decode_tps * bytesPerToken) / bw,
   runs: { ours, peer },
-  ...(p ? { peer: { name: p.name, prefill_tps: p.prefill_tps, decode_tps: p.decode_tps, load_s: p.load_s, peak_rss_bytes: plainPeak(peer), peak_rss_all_bytes: allPeak(peer),
+  ...(p ? { peer: { name: p.name, prefill_tps: p.prefill_tps, decode_tps: p.decode_tps, load_s: p.load_s, peak_rss_bytes: plainPeak(peer), peak_rss_all_bytes: allPeak(peer), huge_page_bytes: peer[0].huge_page_bytes,
     depths: peer[0].depths ?? [], streams: peer[0].streams ?? null },
     ratio: { prefill: o.prefill_tps / p.prefill_tps, decode: o.decode_tps / p.decode_tps } } : {}),
 };
