@@ -2,7 +2,7 @@
 // on the kernel's row alignment, and a product split over threads equals the one-thread product.
 import { describe, expect, test } from 'bun:test';
 import { Arena } from '../src/backends/cpu/arena.ts';
-import { CHUNK, NEXT, Pool, chunkRows, takeChunks } from '../src/backends/cpu/pool.ts';
+import { CHUNK, JOBS, NEXT, Pool, chunkRows, takeChunks } from '../src/backends/cpu/pool.ts';
 import { rng } from './helpers/arena.ts';
 
 describe('cpu pool', () => {
@@ -47,5 +47,35 @@ describe('cpu pool', () => {
       pool.run(1, 'matmul_f32_f32', [w, x, y2, nIn, nOut, 1], nOut, undefined, 4);
     } finally { pool.close(); }
     expect(Buffer.compare(a.u8.subarray(y1, y1 + nOut * 4), a.u8.subarray(y2, y2 + nOut * 4))).toBe(0);
+  });
+
+  test('several jobs in one dispatch (runJobs: a layer\'s experts) = each on one thread, bit for bit', async () => {
+    const a = new Arena(1, 16 << 20), rand = rng(5);
+    const nIn = 64, nOut = 333, J = 5;
+    const ws = Array.from({ length: J }, () => a.alloc(nIn * nOut * 4)), xs = Array.from({ length: J }, () => a.alloc(nIn * 4));
+    const y1 = Array.from({ length: J }, () => a.alloc(nOut * 4)), y2 = Array.from({ length: J }, () => a.alloc(nOut * 4));
+    for (let j = 0; j < J; j++) {
+      for (let i = 0; i < nIn * nOut; i++) a.f32[ws[j] / 4 + i] = rand() - 0.5;
+      for (let i = 0; i < nIn; i++) a.f32[xs[j] / 4 + i] = rand() - 0.5;
+      a.f32.fill(Number.NaN, y2[j] / 4, y2[j] / 4 + nOut); // a row no job wrote stays NaN and fails
+      a.k.matmul_f32_f32(ws[j], xs[j], y1[j], nIn, nOut, 1, 0, nOut);
+    }
+    const pool = new Pool(2);
+    await pool.attach([a, a]);
+    try {
+      pool.runJobs(1, 'matmul_f32_f32', ws.map((w, j) => [w, xs[j], y2[j], nIn, nOut, 1]), nOut, undefined, 4);
+    } finally { pool.close(); }
+    for (let j = 0; j < J; j++) expect(Buffer.compare(a.u8.subarray(y1[j], y1[j] + nOut * 4), a.u8.subarray(y2[j], y2[j] + nOut * 4))).toBe(0);
+  });
+
+  test('chunks of several jobs cover each job\'s rows once', () => {
+    for (const [n, align, T, J] of [[333, 4, 2, 5], [5760, 8, 2, 4], [7, 4, 2, 3], [2880, 8, 4, 32]]) {
+      const ctl = new Int32Array(64);
+      ctl[CHUNK] = chunkRows(n * J, T, align);
+      ctl[JOBS] = J;
+      const seen = new Uint8Array(n * J);
+      takeChunks(ctl, n, (r0, r1, j) => { for (let r = r0; r < r1; r++) seen[j * n + r]++; });
+      expect(seen.every((c) => c === 1)).toBe(true);
+    }
   });
 });

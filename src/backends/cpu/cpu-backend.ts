@@ -11,7 +11,7 @@ import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { ArenaReader, type ReadJob } from './arena-reader.ts';
 import { actRowBytes, batchedScratch, matmulKernel } from './kernels.ts';
 import { cpuLayout, planArenas, type CpuLayout } from './placement.ts';
-import { Pool } from './pool.ts';
+import { MAX_JOBS, Pool } from './pool.ts';
 import { GROUP_ROWS, REPACK_KERNEL, layoutBytes, repackScratch } from './repack.ts';
 import { requantizeQ8 } from '../requant.ts';
 import { Routing } from './route.ts';
@@ -252,24 +252,84 @@ export class CpuBackend implements Backend {
   /** Per expert with tokens: its rows gathered, one product (weights read once), scattered to their slots. */
   expertMatmul(w: Tensor, x: Buf, ids: Buf, y: Buf, B: number, bias: Tensor, rows: 'token' | 'slot'): void {
     if (ids !== this.routed) throw new Error('expertMatmul: the ids are not the last route() output');
-    const s = this.ex!, r = s.routing, f32 = this.a0.f32, k = this.a0.k;
-    const mats = this.experts.get(w)!, xb = x as CpuBuf, yb = y as CpuBuf, maxB = r.maxBatch;
-    const nIn = x.cols, nOut = w.shape[1], bp = (bias as CpuTensor).ptr;
+    const s = this.ex!, r = s.routing, mats = this.experts.get(w)!, xb = x as CpuBuf, yb = y as CpuBuf;
+    const nOut = w.shape[1], bp = (bias as CpuTensor).ptr;
+    if (this.expertsAtOnce(mats, xb, yb, bp, rows)) return;
     for (let e = 0; e < r.experts; e++) {
       const n = r.counts[e];
       if (n === 0) continue;
-      for (let i = 0; i < n; i++) {
-        const src = xb.row(rows === 'token' ? r.toks[e * maxB + i] : r.slots[e * maxB + i]) / 4;
-        f32.copyWithin(s.x.ptr / 4 + i * nIn, src, src + nIn);
-      }
+      this.gatherRows(e, xb, rows);
       this.matmulAt(mats[e], s.x.ptr, s.y.ptr, n);
-      k.add_bias(s.y.ptr, bp + e * nOut * 4, nOut, n);
-      for (let i = 0; i < n; i++) {
-        const src = s.y.ptr / 4 + i * nOut;
-        f32.copyWithin(yb.row(r.slots[e * maxB + i]) / 4, src, src + nOut);
-      }
+      this.scatterRows(e, yb, bp, nOut);
     }
   }
+
+  /** Expert e's input rows (its tokens' or slots' rows of x) into the expert scratch x. */
+  private gatherRows(e: number, xb: CpuBuf, rows: 'token' | 'slot'): void {
+    const s = this.ex!, r = s.routing, f32 = this.a0.f32, maxB = r.maxBatch, nIn = xb.cols;
+    for (let i = 0; i < r.counts[e]; i++) {
+      const src = xb.row(rows === 'token' ? r.toks[e * maxB + i] : r.slots[e * maxB + i]) / 4;
+      f32.copyWithin(s.x.ptr / 4 + i * nIn, src, src + nIn);
+    }
+  }
+
+  /** Expert e's products in the expert scratch y, plus its bias, out to its slots' rows of y. */
+  private scatterRows(e: number, yb: CpuBuf, bp: number, nOut: number): void {
+    const s = this.ex!, r = s.routing, f32 = this.a0.f32, maxB = r.maxBatch, n = r.counts[e];
+    this.a0.k.add_bias(s.y.ptr, bp + e * nOut * 4, nOut, n);
+    for (let i = 0; i < n; i++) {
+      const src = s.y.ptr / 4 + i * nOut;
+      f32.copyWithin(yb.row(r.slots[e * maxB + i]) / 4, src, src + nOut);
+    }
+  }
+
+  /**
+   * expertMatmul in one pool dispatch when every expert with tokens has as many of them (one
+   * stream's decode: four experts, one token each) and their inputs and products fit the weight
+   * arena's io area together: the threads then wait for each other once per product, not once per
+   * expert. The same kernel calls on the same rows as one dispatch per expert: the same bits.
+   */
+  private expertsAtOnce(mats: CpuTensor[], xb: CpuBuf, yb: CpuBuf, bp: number, rows: 'token' | 'slot'): boolean {
+    const r = this.ex!.routing, s = this.ex!, active = this.activeExperts;
+    let n = 0;
+    active.length = 0;
+    for (let e = 0; e < r.experts; e++) {
+      if (r.counts[e] === 0) continue;
+      if ((n && r.counts[e] !== n) || (active.length && mats[e].arena !== mats[active[0]].arena)) return false;
+      n = r.counts[e];
+      active.push(e);
+    }
+    if (active.length < 2 || active.length > MAX_JOBS) return false;
+    const w0 = mats[active[0]], arena = w0.arena, nIn = w0.cols, nOut = w0.rows;
+    const kern = matmulKernel(w0.format as Format, this.opts.precision, this.variant.name);
+    const inRow = actRowBytes(kern.act, nIn), inBytes = Math.ceil((n * inRow) / 64) * 64, outBytes = n * nOut * 4;
+    const io = this.scratch.get(arena)!, J = active.length;
+    if (n > PASS_ROWS || J * (inBytes + outBytes) > io.ioBytes) return false;
+    const k = this.a0.k, a0u8 = this.a0.u8, u8 = arena.u8, ys = io.io + J * inBytes;
+    const batched = !!kern.batched && n >= 2, jobs = this.jobView;
+    jobs.length = J;
+    for (let j = 0; j < J; j++) {
+      const e = active[j];
+      this.gatherRows(e, xb, rows);
+      let src = s.x.ptr;
+      if (kern.act === 'q8') { k.quantize_q8(s.x.ptr, this.q8!.ptr, nIn, n); src = this.q8!.ptr; }
+      u8.set(a0u8.subarray(src, src + n * inRow), io.io + j * inBytes);
+      const args = (jobs[j] = this.jobArgs[j]);
+      args.length = 0;
+      args.push(mats[e].ptr, io.io + j * inBytes, ys + j * outBytes, nIn, nOut, n);
+      if (batched) args.push(io.batch);
+    }
+    this.pool.runJobs(arena.index, batched ? kern.batched! : kern.name, jobs, nOut, batched ? { arg: 6, stride: io.batchStride } : undefined, kern.rows, J * nIn * nOut * n);
+    for (let j = 0; j < J; j++) {
+      a0u8.set(u8.subarray(ys + j * outBytes, ys + (j + 1) * outBytes), s.y.ptr);
+      this.scatterRows(active[j], yb, bp, nOut);
+    }
+    return true;
+  }
+  // reused: nothing is allocated per token
+  private activeExperts: number[] = [];
+  private jobArgs: number[][] = Array.from({ length: MAX_JOBS }, () => []);
+  private jobView: number[][] = [];
 
   swiglu(gateUp: Buf, out: Buf, n: number, alpha: number, limit: number): void {
     this.a0.k.swiglu_oai((gateUp as CpuBuf).ptr, (out as CpuBuf).ptr, out.cols, n, alpha, limit);

@@ -9,8 +9,10 @@ import type { Arena } from './arena.ts';
 
 // control block layout (Int32 indices)
 export const GEN = 0, DONE = 1, QUIT = 2, ARENA = 3, KERNEL = 4, NARGS = 5, N = 6, PER_ARG = 7, PER_STRIDE = 8,
-  FAILED = 12, NEXT = 13, CHUNK = 14, SLEEP = 16; // SLEEP + worker id
+  FAILED = 12, NEXT = 13, CHUNK = 14, JOBS = 15, SLEEP = 16; // SLEEP + worker id
 export const MAX_ARGS = 16;
+/** Argument lists of one dispatch: jobs of the same kernel and row count (a layer's experts). */
+export const MAX_JOBS = 32;
 /** Below this many multiply-adds a job runs on the calling thread (a wake-up costs ~1–50 µs). */
 const MIN_PARALLEL_WORK = 1 << 17;
 
@@ -25,15 +27,22 @@ export function chunkRows(n: number, T: number, align: number): number {
   return Math.max(1, Math.ceil(Math.ceil(n / align) / (T * CHUNKS_PER_THREAD))) * align;
 }
 
-/** Runs fn over chunks [r0, r1) taken from the counter at ctl[NEXT] until the n rows are gone. */
-export function takeChunks(ctl: Int32Array, n: number, fn: (r0: number, r1: number) => void): void {
-  const rows = ctl[CHUNK];
-  for (let r0 = Atomics.add(ctl, NEXT, 1) * rows; r0 < n; r0 = Atomics.add(ctl, NEXT, 1) * rows) fn(r0, Math.min(n, r0 + rows));
+/**
+ * Runs fn over chunks [r0, r1) of job j taken from the counter at ctl[NEXT] until the n rows of
+ * every one of the ctl[JOBS] jobs (at least one) are gone: one counter over all jobs, so threads
+ * wait for each other once per dispatch, not once per job.
+ */
+export function takeChunks(ctl: Int32Array, n: number, fn: (r0: number, r1: number, j: number) => void): void {
+  const rows = ctl[CHUNK], per = Math.ceil(n / rows), total = per * Math.max(1, ctl[JOBS]);
+  for (let i = Atomics.add(ctl, NEXT, 1); i < total; i = Atomics.add(ctl, NEXT, 1)) {
+    const j = Math.floor(i / per), r0 = (i - j * per) * rows;
+    fn(r0, Math.min(n, r0 + rows), j);
+  }
 }
 
 export class Pool {
   private ctl = new Int32Array(new SharedArrayBuffer(4 * 64));
-  private args = new Float64Array(new SharedArrayBuffer(8 * MAX_ARGS));
+  private args = new Float64Array(new SharedArrayBuffer(8 * MAX_ARGS * MAX_JOBS));
   private workers: Worker[] = [];
   private arenas: Arena[] = [];
   private names: string[] = [];
@@ -72,24 +81,33 @@ export class Pool {
    * multiply-adds) keeps small jobs on the calling thread, where a dispatch would cost more than it saves.
    */
   run(arena: number, name: string, args: number[], n: number, per?: { arg: number; stride: number }, align = 4, work = Infinity): void {
-    const T = this.workers.length + 1;
+    this.runJobs(arena, name, [args], n, per, align, work);
+  }
+
+  /**
+   * `run` for several argument lists of the same kernel and row count (≤ MAX_JOBS, as many
+   * arguments each) in one dispatch; `work` is that of all of them.
+   */
+  runJobs(arena: number, name: string, jobs: number[][], n: number, per?: { arg: number; stride: number }, align = 4, work = Infinity): void {
+    const T = this.workers.length + 1, J = jobs.length, nargs = jobs[0].length;
+    if (J > MAX_JOBS || nargs > MAX_ARGS || jobs.some((a) => a.length !== nargs)) throw new RangeError(`runJobs: ${J} jobs of ${nargs} arguments (at most ${MAX_JOBS} × ${MAX_ARGS}, all alike)`);
     const fn = (this.arenas[arena].k as unknown as Record<string, (...a: number[]) => void>)[name];
-    if (T === 1 || n < 2 * align || work < MIN_PARALLEL_WORK) {
-      fn(...args, 0, n);
+    if (T === 1 || J * n < 2 * align || work < MIN_PARALLEL_WORK) {
+      for (const args of jobs) fn(...args, 0, n);
       return;
     }
     const ctl = this.ctl;
-    ctl[ARENA] = arena; ctl[KERNEL] = this.ids.get(name)!; ctl[NARGS] = args.length; ctl[N] = n;
+    ctl[ARENA] = arena; ctl[KERNEL] = this.ids.get(name)!; ctl[NARGS] = nargs; ctl[N] = n; ctl[JOBS] = J;
     ctl[PER_ARG] = per ? per.arg : -1; ctl[PER_STRIDE] = per ? per.stride : 0;
-    ctl[CHUNK] = chunkRows(n, T, align);
-    for (let i = 0; i < args.length; i++) this.args[i] = args[i];
+    ctl[CHUNK] = chunkRows(J * n, T, align);
+    for (let j = 0; j < J; j++) for (let i = 0; i < nargs; i++) this.args[j * MAX_ARGS + i] = jobs[j][i];
     Atomics.store(ctl, NEXT, 0);
     Atomics.store(ctl, DONE, 0);
     Atomics.add(ctl, GEN, 1);
     for (let id = 1; id < T; id++) if (Atomics.load(ctl, SLEEP + id)) Atomics.notify(ctl, GEN);
     // a trap on this thread waits for the workers too: nothing may touch this memory while they run
     let trap: Error | null = null;
-    try { takeChunks(ctl, n, (r0, r1) => fn(...args, r0, r1)); } catch (e) { trap = e as Error; }
+    try { takeChunks(ctl, n, (r0, r1, j) => fn(...jobs[j], r0, r1)); } catch (e) { trap = e as Error; }
     let spins = 0;
     while (Atomics.load(ctl, DONE) < T - 1) {
       if (++spins > 20000) { Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1); }

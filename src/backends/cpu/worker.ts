@@ -1,6 +1,6 @@
 // A CPU worker: instantiates the kernel module on every arena memory, then takes chunks of each
 // dispatched kernel's rows until none are left (protocol in pool.ts).
-import { ARENA, DONE, FAILED, GEN, KERNEL, N, NARGS, PER_ARG, PER_STRIDE, QUIT, SLEEP, takeChunks } from './pool.ts';
+import { ARENA, DONE, FAILED, GEN, JOBS, KERNEL, MAX_ARGS, MAX_JOBS, N, NARGS, PER_ARG, PER_STRIDE, QUIT, SLEEP, takeChunks } from './pool.ts';
 
 declare const self: Worker;
 const SPIN = 200000;
@@ -16,7 +16,7 @@ self.onmessage = (ev: MessageEvent) => {
   });
   let gen = Atomics.load(ctl, GEN); // read before announcing readiness, or the first dispatch can be lost
   self.postMessage('ready');
-  const a: number[] = [];
+  const a: number[][] = Array.from({ length: MAX_JOBS }, () => []);
   for (;;) {
     let spins = 0;
     while (Atomics.load(ctl, GEN) === gen) {
@@ -29,12 +29,15 @@ self.onmessage = (ev: MessageEvent) => {
     }
     gen = Atomics.load(ctl, GEN);
     if (Atomics.load(ctl, QUIT)) break;
-    a.length = ctl[NARGS];
-    for (let i = 0; i < a.length; i++) a[i] = argv[i];
-    if (ctl[PER_ARG] >= 0) a[ctl[PER_ARG]] += id * ctl[PER_STRIDE];
+    for (let j = 0; j < ctl[JOBS]; j++) {
+      const aj = a[j];
+      aj.length = ctl[NARGS];
+      for (let i = 0; i < aj.length; i++) aj[i] = argv[j * MAX_ARGS + i];
+      if (ctl[PER_ARG] >= 0) aj[ctl[PER_ARG]] += id * ctl[PER_STRIDE];
+    }
     const fn = fns[ctl[ARENA]][ctl[KERNEL]];
     // A trap must still count as done, or the dispatching thread would wait forever; it sees FAILED.
-    try { takeChunks(ctl, ctl[N], (r0, r1) => fn(...a, r0, r1)); } catch { Atomics.store(ctl, FAILED, 1); }
+    try { takeChunks(ctl, ctl[N], (r0, r1, j) => fn(...a[j], r0, r1)); } catch { Atomics.store(ctl, FAILED, 1); }
     Atomics.add(ctl, DONE, 1);
     Atomics.notify(ctl, DONE);
   }
