@@ -30,6 +30,11 @@ const KV_ARENAS = 3;
 const PASS_ROWS = 128;
 /** …and for the V-row unembedding, whose outputs are large. */
 const UNEMBED_PASS_ROWS = 16;
+/**
+ * Tokens an expert may have for expertMatmul to run it in one dispatch with experts of other
+ * token counts, on the one-token kernel (which then loops over them).
+ */
+const FEW_TOKENS = 4;
 
 /** Rows of one expert's product gathered from (and scattered back to) the activation rows. */
 interface ExpertScratch { x: CpuBuf; y: CpuBuf; routing: Routing }
@@ -284,44 +289,52 @@ export class CpuBackend implements Backend {
   }
 
   /**
-   * expertMatmul in one pool dispatch when every expert with tokens has as many of them (one
-   * stream's decode: four experts, one token each) and their inputs and products fit the weight
-   * arena's io area together: the threads then wait for each other once per product, not once per
-   * expert. The same kernel calls on the same rows as one dispatch per expert: the same bits.
+   * expertMatmul in one pool dispatch, so that the threads wait for each other once per product
+   * instead of once per expert: when every expert with tokens has as many of them (one stream's
+   * decode: four experts, one token each; the kernel expertMatmul would pick), or when none has
+   * more than FEW_TOKENS (several streams' decode steps: the one-token kernel, which loops over its
+   * tokens, for all), and all the inputs and products fit the weight arena's io area together. The
+   * kernels' sums do not depend on the tokens beside them: the same bits as one dispatch each.
    */
   private expertsAtOnce(mats: CpuTensor[], xb: CpuBuf, yb: CpuBuf, bp: number, rows: 'token' | 'slot'): boolean {
     const r = this.ex!.routing, s = this.ex!, active = this.activeExperts;
-    let n = 0;
+    let n = 0, most = 0, total = 0;
     active.length = 0;
     for (let e = 0; e < r.experts; e++) {
-      if (r.counts[e] === 0) continue;
-      if ((n && r.counts[e] !== n) || (active.length && mats[e].arena !== mats[active[0]].arena)) return false;
-      n = r.counts[e];
+      const c = r.counts[e];
+      if (c === 0) continue;
+      if (active.length && mats[e].arena !== mats[active[0]].arena) return false;
+      n = active.length && c !== n ? -1 : c;
+      most = Math.max(most, c);
+      total += c;
       active.push(e);
     }
-    if (active.length < 2 || active.length > MAX_JOBS) return false;
+    if (active.length < 2 || active.length > MAX_JOBS || (n < 0 && most > FEW_TOKENS)) return false;
     const w0 = mats[active[0]], arena = w0.arena, nIn = w0.cols, nOut = w0.rows;
     const kern = matmulKernel(w0.format as Format, this.opts.precision, this.variant.name);
-    const inRow = actRowBytes(kern.act, nIn), inBytes = Math.ceil((n * inRow) / 64) * 64, outBytes = n * nOut * 4;
-    const io = this.scratch.get(arena)!, J = active.length;
-    if (n > PASS_ROWS || J * (inBytes + outBytes) > io.ioBytes) return false;
-    const k = this.a0.k, a0u8 = this.a0.u8, u8 = arena.u8, ys = io.io + J * inBytes;
+    const inRow = actRowBytes(kern.act, nIn), io = this.scratch.get(arena)!, J = active.length;
+    if (most > PASS_ROWS || (J + 1) * 64 + total * (inRow + nOut * 4) > io.ioBytes) return false;
+    const k = this.a0.k, a0u8 = this.a0.u8, u8 = arena.u8;
     const batched = !!kern.batched && n >= 2, jobs = this.jobView;
     jobs.length = J;
+    let xs = io.io, ys = io.io + Math.ceil((total * inRow + J * 64) / 64) * 64;
     for (let j = 0; j < J; j++) {
-      const e = active[j];
+      const e = active[j], m = r.counts[e];
       this.gatherRows(e, xb, rows);
       let src = s.x.ptr;
-      if (kern.act === 'q8') { k.quantize_q8(s.x.ptr, this.q8!.ptr, nIn, n); src = this.q8!.ptr; }
-      u8.set(a0u8.subarray(src, src + n * inRow), io.io + j * inBytes);
+      if (kern.act === 'q8') { k.quantize_q8(s.x.ptr, this.q8!.ptr, nIn, m); src = this.q8!.ptr; }
+      u8.set(a0u8.subarray(src, src + m * inRow), xs);
       const args = (jobs[j] = this.jobArgs[j]);
       args.length = 0;
-      args.push(mats[e].ptr, io.io + j * inBytes, ys + j * outBytes, nIn, nOut, n);
+      args.push(mats[e].ptr, xs, ys, nIn, nOut, m);
       if (batched) args.push(io.batch);
+      xs += Math.ceil((m * inRow) / 64) * 64;
+      ys += m * nOut * 4;
     }
-    this.pool.runJobs(arena.index, batched ? kern.batched! : kern.name, jobs, nOut, batched ? { arg: 6, stride: io.batchStride } : undefined, kern.rows, J * nIn * nOut * n);
+    this.pool.runJobs(arena.index, batched ? kern.batched! : kern.name, jobs, nOut, batched ? { arg: 6, stride: io.batchStride } : undefined, kern.rows, total * nIn * nOut);
     for (let j = 0; j < J; j++) {
-      a0u8.set(u8.subarray(ys + j * outBytes, ys + (j + 1) * outBytes), s.y.ptr);
+      const y0 = jobs[j][2], m = jobs[j][5];
+      a0u8.set(u8.subarray(y0, y0 + m * nOut * 4), s.y.ptr);
       this.scatterRows(active[j], yb, bp, nOut);
     }
     return true;
