@@ -1,8 +1,7 @@
 // CPU backend: AssemblyScript kernels in wasm memories (DESIGN.md "CPU backend").
 // Arena 0 holds activations, f32 vectors and scratch; arenas 1… hold the weight matrices in their
-// storage format; K/V caches live in K/V arenas of their own. A product whose weights live in
-// another arena copies its (kilobyte-sized) activations into that arena's scratch, runs there, and
-// copies the result back.
+// storage format; K/V caches live in K/V arenas of their own. The weight × activation products run
+// in the arena holding their weights (products.ts).
 import { FORMATS, rowBytes, tensorBytes, type Format } from '../../model/formats.ts';
 import { isVector, type Checkpoint, type ModelConfig, type WeightRecord } from '../../model/types.ts';
 import { slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
@@ -11,7 +10,8 @@ import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { ArenaReader, type ReadJob } from './arena-reader.ts';
 import { actRowBytes, batchedScratch, matmulKernel } from './kernels.ts';
 import { cpuLayout, planArenas, type CpuLayout } from './placement.ts';
-import { MAX_JOBS, Pool } from './pool.ts';
+import { Pool } from './pool.ts';
+import { PASS_ROWS, Products } from './products.ts';
 import { GROUP_ROWS, REPACK_KERNEL, layoutBytes, repackScratch } from './repack.ts';
 import { requantizeQ8 } from '../requant.ts';
 import { Routing } from './route.ts';
@@ -26,31 +26,20 @@ import { CpuBuf, CpuKv, CpuKvSnapshot, CpuTensor, attnScratch, kvRuns } from './
  */
 const KV_ARENAS = 3;
 
-/** Tokens per pass through a weight arena (the batched kernels' accumulators hold this many). */
-const PASS_ROWS = 128;
-/** …and for the V-row unembedding, whose outputs are large. */
+/** Tokens per pass through the V-row unembedding's arena (products.ts PASS_ROWS), whose outputs are large. */
 const UNEMBED_PASS_ROWS = 16;
-/**
- * Tokens an expert may have for expertMatmul to run it in one dispatch with experts of other
- * token counts, on the one-token kernel (which then loops over them).
- */
-const FEW_TOKENS = 4;
-
-/** Rows of one expert's product gathered from (and scattered back to) the activation rows. */
-interface ExpertScratch { x: CpuBuf; y: CpuBuf; routing: Routing }
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   private readonly a0: Arena;
   private arenas: Arena[] = [];
   private kvArenas: Arena[] = [];
-  private scratch = new Map<Arena, { io: number; ioBytes: number; batch: number; batchStride: number }>();
   /** Each matrix's arena and address, fixed at prepare() (a reader thread fills them ahead). */
   private placed = new Map<string, { arena: Arena; ptr: number; lay: CpuLayout }>();
   private reader: ArenaReader | null = null;
-  private q8: CpuBuf | null = null; //       arena-0 buffer for quantised activations
   private experts = new Map<Tensor, CpuTensor[]>();
-  private ex: ExpertScratch | null = null;
+  /** Every weight × activation product (matmul, expertMatmul) runs there. */
+  private readonly products: Products;
   /** The ids buffer route() last filled: expertMatmul and combine read its grouping. */
   private routed: Buf | null = null;
   private readonly pool: Pool;
@@ -63,6 +52,7 @@ export class CpuBackend implements Backend {
     this.variant = resolveVariant(opts.kernels);
     this.a0 = new Arena(0, 1 << 20, undefined, this.variant.module);
     this.pool = new Pool(opts.threads);
+    this.products = new Products(this.a0, this.pool, (format) => matmulKernel(format, opts.precision, this.variant.name));
   }
 
   // ---- load ------------------------------------------------------------------------------------
@@ -93,7 +83,7 @@ export class CpuBackend implements Backend {
     const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.opts);
     // Weight arenas never grow: their maximum is their size (less address space reserved).
     const weightArenas = sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536, this.variant.module));
-    for (const a of weightArenas) this.scratch.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
+    for (const a of weightArenas) this.products.io.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
     this.kvArenas = Array.from({ length: KV_ARENAS }, (_, i) => new Arena(1 + weightArenas.length + i, 0, undefined, this.variant.module));
     this.arenas = [this.a0, ...weightArenas, ...this.kvArenas];
     await this.pool.attach(this.arenas);
@@ -107,11 +97,11 @@ export class CpuBackend implements Backend {
         bytes: lay.requant ? tensorBytes('q8_0', r.shape) : r.byteSize });
     }
     this.reader = ArenaReader.open(ckpt, jobs);
-    this.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxIn) / 4));
+    this.products.q8 = this.buffer(maxBatch, Math.ceil(actRowBytes('q8', maxIn) / 4));
     this.rowTmp = new Float32Array(maxIn);
     const c = ckpt.config;
     if (maxOut > 0) {
-      this.ex = {
+      this.products.ex = {
         x: this.buffer(maxBatch, Math.max(c.hiddenSize, c.intermediateSize)), y: this.buffer(maxBatch, maxOut),
         routing: new Routing(c.numExperts, c.expertsPerToken, maxBatch),
       };
@@ -130,7 +120,7 @@ export class CpuBackend implements Backend {
     else if (lay.requant) requantizeQ8(rec, arena.u8, ptr, progress);
     else rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), progress);
     const rb = rowBytes(lay.format, cols), matrixBytes = layoutBytes(lay.layout, lay.format, rows, cols);
-    const repack = REPACK_KERNEL[lay.layout], tmp = this.scratch.get(arena)!.io;
+    const repack = REPACK_KERNEL[lay.layout], tmp = this.products.io.get(arena)!.io;
     if (repack) for (let e = 0; e < stack; e++) arena.k[repack](ptr + e * matrixBytes, rows, cols, tmp);
     const t = new CpuTensor(rec.name, rec.shape, lay.format, arena, ptr, rb, matrixBytes);
     if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));
@@ -188,28 +178,8 @@ export class CpuBackend implements Backend {
   }
 
   matmul(w: Tensor, x: Buf, out: Buf, B: number, bias: Tensor | null): void {
-    this.matmulAt(w as CpuTensor, (x as CpuBuf).ptr, (out as CpuBuf).ptr, B);
+    this.products.matmul(w as CpuTensor, (x as CpuBuf).ptr, (out as CpuBuf).ptr, B);
     if (bias) this.a0.k.add_bias((out as CpuBuf).ptr, (bias as CpuTensor).ptr, out.cols, B);
-  }
-
-  /** y[B][rows] = x[B][cols] · Wᵀ with x, y in arena 0. */
-  private matmulAt(w: CpuTensor, x: number, y: number, B: number): void {
-    const kern = matmulKernel(w.format as Format, this.opts.precision, this.variant.name);
-    const nIn = w.cols, nOut = w.rows;
-    let src = x;
-    if (kern.act === 'q8') { this.a0.k.quantize_q8(x, this.q8!.ptr, nIn, B); src = this.q8!.ptr; }
-    const inRow = actRowBytes(kern.act, nIn);
-    const s = this.scratch.get(w.arena)!;
-    const a0u8 = this.a0.u8, u8 = w.arena.u8;
-    const pass = Math.max(1, Math.min(PASS_ROWS, Math.floor((s.ioBytes - 64) / (inRow + nOut * 4))));
-    const xs = s.io, ys = s.io + Math.ceil((pass * inRow) / 64) * 64;
-    for (let b0 = 0; b0 < B; b0 += pass) {
-      const n = Math.min(pass, B - b0);
-      u8.set(a0u8.subarray(src + b0 * inRow, src + (b0 + n) * inRow), xs);
-      if (kern.batched && n >= 2) this.pool.run(w.arena.index, kern.batched, [w.ptr, xs, ys, nIn, nOut, n, s.batch], nOut, { arg: 6, stride: s.batchStride }, kern.rows, nIn * nOut * n);
-      else this.pool.run(w.arena.index, kern.name, [w.ptr, xs, ys, nIn, nOut, n], nOut, undefined, kern.rows, nIn * nOut * n);
-      a0u8.set(u8.subarray(ys, ys + n * nOut * 4), y + b0 * nOut * 4);
-    }
   }
 
   rope(x: Buf, nHeads: number, headDim: number, cs: Float32Array, B: number): void {
@@ -244,7 +214,7 @@ export class CpuBackend implements Backend {
 
   /** On the host (a few dozen logits a token); the grouping by expert stays for expertMatmul. */
   route(logits: Buf, ids: Buf, weights: Buf, B: number, K: number): void {
-    const r = this.ex!.routing, f32 = this.a0.f32, E = logits.cols, lp = (logits as CpuBuf).ptr / 4;
+    const r = this.products.ex!.routing, f32 = this.a0.f32, E = logits.cols, lp = (logits as CpuBuf).ptr / 4;
     if (K !== r.k || E !== r.experts) throw new Error(`route: top-${K} of ${E} differs from the loaded top-${r.k} of ${r.experts}`);
     r.route(f32.subarray(lp, lp + B * E), B);
     for (let i = 0; i < B * K; i++) {
@@ -257,92 +227,8 @@ export class CpuBackend implements Backend {
   /** Per expert with tokens: its rows gathered, one product (weights read once), scattered to their slots. */
   expertMatmul(w: Tensor, x: Buf, ids: Buf, y: Buf, B: number, bias: Tensor, rows: 'token' | 'slot'): void {
     if (ids !== this.routed) throw new Error('expertMatmul: the ids are not the last route() output');
-    const s = this.ex!, r = s.routing, mats = this.experts.get(w)!, xb = x as CpuBuf, yb = y as CpuBuf;
-    const nOut = w.shape[1], bp = (bias as CpuTensor).ptr;
-    if (this.expertsAtOnce(mats, xb, yb, bp, rows)) return;
-    for (let e = 0; e < r.experts; e++) {
-      const n = r.counts[e];
-      if (n === 0) continue;
-      this.gatherRows(e, xb, rows);
-      this.matmulAt(mats[e], s.x.ptr, s.y.ptr, n);
-      this.scatterRows(e, yb, bp, nOut);
-    }
+    this.products.experts(this.experts.get(w)!, x as CpuBuf, y as CpuBuf, (bias as CpuTensor).ptr, w.shape[1], rows);
   }
-
-  /** Expert e's input rows (its tokens' or slots' rows of x) into the expert scratch x. */
-  private gatherRows(e: number, xb: CpuBuf, rows: 'token' | 'slot'): void {
-    const s = this.ex!, r = s.routing, f32 = this.a0.f32, maxB = r.maxBatch, nIn = xb.cols;
-    for (let i = 0; i < r.counts[e]; i++) {
-      const src = xb.row(rows === 'token' ? r.toks[e * maxB + i] : r.slots[e * maxB + i]) / 4;
-      f32.copyWithin(s.x.ptr / 4 + i * nIn, src, src + nIn);
-    }
-  }
-
-  /** Expert e's products in the expert scratch y, plus its bias, out to its slots' rows of y. */
-  private scatterRows(e: number, yb: CpuBuf, bp: number, nOut: number): void {
-    const s = this.ex!, r = s.routing, f32 = this.a0.f32, maxB = r.maxBatch, n = r.counts[e];
-    this.a0.k.add_bias(s.y.ptr, bp + e * nOut * 4, nOut, n);
-    for (let i = 0; i < n; i++) {
-      const src = s.y.ptr / 4 + i * nOut;
-      f32.copyWithin(yb.row(r.slots[e * maxB + i]) / 4, src, src + nOut);
-    }
-  }
-
-  /**
-   * expertMatmul in one pool dispatch, so that the threads wait for each other once per product
-   * instead of once per expert: when every expert with tokens has as many of them (one stream's
-   * decode: four experts, one token each; the kernel expertMatmul would pick), or when none has
-   * more than FEW_TOKENS (several streams' decode steps: the one-token kernel, which loops over its
-   * tokens, for all), and all the inputs and products fit the weight arena's io area together. The
-   * kernels' sums do not depend on the tokens beside them: the same bits as one dispatch each.
-   */
-  private expertsAtOnce(mats: CpuTensor[], xb: CpuBuf, yb: CpuBuf, bp: number, rows: 'token' | 'slot'): boolean {
-    const r = this.ex!.routing, s = this.ex!, active = this.activeExperts;
-    let n = 0, most = 0, total = 0;
-    active.length = 0;
-    for (let e = 0; e < r.experts; e++) {
-      const c = r.counts[e];
-      if (c === 0) continue;
-      if (active.length && mats[e].arena !== mats[active[0]].arena) return false;
-      n = active.length && c !== n ? -1 : c;
-      most = Math.max(most, c);
-      total += c;
-      active.push(e);
-    }
-    if (active.length < 2 || active.length > MAX_JOBS || (n < 0 && most > FEW_TOKENS)) return false;
-    const w0 = mats[active[0]], arena = w0.arena, nIn = w0.cols, nOut = w0.rows;
-    const kern = matmulKernel(w0.format as Format, this.opts.precision, this.variant.name);
-    const inRow = actRowBytes(kern.act, nIn), io = this.scratch.get(arena)!, J = active.length;
-    if (most > PASS_ROWS || (J + 1) * 64 + total * (inRow + nOut * 4) > io.ioBytes) return false;
-    const k = this.a0.k, a0u8 = this.a0.u8, u8 = arena.u8;
-    const batched = !!kern.batched && n >= 2, jobs = this.jobView;
-    jobs.length = J;
-    let xs = io.io, ys = io.io + Math.ceil((total * inRow + J * 64) / 64) * 64;
-    for (let j = 0; j < J; j++) {
-      const e = active[j], m = r.counts[e];
-      this.gatherRows(e, xb, rows);
-      let src = s.x.ptr;
-      if (kern.act === 'q8') { k.quantize_q8(s.x.ptr, this.q8!.ptr, nIn, m); src = this.q8!.ptr; }
-      u8.set(a0u8.subarray(src, src + m * inRow), xs);
-      const args = (jobs[j] = this.jobArgs[j]);
-      args.length = 0;
-      args.push(mats[e].ptr, xs, ys, nIn, nOut, m);
-      if (batched) args.push(io.batch);
-      xs += Math.ceil((m * inRow) / 64) * 64;
-      ys += m * nOut * 4;
-    }
-    this.pool.runJobs(arena.index, batched ? kern.batched! : kern.name, jobs, nOut, batched ? { arg: 6, stride: io.batchStride } : undefined, kern.rows, total * nIn * nOut);
-    for (let j = 0; j < J; j++) {
-      const y0 = jobs[j][2], m = jobs[j][5];
-      a0u8.set(u8.subarray(y0, y0 + m * nOut * 4), s.y.ptr);
-      this.scatterRows(active[j], yb, bp, nOut);
-    }
-    return true;
-  }
-  // reused: nothing is allocated per token
-  private activeExperts: number[] = [];
-  private jobArgs: number[][] = Array.from({ length: MAX_JOBS }, () => []);
-  private jobView: number[][] = [];
 
   swiglu(gateUp: Buf, out: Buf, n: number, alpha: number, limit: number): void {
     this.a0.k.swiglu_oai((gateUp as CpuBuf).ptr, (out as CpuBuf).ptr, out.cols, n, alpha, limit);

@@ -90,7 +90,9 @@ export class Pool {
    */
   runJobs(arena: number, name: string, jobs: number[][], n: number, per?: { arg: number; stride: number }, align = 4, work = Infinity): void {
     const T = this.workers.length + 1, J = jobs.length, nargs = jobs[0].length;
-    if (J > MAX_JOBS || nargs > MAX_ARGS || jobs.some((a) => a.length !== nargs)) throw new RangeError(`runJobs: ${J} jobs of ${nargs} arguments (at most ${MAX_JOBS} × ${MAX_ARGS}, all alike)`);
+    let alike = J <= MAX_JOBS && nargs <= MAX_ARGS;
+    for (let j = 1; j < J; j++) alike &&= jobs[j].length === nargs;
+    if (!alike) throw new RangeError(`runJobs: ${J} jobs of ${nargs} arguments (at most ${MAX_JOBS} × ${MAX_ARGS}, all alike)`);
     const fn = (this.arenas[arena].k as unknown as Record<string, (...a: number[]) => void>)[name];
     if (T === 1 || J * n < 2 * align || work < MIN_PARALLEL_WORK) {
       for (const args of jobs) fn(...args, 0, n);
