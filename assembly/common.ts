@@ -1,8 +1,8 @@
 // Shared helpers for the kernels. Pointers are byte offsets into the imported (shared) memory;
 // kernels allocate nothing.
 
-/** Bytes of q8 activations per 32 values: 32 i8, an f32 scale, an i32 sum (quant.ts). */
-export const Q8_BLOCK: i32 = 40;
+/** Bytes of q8 activations per 32 values: 32 i8, an f32 scale, an i32 sum, two i16 pairs (quant.ts). */
+export const Q8_BLOCK: i32 = 48;
 
 /** Sum of the four lanes in a fixed order (so every caller rounds the same way). */
 @inline export function hsum(v: v128): f32 {

@@ -7,4 +7,4 @@ export * from './norm';
 export * from './rope';
 export * from './attention';
 export * from './moe';
-export { round_f16, f16_bits, read_lines } from './common';
+export { round_f16, f16_bits, read_lines, Q8_BLOCK } from './common';

@@ -135,74 +135,68 @@ export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in:
   }
 }
 
-/** The float step of one block: offset sums minus 12·Σx, then mxfp4.ts scale_add. */
-@inline function finish(acc: v128, a: v128, sx12: v128, scale: v128, dd: v128): v128 {
-  return scale_add(acc, i32x4.sub(a, sx12), scale, dd);
-}
-
 @inline function rdot16(x: v128, w: v128): v128 { return i16x8.relaxed_dot_i8x16_i7x16_s(x, w); }
 
 /**
- * matmul_mxfp4_q8_rdot with the i16 form of the relaxed dot (pmaddubsw alone on x86) summed in
- * i16 over the four steps, widened to i32 once per block and nibble half (a dot with ones, from
- * the data segment). Exact: a pair sum is at most 2·127·24 = 6096, four of them 24384 < 2^15.
- * Fewer instructions where an engine lowers the i32 dot as pmaddubsw + pmaddwd + paddd, more where
- * it has vpdpbusd; and in a loop, not written out — JavaScriptCore runs long straight-line bodies
- * slower. Measured in one process, alternating, best of 15 (AMD EPYC, one thread, GB/s of
- * weights, hot 256×2880 / cold sweep): Bun rdot16 16.1 / 14.9 vs rdot 11.4 / 10.8;
- * Deno rdot16 15.3 / 14.4 vs rdot 19.3 / 16.8. The start-up probe picks per runtime.
+ * matmul_mxfp4_q8_rdot with the i16 form of the relaxed dot (pmaddubsw alone on x86), summed in
+ * i16 and widened to i32 once per block (a dot with ones, from the data segment). Each i16 lane
+ * starts at its own share of the offset's correction (quant.ts c: −12·Σ of the eight activations
+ * that meet it), so it ends at its exact Σ x·w, |·| ≤ 8·127·12 = 12192: the low- and high-nibble
+ * accumulators then add in i16 (≤ 24384 < 2^15) and widen in one dot, and no i32 correction is
+ * left. The i16 adds wrap, so only the final value has to fit; the relaxed dot's pair sums are
+ * at most 2·127·24 = 6096 and never saturate. Fewer instructions where an engine lowers the i32
+ * dot as pmaddubsw + pmaddwd + paddd, more where it has vpdpbusd; and in a loop, not written
+ * out — JavaScriptCore runs long straight-line bodies slower. Measured in one process,
+ * alternating, best of 15 (AMD EPYC, one thread, GB/s of weights, hot 256×2880 / cold sweep):
+ * Bun rdot16 16.1 / 14.9 vs rdot 11.4 / 10.8; Deno rdot16 15.3 / 14.4 vs rdot 19.3 / 16.8. The
+ * start-up probe picks per runtime. The lane corrections instead of one −12·Σx per block: best
+ * µs per probe call 34.6–37.0 against 36.6–40.0 (six probes, Zen 5, Bun, a loaded host).
  */
 export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
   const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), ones = v128.load(ONES16);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
     for (let b = 0; b < B; b++) {
-      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
+      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       for (let g = 0; g < nb; g++) {
-        const blk = wg + <usize>g * CODES, xb = xq + (<usize>g << 5);
-        let a0 = i16x8.splat(0), a1 = i16x8.splat(0), b0 = i16x8.splat(0), b1 = i16x8.splat(0);
+        const blk = wg + <usize>g * CODES, xb = xq + (<usize>g << 5), cg = xc + (<usize>g << 3);
+        let a0 = v128.load32_splat(cg), a1 = a0, b0 = v128.load32_splat(cg, 4), b1 = b0;
         for (let j: usize = 0; j < 4; j++) {
           const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2));
           const c0 = v128.load(blk + (j << 5)), c1 = v128.load(blk + (j << 5), 16);
           a0 = i16x8.add(a0, rdot16(xl, lo(c0, lut, m))); b0 = i16x8.add(b0, rdot16(xh, hi(c0, lut, m)));
           a1 = i16x8.add(a1, rdot16(xl, lo(c1, lut, m))); b1 = i16x8.add(b1, rdot16(xh, hi(c1, lut, m)));
         }
-        const s0 = i32x4.add(i32x4.dot_i16x8_s(a0, ones), i32x4.dot_i16x8_s(b0, ones));
-        const s1 = i32x4.add(i32x4.dot_i16x8_s(a1, ones), i32x4.dot_i16x8_s(b1, ones));
         const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-        const sx12 = i32x4.splat(12 * load<i32>(xd + (<usize>nb << 2) + (<usize>g << 2)));
-        acc0 = finish(acc0, s0, sx12, scales_lo(e, tiny), dd);
-        acc1 = finish(acc1, s1, sx12, scales_hi(e, tiny), dd);
+        acc0 = scale_add(acc0, i32x4.dot_i16x8_s(i16x8.add(a0, b0), ones), scales_lo(e, tiny), dd);
+        acc1 = scale_add(acc1, i32x4.dot_i16x8_s(i16x8.add(a1, b1), ones), scales_hi(e, tiny), dd);
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, min(8, r1 - r));
     }
   }
 }
 
-/** Prefill form of matmul_mxfp4_q8_rdot16: the matmul_mxfp4_q8_rdot_batched scratch, i16 sums. */
+/** Prefill form of matmul_mxfp4_q8_rdot16: the matmul_mxfp4_q8_rdot_batched scratch, lane-corrected i16 sums. */
 export function matmul_mxfp4_q8_rdot16_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
   const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), ones = v128.load(ONES16);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
     const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny);
     for (let b = 0; b < B; b++) {
-      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
+      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       for (let g = 0; g < nb; g++) {
         const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5), sg8 = sc + (<usize>g << 5);
-        let a0 = i16x8.splat(0), a1 = i16x8.splat(0), b0 = i16x8.splat(0), b1 = i16x8.splat(0);
+        let a0 = v128.load32_splat(xc + (<usize>g << 3)), a1 = a0, b0 = v128.load32_splat(xc + (<usize>g << 3), 4), b1 = b0;
         for (let j: usize = 0; j < 4; j++) {
           const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2)), o = d + (j << 6);
           a0 = i16x8.add(a0, rdot16(xl, v128.load(o))); b0 = i16x8.add(b0, rdot16(xh, v128.load(o, 16)));
           a1 = i16x8.add(a1, rdot16(xl, v128.load(o, 32))); b1 = i16x8.add(b1, rdot16(xh, v128.load(o, 48)));
         }
-        const s0 = i32x4.add(i32x4.dot_i16x8_s(a0, ones), i32x4.dot_i16x8_s(b0, ones));
-        const s1 = i32x4.add(i32x4.dot_i16x8_s(a1, ones), i32x4.dot_i16x8_s(b1, ones));
         const dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-        const sx12 = i32x4.splat(12 * load<i32>(xd + (<usize>nb << 2) + (<usize>g << 2)));
-        acc0 = finish(acc0, s0, sx12, v128.load(sg8), dd);
-        acc1 = finish(acc1, s1, sx12, v128.load(sg8, 16), dd);
+        acc0 = scale_add(acc0, i32x4.dot_i16x8_s(i16x8.add(a0, b0), ones), v128.load(sg8), dd);
+        acc1 = scale_add(acc1, i32x4.dot_i16x8_s(i16x8.add(a1, b1), ones), v128.load(sg8, 16), dd);
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
     }

@@ -1,8 +1,20 @@
 // Activation quantisation for the fast precision: per 32 values d = amax/127, q = round(x/d)
 // (ties to even, as llama.cpp's AVX path), d kept at f16 precision — llama.cpp's Q8_0 activations
-// (golden/README.md "Two things llama.cpp does"). A row of n values takes n + n/8 bytes:
-//   qs [n] i8  (16-byte aligned blocks of 32)     then     d [n/32] f32  (already f16-rounded)
+// (golden/README.md "Two things llama.cpp does"). A row of n values takes n + n/2 bytes:
+//   qs [n] i8 (16-byte aligned blocks of 32) | d [n/32] f32 (f16-rounded) | Σqs [n/32] i32 | c [n/32] 2×i32
+// c: the offset corrections of the relaxed MXFP4 kernels (mxfp4_rdot.ts rdot16), per block two
+// i32, each a pair of i16: for half h (qs 16h … 16h+15), −12·Σ_j (q[16h+4j] + q[16h+4j+1]) then
+// −12·Σ_j (q[16h+4j+2] + q[16h+4j+3]) — what each i16 lane of the kernel's accumulators must start
+// at so that the lane ends at its exact Σ q·w. |value| ≤ 12·8·127 = 12192.
 import { round_f16, Q8_BLOCK } from './common';
+
+/** The pair of corrections of one half block q (16 i8) as one i32 (low i16: lanes 0, 2, …). */
+@inline function corrections(q: v128): i32 {
+  let p = i16x8.extadd_pairwise_i8x16_s(q); //       p[m] = q[2m] + q[2m+1]
+  p = i16x8.add(p, v128.shuffle<i32>(p, p, 2, 3, 0, 1));
+  p = i16x8.add(p, v128.shuffle<i32>(p, p, 1, 0, 3, 2)); // lane 0: Σ even m, lane 1: Σ odd m
+  return i32x4.extract_lane(i16x8.mul(p, i16x8.splat(-12)), 0);
+}
 
 export function quantize_q8(x: usize, xq: usize, n: i32, B: i32): void {
   const nb = n >> 5;
@@ -25,6 +37,7 @@ export function quantize_q8(x: usize, xq: usize, n: i32, B: i32): void {
       const q = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(i0, i1), i16x8.narrow_i32x4_s(i2, i3));
       v128.store(qb + (<usize>k << 4), q);
       sum = i32x4.add(sum, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(q)));
+      store<i32>(db + (<usize>nb << 3) + (<usize>g << 2) + (<usize>k << 2), corrections(q)); // db holds g·4 already
     }
     store<i32>(db + (<usize>nb << 2), (i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1)) + (i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3)));
   }
@@ -47,5 +60,10 @@ export function quantize_q8_ref(x: usize, xq: usize, n: i32, B: i32): void {
       sum += <i32>q;
     }
     store<i32>(db + (<usize>nb << 2), sum);
+    for (let h = 0; h < 2; h++) for (let t = 0; t < 2; t++) {
+      let s2 = 0;
+      for (let j = 0; j < 4; j++) s2 += <i32>load<i8>(qb + 16 * h + 4 * j + 2 * t) + <i32>load<i8>(qb + 16 * h + 4 * j + 2 * t + 1);
+      store<i16>(db + (<usize>nb << 3) + (<usize>g << 2) + <usize>(4 * h + 2 * t), -12 * s2);
+    }
   }
 }

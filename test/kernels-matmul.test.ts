@@ -2,7 +2,7 @@
 // f64 reference built from the format traits' reference dequant (src/model/formats.ts).
 import { describe, expect, test } from 'bun:test';
 import { FORMATS, FP4_VALUES, f16ToF32, f32ToF16, rowBytes, type Format } from '../src/model/formats.ts';
-import { MATMUL, batchedScratch } from '../src/backends/cpu/kernels.ts';
+import { MATMUL, actRowBytes, batchedScratch } from '../src/backends/cpu/kernels.ts';
 import { layoutBytes, mxfp4R8Bytes, mxfp4R8Scratch, repackMxfp4R8, repackReference, type Layout } from '../src/backends/cpu/repack.ts';
 import { Scratch, rng } from './helpers/arena.ts';
 
@@ -53,7 +53,7 @@ function run(s: Scratch, kernel: string, w: Uint8Array, x: Float32Array, nIn: nu
   w = inLayout(kernel, kernel.includes('mxfp4') ? 'mxfp4' : kernel.includes('q8_0') ? 'q8_0' : 'f32', w, nIn, nOut);
   const W = s.u8(w), X = s.f32(x), Y = s.f32(B * nOut);
   let src = X.ptr;
-  if (act === 'q8') { src = s.u8((nIn / 32) * 40 * B).ptr; s.k.quantize_q8(X.ptr, src, nIn, B); }
+  if (act === 'q8') { src = s.u8(actRowBytes('q8', nIn) * B).ptr; s.k.quantize_q8(X.ptr, src, nIn, B); }
   const k = s.k as unknown as Record<string, (...a: number[]) => void>;
   k[kernel](W.ptr, src, Y.ptr, nIn, nOut, B, 0, nOut);
   const simd = Y.get();
@@ -136,7 +136,7 @@ describe('matmul kernels', () => {
    */
   function oneAndBatched(s: Scratch, format: 'mxfp4' | 'q8_0', canon: Uint8Array, x: Float32Array, nIn: number, nOut: number, B: number, split = 0) {
     const w = inLayout(`matmul_${format}_q8`, format, canon, nIn, nOut);
-    const W = s.u8(w), X = s.f32(x), Q = s.u8((nIn / 32) * 40 * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
+    const W = s.u8(w), X = s.f32(x), Q = s.u8(actRowBytes('q8', nIn) * B), Y1 = s.f32(B * nOut), Y2 = s.f32(B * nOut);
     const scr = s.u8(batchedScratch(nIn, B, s.k.Q8_PASS.value));
     const k = s.k as unknown as Record<string, (...a: number[]) => void>;
     s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);

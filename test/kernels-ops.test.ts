@@ -1,6 +1,7 @@
 // Element-wise and attention kernels against their scalar twins and f64 references (spec §4).
 import { describe, expect, test } from 'bun:test';
 import { f16ToF32, f32ToF16 } from '../src/model/formats.ts';
+import { Q8_BLOCK_BYTES, actRowBytes } from '../src/backends/cpu/kernels.ts';
 import { Scratch, maxAbsDiff, rng } from './helpers/arena.ts';
 
 /**
@@ -182,13 +183,15 @@ describe('kernels', () => {
     }
   });
 
-  test('quantize_q8: SIMD = twin; d at f16 precision; ties to even; zero blocks', () => {
+  test('quantize_q8: SIMD = twin; d at f16 precision; ties to even; zero blocks; sums and lane corrections', () => {
     const s = new Scratch(), rand = rng(4);
-    const n = 96, B = 3;
+    expect(s.k.Q8_BLOCK.value).toBe(Q8_BLOCK_BYTES);
+    const n = 96, B = 4, rb = actRowBytes('q8', n);
     const x = Float32Array.from({ length: B * n }, () => (rand() - 0.5) * 8);
     x.fill(0, 32, 64); //                                  an all-zero block
     for (let k = 0; k < 32; k++) x[64 + k] = k === 0 ? 127 : k - 16 + 0.5; // exact .5 ties
-    const X = s.f32(x), Q1 = s.u8(B * 3 * 40), Q2 = s.u8(B * 3 * 40);
+    x.fill(3, 3 * n, 3 * n + 32); x.fill(-3, 3 * n + 32, 3 * n + 64); //  ±127 everywhere: the largest corrections
+    const X = s.f32(x), Q1 = s.u8(B * rb), Q2 = s.u8(B * rb);
     s.k.quantize_q8(X.ptr, Q1.ptr, n, B);
     s.k.quantize_q8_ref(X.ptr, Q2.ptr, n, B);
     const a = Q1.get(), b = Q2.get();
@@ -198,8 +201,8 @@ describe('kernels', () => {
       const xs = x.subarray(blk * 32, blk * 32 + 32);
       const amax = Math.max(...xs.map(Math.abs));
       const d = Math.fround(amax / 127);
-      // row layout: i8 qs[n], f32 d[n/32], i32 Σqs[n/32]
-      const row = Math.floor(blk / 3) * 120, g = blk % 3;
+      // row layout: i8 qs[n], f32 d[n/32], i32 Σqs[n/32], 2×(i16, i16) corrections[n/32]
+      const row = Math.floor(blk / 3) * rb, g = blk % 3;
       let sum = 0;
       expect(dv.getFloat32(row + 96 + 4 * g, true)).toBe(f16ToF32(f32ToF16(d)));
       const id = d ? Math.fround(1 / d) : 0;
@@ -209,7 +212,15 @@ describe('kernels', () => {
         sum += r;
       }
       expect(dv.getInt32(row + 108 + 4 * g, true)).toBe(sum);
+      // the i16 lane starts of mxfp4_rdot.ts rdot16: half h, lanes of even / odd pairs
+      for (let h = 0; h < 2; h++) for (let t = 0; t < 2; t++) {
+        let c = 0;
+        for (let j = 0; j < 4; j++) c += dv.getInt8(row + 32 * g + 16 * h + 4 * j + 2 * t) + dv.getInt8(row + 32 * g + 16 * h + 4 * j + 2 * t + 1);
+        expect(dv.getInt16(row + 120 + 8 * g + 4 * h + 2 * t, true)).toBe((-12 * c) | 0);
+      }
     }
+    expect(dv.getInt16(3 * rb + 120, true)).toBe(-12 * 8 * 127);
+    expect(dv.getInt16(3 * rb + 120 + 8, true)).toBe(12 * 8 * 127);
   });
 
   test('round_f16 matches the f32 → f16 reference on normals, subnormals, ties, overflow', () => {

@@ -68,6 +68,22 @@ describe('kernel variants', () => {
       }
     });
 
+    test.skipIf(!module)(`${v}: the largest integer sums (codes ±6 against activations ±127 everywhere) = scalar twin`, () => {
+      const s = new Scratch(module!), nIn = 96, nOut = 24, B = 3;
+      const kern = matmulKernel('mxfp4', 'fast', v), rb = rowBytes('mxfp4', nIn);
+      // rows of all +6 (0x77), all −6 (0xff), and halves of each; every scale 2^0
+      const w = new Uint8Array(rb * nOut);
+      for (let r = 0; r < nOut; r++) for (let g = 0; g < nIn / 32; g++) {
+        w[r * rb + 17 * g] = 127;
+        w.fill(r % 3 === 0 ? 0x77 : r % 3 === 1 ? 0xff : 0x7f, r * rb + 17 * g + 1, r * rb + 17 * g + 17);
+      }
+      const x = Float32Array.from({ length: B * nIn }, (_, i) => (i < nIn ? 1 : i < 2 * nIn ? -1 : ((i >> 5) & 1 ? 1 : -1)));
+      const [one, batched, twin] = products(s, w, x, nIn, nOut, B, [kern.name, kern.batched!, 'matmul_mxfp4_q8_ref']);
+      expect([...one]).toEqual([...twin]);
+      expect([...batched]).toEqual([...twin]);
+      expect(new Float32Array(twin.buffer)[0]).toBeCloseTo(nIn * 6, 0); // 96 · 6 · 1 · (127 · d ≈ 1)
+    });
+
     test.skipIf(!module)(`${v}: every fast kernel it swaps in has a twin and the same activation format`, () => {
       for (const [format, k] of Object.entries(VARIANTS[v].fast)) {
         const base = MATMUL[format as keyof typeof MATMUL].fast;

@@ -64,7 +64,10 @@ export function matmulKernel(format: Format, precision: Precision, variant: stri
   return swap ? { ...base, ...swap } : base;
 }
 
+/** Bytes of q8 activations per 32 values: the module's Q8_BLOCK (test/kernels-ops.test.ts holds them equal). */
+export const Q8_BLOCK_BYTES = 48;
+
 /** Bytes of one activation row of n values in the kernel's activation format. */
 export function actRowBytes(act: 'f32' | 'q8', n: number): number {
-  return act === 'f32' ? n * 4 : (n / 32) * 40; // assembly/common.ts Q8_BLOCK
+  return act === 'f32' ? n * 4 : (n / 32) * Q8_BLOCK_BYTES;
 }

@@ -39,6 +39,8 @@ export interface Kernels {
   VBLOCK: WebAssembly.Global;
   /** Tokens per pass of the batched Q8_0 kernel (assembly/q8_0_r4.ts): its scratch holds their splatted pairs. */
   Q8_PASS: WebAssembly.Global;
+  /** Bytes of q8 activations per 32 values (assembly/common.ts; kernels.ts Q8_BLOCK_BYTES must agree). */
+  Q8_BLOCK: WebAssembly.Global;
 }
 
 const compiled = new Map<Build, WebAssembly.Module | null>();

@@ -3,7 +3,7 @@
 // MXFP4 matrix once, as XNNPACK probes its microkernels at start-up, and keeps the fastest — the
 // same wasm lowers very differently per runtime and CPU (research/cpu-kernels-2026-12.md).
 // Every variant computes the same integers; only speed differs.
-import { VARIANTS, matmulKernel } from './kernels.ts';
+import { VARIANTS, actRowBytes, matmulKernel } from './kernels.ts';
 import { buildModule, instantiate } from './module.ts';
 
 export interface VariantChoice {
@@ -63,7 +63,7 @@ export function kernelModule(): WebAssembly.Module {
  * rounds (~10 ms in all) survives a loaded machine. Round 0 lets the engines tier up.
  */
 function probe(names: string[]): Record<string, number> {
-  const rows = 256, cols = 2880, nb = cols / 32, wBytes = rows * nb * 17, xBytes = nb * 40;
+  const rows = 256, cols = 2880, nb = cols / 32, wBytes = rows * nb * 17, xBytes = actRowBytes('q8', cols);
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true });
   const u8 = new Uint8Array(memory.buffer), base = 65536, w = base, x = w + wBytes, y = x + cols * 4 + xBytes;
   let seed = 12345;
