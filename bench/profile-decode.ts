@@ -43,7 +43,7 @@ for (const op of [...Object.keys(OPS), 'read']) {
 }
 
 /** Experts with at least one token in the last route() (what an expert product reads). */
-const routedExperts = () => new Set((be as unknown as { ex: { routing: { ids: Int32Array } } }).ex.routing.ids.subarray(0, streams * c.expertsPerToken)).size;
+const routedExperts = () => new Set((be as unknown as { products: { ex: { routing: { ids: Int32Array } } } }).products.ex.routing.ids.subarray(0, streams * c.expertsPerToken)).size;
 
 const ids = Array.from({ length: promptLen }, (_, i) => (i * 7919) % Math.min(50000, c.vocabSize));
 console.log(`${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPUs; ${threads} threads, ${precision}; prompt ${promptLen}, ${gen} decode steps × ${reps}${streams > 1 ? `, ${streams} streams per step` : ''}`);
