@@ -2,3 +2,4 @@
 // `--enable relaxed-simd` (a runtime without it cannot compile this module; it keeps the baseline).
 export * from './index';
 export * from './mxfp4_rdot';
+export * from './q8_0_r4s';

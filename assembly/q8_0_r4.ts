@@ -14,10 +14,8 @@
 // of weights on one thread and 10.9 on two; this layout 7.2 and 13.4 (AMD EPYC, AVX2 only, Bun).
 // The integer sums are exact; the float steps are the same for the one-token kernel, its batched
 // form and the scalar twin, so all three give the same bits.
-import { f16_to_f32, f16x4_to_f32x4, store_rows, Q8_BLOCK } from './common';
-
-/** Bytes of one group block: four f16 scales and 4·32 codes. */
-const GB: usize = 136;
+import { f16_to_f32, store_rows, Q8_BLOCK } from './common';
+import { GB, block_scales, scaled_add } from './r4';
 
 /** Activation pair l (of the four i32 lanes of x, i16 pairs) in every lane. */
 @inline function pair(x: v128, l: i32): v128 {
@@ -34,16 +32,6 @@ const GB: usize = 136;
 /** acc + (the block's four integer sums) · (the four row scales · the token block's scale). */
 @inline function block_add(acc: v128, sums: v128, blk: usize, dx: f32): v128 {
   return scaled_add(acc, sums, block_scales(blk), dx);
-}
-
-/** The four rows' f16 scales of a group block as f32x4. */
-@inline function block_scales(blk: usize): v128 {
-  return f16x4_to_f32x4(i32x4.extend_low_i16x8_s(v128.load64_zero(blk)));
-}
-
-/** acc + sums · (d · dx): the float steps every form of the kernel takes, in this order. */
-@inline function scaled_add(acc: v128, sums: v128, d: v128, dx: f32): v128 {
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(sums), f32x4.mul(d, f32x4.splat(dx))));
 }
 
 /** y[b][r] for rows [r0, r1) (r0 a multiple of 4) of an r4-layout matrix × q8 activations (quant.ts). */

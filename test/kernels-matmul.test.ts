@@ -4,6 +4,7 @@ import { describe, expect, test } from 'bun:test';
 import { FORMATS, FP4_VALUES, f16ToF32, f32ToF16, rowBytes, type Format } from '../src/model/formats.ts';
 import { MATMUL, actRowBytes, batchedScratch } from '../src/backends/cpu/kernels.ts';
 import { layoutBytes, mxfp4R8Bytes, mxfp4R8Scratch, repackMxfp4R8, repackReference, type Layout } from '../src/backends/cpu/repack.ts';
+import { buildModule } from '../src/backends/cpu/module.ts';
 import { Scratch, rng } from './helpers/arena.ts';
 
 /** f64 reference y[b][r] = Σ dequant(W)[r][c] · x[b][c]; also Σ|terms| for a relative tolerance. */
@@ -168,16 +169,18 @@ describe('matmul kernels', () => {
     }
   });
 
-  test('repack_q8_0_r4 (wasm) equals the reference repack, partial last group included; r4 holds every code of every row', () => {
-    const s = new Scratch(), rand = rng(14);
+  for (const layout of ['r4', 'r4s'] as const) {
+  const module = buildModule(layout === 'r4' ? 'baseline' : 'relaxed');
+  test.skipIf(!module)(`repack_q8_0_${layout} (wasm) equals the reference repack, partial last group included; ${layout} holds every code of every row`, () => {
+    const s = new Scratch(module!), rand = rng(14);
     for (const [rows, cols] of [[13, 64], [8, 96], [1, 32], [5760 / 40, 2880 / 10]]) {
       const canon = randomWeights('q8_0', cols, rows, rand);
-      const ref = new Uint8Array(layoutBytes('r4', 'q8_0', rows, cols));
+      const ref = new Uint8Array(layoutBytes(layout, 'q8_0', rows, cols));
       ref.set(canon);
-      repackReference('r4', ref, 0, rows, cols);
+      repackReference(layout, ref, 0, rows, cols);
       const W = s.u8(ref.length), tmp = s.u8(4 * rowBytes('q8_0', cols));
       s.a.u8.set(canon, W.ptr);
-      s.k.repack_q8_0_r4(W.ptr, rows, cols, tmp.ptr);
+      s.k[`repack_q8_0_${layout}`](W.ptr, rows, cols, tmp.ptr);
       expect(Buffer.compare(W.get(), ref)).toBe(0);
       // the layout is a permutation of each group's bytes (padding rows: zeros)
       const rb = rowBytes('q8_0', cols);
@@ -187,6 +190,7 @@ describe('matmul kernels', () => {
       }
     }
   });
+  }
 
   test('repack_mxfp4_r8 (wasm) equals the reference repack, partial last group included', () => {
     const s = new Scratch(), rand = rng(11);

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'bun:test';
 import { rowBytes } from '../src/model/formats.ts';
 import { MATMUL, VARIANTS, actRowBytes, batchedScratch, matmulKernel } from '../src/backends/cpu/kernels.ts';
 import { buildModule } from '../src/backends/cpu/module.ts';
-import { mxfp4R8Bytes, repackMxfp4R8 } from '../src/backends/cpu/repack.ts';
+import { REPACK_KERNEL, layoutBytes, mxfp4R8Bytes, repackMxfp4R8, type Layout } from '../src/backends/cpu/repack.ts';
 import { availableVariants, resolveVariant } from '../src/backends/cpu/variants.ts';
 import { Scratch, rng } from './helpers/arena.ts';
 
@@ -68,6 +68,39 @@ describe('kernel variants', () => {
       }
     });
 
+    test.skipIf(!module)(`${v}: Q8_0×q8 = the r4 scalar twin = the r4 kernels, bit for bit, on its layout; codes ±127, 0, −1; 1 to 9 tokens`, () => {
+      const s = new Scratch(module!), rand = rng(57 + v.length), base = MATMUL.q8_0.fast, kern = matmulKernel('q8_0', 'fast', v);
+      const k = s.k as unknown as Record<string, Fn>;
+      for (const [nIn, nOut, B] of [[32, 1, 1], [64, 5, 2], [96, 13, 4], [160, 8, 5], [288, 17, 9], [2880 / 10, 24, 1], [64, 9, 7]]) {
+        const rb = rowBytes('q8_0', nIn), canon = new Uint8Array(rb * nOut), dv = new DataView(canon.buffer);
+        for (let r = 0; r < nOut; r++) for (let g = 0; g < nIn / 32; g++) {
+          dv.setUint16(r * rb + 34 * g, 0x2000 + (((r * 7 + g) * 37) & 0x3ff), true);
+          for (let q = 0; q < 32; q++) {
+            const u = rand(), c = q === 0 ? 127 : q === 1 ? -127 : q === 2 ? 0 : q === 3 ? -1 : Math.round((u - 0.5) * 254);
+            dv.setInt8(r * rb + 34 * g + 2 + q, c);
+          }
+        }
+        const x = Float32Array.from({ length: B * nIn }, (_, i) => (i % 89 === 3 ? 1 : rand() - 0.5) * 2 ** ((i % 5) - 2));
+        const out = (layout: Layout, names: string[]) => {
+          const W = s.u8(layoutBytes(layout, 'q8_0', nOut, nIn)), tmp = s.u8(4 * rb), X = s.f32(x), Q = s.u8(actRowBytes('q8', nIn) * B);
+          const scr = s.u8(batchedScratch(nIn, B, s.k.Q8_PASS.value));
+          s.a.u8.set(canon, W.ptr);
+          k[REPACK_KERNEL[layout]!](W.ptr, nOut, nIn, tmp.ptr);
+          s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
+          return names.map((name) => {
+            const Y = s.f32(B * nOut);
+            if (name.endsWith('_batched')) k[name](W.ptr, Q.ptr, Y.ptr, nIn, nOut, B, scr.ptr, 0, nOut);
+            else k[name](W.ptr, Q.ptr, Y.ptr, nIn, nOut, B, 0, nOut);
+            return [...new Uint32Array(Y.get().buffer)];
+          });
+        };
+        const [twin, one, batched] = out('r4', ['matmul_q8_0_q8_ref', base.name, base.batched!]);
+        expect(one).toEqual(twin);
+        expect(batched).toEqual(twin);
+        for (const y of out(kern.layout, [kern.name, ...(kern.batched ? [kern.batched] : [])])) expect(y).toEqual(twin);
+      }
+    });
+
     test.skipIf(!module)(`${v}: the largest integer sums (codes ±6 against activations ±127 everywhere) = scalar twin`, () => {
       const s = new Scratch(module!), nIn = 96, nOut = 24, B = 3;
       const kern = matmulKernel('mxfp4', 'fast', v), rb = rowBytes('mxfp4', nIn);
@@ -91,6 +124,24 @@ describe('kernel variants', () => {
       }
     });
   }
+
+  test('q8_0_has_min_code finds a −128 code anywhere in the rows (the r4s layout cannot hold it); the kernel of a refused layout is the base one', () => {
+    const module = buildModule('relaxed');
+    if (!module) return;
+    const s = new Scratch(module), nIn = 96, rows = 5, rb = rowBytes('q8_0', nIn), w = new Uint8Array(rb * rows).fill(0x81);
+    const W = s.u8(w);
+    expect(s.k.q8_0_has_min_code(W.ptr, rows, nIn)).toBe(0);
+    for (const at of [2, 33, 34 * 3 + 2 + 31, 4 * rb + 34 * 2 + 20]) {
+      s.a.u8[W.ptr + at] = 0x80;
+      expect(s.k.q8_0_has_min_code(W.ptr, rows, nIn)).toBe(1);
+      s.a.u8[W.ptr + at] = 0x81;
+    }
+    s.a.u8[W.ptr + 34] = 0x80; // a scale byte, not a code
+    expect(s.k.q8_0_has_min_code(W.ptr, rows, nIn)).toBe(0);
+    expect(matmulKernel('q8_0', 'fast', 'relaxed16', 'r4').name).toBe(MATMUL.q8_0.fast.name);
+    expect(matmulKernel('q8_0', 'fast', 'relaxed16', 'r4s').name).toBe('matmul_q8_0_q8_sign');
+    expect(() => matmulKernel('q8_0', 'fast', 'relaxed16', 'r8')).toThrow(/no q8_0 fast kernel reads the r8 layout/);
+  });
 
   test('a variant name that does not exist is refused', () => {
     expect(() => resolveVariant('no-such-variant')).toThrow(/expected auto or one of/);

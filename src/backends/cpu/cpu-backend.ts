@@ -9,10 +9,10 @@ import { kvValueBytes, type EngineOptions } from '../options.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { ArenaReader, type ReadJob } from './arena-reader.ts';
 import { actRowBytes, batchedScratch, matmulKernel } from './kernels.ts';
-import { cpuLayout, planArenas, type CpuLayout } from './placement.ts';
+import { cpuLayout, planArenas, type CpuLayout, type LayoutOptions } from './placement.ts';
 import { Pool } from './pool.ts';
 import { PASS_ROWS, Products } from './products.ts';
-import { GROUP_ROWS, REPACK_KERNEL, layoutBytes, repackScratch } from './repack.ts';
+import { GROUP_ROWS, REFUSED, REPACK_KERNEL, layoutBytes, repackScratch, type Layout } from './repack.ts';
 import { requantizeQ8 } from '../requant.ts';
 import { Routing } from './route.ts';
 import { argmax } from '../argmax.ts';
@@ -47,12 +47,15 @@ export class CpuBackend implements Backend {
 
   /** The kernel variant (build and per-format kernels) every arena of this backend runs. */
   private readonly variant: VariantChoice;
+  /** What decides each matrix's layout (placement.ts): the precision and the variant's kernels. */
+  private readonly layouts: LayoutOptions;
 
   constructor(private readonly opts: EngineOptions) {
     this.variant = resolveVariant(opts.kernels);
     this.a0 = new Arena(0, 1 << 20, undefined, this.variant.module);
     this.pool = new Pool(opts.threads);
-    this.products = new Products(this.a0, this.pool, (format) => matmulKernel(format, opts.precision, this.variant.name));
+    this.products = new Products(this.a0, this.pool, (format, layout) => matmulKernel(format, opts.precision, this.variant.name, layout));
+    this.layouts = { precision: opts.precision, denseQ8: opts.denseQ8, variant: this.variant.name };
   }
 
   // ---- load ------------------------------------------------------------------------------------
@@ -75,12 +78,12 @@ export class CpuBackend implements Backend {
       const rows = r.shape[r.shape.length - 2], cols = r.shape[r.shape.length - 1];
       const want = r.name === 'unembed' ? Math.min(passRows, UNEMBED_PASS_ROWS) : passRows;
       io = Math.max(io, want * (cols + rows) * 4 + 64);
-      io = Math.max(io, repackScratch(cpuLayout(r, this.opts).layout, rows, cols));
+      io = Math.max(io, repackScratch(cpuLayout(r, this.layouts).layout, rows, cols));
     }
     const batchStride = Math.ceil(batchedScratch(maxIn, passRows, this.a0.k.Q8_PASS.value) / 64) * 64;
     const perArena = io + batchStride * this.pool.size + 256;
     const arenaBytes = Math.min(this.opts.arenaBytes, MAX_ARENA_BYTES);
-    const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.opts);
+    const { where, sizes } = planArenas(records, arenaBytes - 65536 - perArena, this.layouts);
     // Weight arenas never grow: their maximum is their size (less address space reserved).
     const weightArenas = sizes.map((s, i) => new Arena(i + 1, s + perArena, s + perArena + 65536, this.variant.module));
     for (const a of weightArenas) this.products.io.set(a, { io: a.alloc(io), ioBytes: io, batch: a.alloc(batchStride * this.pool.size), batchStride });
@@ -91,7 +94,7 @@ export class CpuBackend implements Backend {
     const jobs: ReadJob[] = [];
     for (const r of records) {
       if (isVector(r)) continue;
-      const arena = this.arenas[where.get(r.name)!], lay = cpuLayout(r, this.opts), ptr = arena.alloc(lay.bytes);
+      const arena = this.arenas[where.get(r.name)!], lay = cpuLayout(r, this.layouts), ptr = arena.alloc(lay.bytes);
       this.placed.set(r.name, { arena, ptr, lay });
       jobs.push({ name: r.name, memory: arena.memory.buffer as unknown as SharedArrayBuffer, offset: ptr, requant: lay.requant,
         bytes: lay.requant ? tensorBytes('q8_0', r.shape) : r.byteSize });
@@ -120,9 +123,12 @@ export class CpuBackend implements Backend {
     else if (lay.requant) requantizeQ8(rec, arena.u8, ptr, progress);
     else rec.fill(arena.u8.subarray(ptr, ptr + rec.byteSize), progress);
     const rb = rowBytes(lay.format, cols), matrixBytes = layoutBytes(lay.layout, lay.format, rows, cols);
-    const repack = REPACK_KERNEL[lay.layout], tmp = this.products.io.get(arena)!.io;
+    const tmp = this.products.io.get(arena)!.io;
+    const refused = REFUSED[lay.layout];
+    const layout: Layout = refused && arena.k[refused.check](ptr, rows * stack, cols) ? refused.use : lay.layout;
+    const repack = REPACK_KERNEL[layout];
     if (repack) for (let e = 0; e < stack; e++) arena.k[repack](ptr + e * matrixBytes, rows, cols, tmp);
-    const t = new CpuTensor(rec.name, rec.shape, lay.format, arena, ptr, rb, matrixBytes);
+    const t = new CpuTensor(rec.name, rec.shape, lay.format, arena, ptr, rb, matrixBytes, layout);
     if (rec.shape.length === 3) this.experts.set(t, Array.from({ length: rec.shape[0] }, (_, e) => t.slice(e)));
     return t;
   }

@@ -45,23 +45,38 @@ export const MATMUL: Record<Format, Record<Precision, MatmulKernel>> = {
  * Kernel variants: which build of assembly/ runs, and the fast-precision kernels it swaps in per
  * format (the rest of MATMUL stays). Every swapped kernel has the same scalar twin as the one it
  * replaces. variants.ts picks one (EngineOptions.kernels, OSS_EDGE_KERNELS, or a start-up probe).
- * Q8_0 has no relaxed kernel: its weights and the q8 activations both span [−127, 127], and the
- * relaxed dot is defined only with one operand in [0, 127]; splitting an operand into two 7-bit
- * halves costs more instructions than the extend + i32x4.dot_i16x8_s path it would replace, and
- * moving the weights' signs onto the activations (|w| the 7-bit operand) ran slower than widening
- * on the r4 layout (6.4 vs 7.2 GB/s, one thread, AMD EPYC AVX2 only, Bun 1.4.5).
+ * Q8_0's relaxed kernel moves the weights' signs onto the activations (|w| the 7-bit operand) on
+ * a layout of its own (r4s, assembly/q8_0_r4s.ts). It ran slower than widening on the r4 layout
+ * on an AMD EPYC with AVX2 only (6.4 vs 7.2 GB/s, one thread, Bun 1.4.5, an earlier form) and
+ * 12–17 % faster on a Zen 5 with AVX-512 (best µs per call of a 512×2880 matrix, one thread, Bun
+ * 1.4.5, same process), so each relaxed MXFP4 kernel comes with either Q8_0 kernel (`-r4`: the
+ * widening one) and the start-up probe (variants.ts) keeps the fastest pair.
  */
-export const VARIANTS: Record<string, { build: Build; fast: Partial<Record<Format, Pick<MatmulKernel, 'name' | 'batched'>>> }> = {
+type Swap = Pick<MatmulKernel, 'name' | 'batched' | 'layout'>;
+const RDOT: Swap = { name: 'matmul_mxfp4_q8_rdot', batched: 'matmul_mxfp4_q8_rdot_batched', layout: 'r8' };
+const RDOT16: Swap = { name: 'matmul_mxfp4_q8_rdot16', batched: 'matmul_mxfp4_q8_rdot16_batched', layout: 'r8' };
+const Q8_SIGN: Swap = { name: 'matmul_q8_0_q8_sign', layout: 'r4s' };
+
+export const VARIANTS: Record<string, { build: Build; fast: Partial<Record<Format, Swap>> }> = {
   baseline: { build: 'baseline', fast: {} },
-  relaxed: { build: 'relaxed', fast: { mxfp4: { name: 'matmul_mxfp4_q8_rdot', batched: 'matmul_mxfp4_q8_rdot_batched' } } },
-  relaxed16: { build: 'relaxed', fast: { mxfp4: { name: 'matmul_mxfp4_q8_rdot16', batched: 'matmul_mxfp4_q8_rdot16_batched' } } },
+  relaxed: { build: 'relaxed', fast: { mxfp4: RDOT, q8_0: Q8_SIGN } },
+  relaxed16: { build: 'relaxed', fast: { mxfp4: RDOT16, q8_0: Q8_SIGN } },
+  'relaxed-r4': { build: 'relaxed', fast: { mxfp4: RDOT } },
+  'relaxed16-r4': { build: 'relaxed', fast: { mxfp4: RDOT16 } },
 };
 
-/** The kernel for a format and precision under a variant. */
-export function matmulKernel(format: Format, precision: Precision, variant: string): MatmulKernel {
+/**
+ * The kernel for a format and precision under a variant; with `layout`, the kernel for a matrix
+ * held in that layout (one its variant's repack refused falls back to the base kernel's).
+ */
+export function matmulKernel(format: Format, precision: Precision, variant: string, layout?: Layout): MatmulKernel {
   const base = MATMUL[format][precision];
   const swap = precision === 'fast' ? VARIANTS[variant].fast[format] : undefined;
-  return swap ? { ...base, ...swap } : base;
+  // a swapped kernel brings its own batched form or none
+  const k = swap ? { ...base, batched: undefined, ...swap } : base;
+  if (layout === undefined || layout === k.layout) return k;
+  if (layout !== base.layout) throw new Error(`no ${format} ${precision} kernel reads the ${layout} layout`);
+  return base;
 }
 
 /** Bytes of q8 activations per 32 values: the module's Q8_BLOCK (test/kernels-ops.test.ts holds them equal). */

@@ -34,6 +34,9 @@ export interface Kernels {
   round_f16(x: number): number;
   repack_mxfp4_r8(w: number, rows: number, nIn: number, scratch: number): void;
   repack_q8_0_r4(w: number, rows: number, nIn: number, scratch: number): void;
+  /** Relaxed build only (assembly/q8_0_r4s.ts), as the variants whose kernels read r4s. */
+  repack_q8_0_r4s(w: number, rows: number, nIn: number, scratch: number): void;
+  q8_0_has_min_code(w: number, rows: number, nIn: number): number;
   read_lines(p: number, unused: number, l0: number, l1: number): number;
   /** Keys per block of the attention kernels' value pass (assembly/attention.ts). */
   VBLOCK: WebAssembly.Global;

@@ -5,20 +5,21 @@ import type { Format } from '../../model/formats.ts';
 import { isVector, type WeightRecord } from '../../model/types.ts';
 import type { Precision } from '../options.ts';
 import { requantizesToQ8 } from '../requant.ts';
-import { MATMUL } from './kernels.ts';
+import { matmulKernel } from './kernels.ts';
 import { layoutBytes, type Layout } from './repack.ts';
 
 /** How a matrix is held on the CPU. */
 export interface CpuLayout {
   format: Format;
   bytes: number;
-  /** The layout its products read (kernels.ts MATMUL), made at load (repack.ts). */
+  /** The layout its products read (kernels.ts), made at load (repack.ts; REFUSED may change it there). */
   layout: Layout;
   /** A float matrix re-quantised to Q8_0 at load (opt-in: half the bytes per token). */
   requant: boolean;
 }
 
-export interface LayoutOptions { precision: Precision; denseQ8?: boolean }
+/** variant: kernels.ts VARIANTS (its kernels' layouts), baseline when absent. */
+export interface LayoutOptions { precision: Precision; denseQ8?: boolean; variant?: string }
 
 export function cpuLayout(rec: WeightRecord, o: LayoutOptions): CpuLayout {
   const rows = rec.shape[rec.shape.length - 2], cols = rec.shape[rec.shape.length - 1];
@@ -26,7 +27,7 @@ export function cpuLayout(rec: WeightRecord, o: LayoutOptions): CpuLayout {
   const requant = requantizesToQ8(rec, Boolean(o.denseQ8));
   const format: Format = requant ? 'q8_0' : rec.format;
   // the embedding is read a row at a time (embed), never multiplied: it keeps canonical rows
-  const layout = rec.name === 'embed' ? 'rows' : MATMUL[format][o.precision].layout;
+  const layout = rec.name === 'embed' ? 'rows' : matmulKernel(format, o.precision, o.variant ?? 'baseline').layout;
   return { format, bytes: layoutBytes(layout, format, rows, cols) * stack, layout, requant };
 }
 

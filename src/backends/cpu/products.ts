@@ -6,6 +6,7 @@ import type { Format } from '../../model/formats.ts';
 import type { Arena } from './arena.ts';
 import { actRowBytes, type MatmulKernel } from './kernels.ts';
 import { MAX_JOBS, type Pool } from './pool.ts';
+import type { Layout } from './repack.ts';
 import type { Routing } from './route.ts';
 import type { CpuBuf, CpuTensor } from './tensors.ts';
 
@@ -36,12 +37,13 @@ export class Products {
   private jobArgs: number[][] = Array.from({ length: MAX_JOBS }, () => []);
   private jobs: number[][] = [];
 
-  constructor(private readonly a0: Arena, private readonly pool: Pool, private readonly kernelFor: (format: Format) => MatmulKernel) {}
+  constructor(private readonly a0: Arena, private readonly pool: Pool, private readonly kernelFor: (format: Format, layout: Layout) => MatmulKernel) {}
 
-  /** The kernel for a weight format, looked up once per format. */
-  private kernel(format: string): MatmulKernel {
-    let k = this.kernels.get(format);
-    if (!k) this.kernels.set(format, (k = this.kernelFor(format as Format)));
+  /** The kernel for a weight matrix (its format and layout), looked up once per pair. */
+  private kernel(w: CpuTensor): MatmulKernel {
+    const key = `${w.format} ${w.layout}`;
+    let k = this.kernels.get(key);
+    if (!k) this.kernels.set(key, (k = this.kernelFor(w.format as Format, w.layout)));
     return k;
   }
 
@@ -54,7 +56,7 @@ export class Products {
 
   /** y[B][rows] = x[B][cols] · Wᵀ with x, y in arena 0. */
   matmul(w: CpuTensor, x: number, y: number, B: number): void {
-    const kern = this.kernel(w.format), nIn = w.cols, nOut = w.rows;
+    const kern = this.kernel(w), nIn = w.cols, nOut = w.rows;
     const src = this.acts(kern, x, nIn, B), inRow = actRowBytes(kern.act, nIn);
     const s = this.io.get(w.arena)!, a0u8 = this.a0.u8, u8 = w.arena.u8;
     const pass = Math.max(1, Math.min(PASS_ROWS, Math.floor((s.ioBytes - 64) / (inRow + nOut * 4))));
@@ -124,7 +126,7 @@ export class Products {
       active.push(e);
     }
     if (active.length < 2 || active.length > MAX_JOBS || (n < 0 && most > FEW_TOKENS)) return false;
-    const w0 = mats[active[0]], arena = w0.arena, nIn = w0.cols, kern = this.kernel(w0.format);
+    const w0 = mats[active[0]], arena = w0.arena, nIn = w0.cols, kern = this.kernel(w0);
     const inRow = actRowBytes(kern.act, nIn), io = this.io.get(arena)!, J = active.length;
     if (most > PASS_ROWS || (J + 1) * 64 + total * (inRow + nOut * 4) > io.ioBytes) return false;
     const a0u8 = this.a0.u8, u8 = arena.u8, batched = !!kern.batched && n >= 2, jobs = this.jobs;

@@ -3,14 +3,16 @@
 //   rows were (128 < 136 bytes per group block), so each group is copied to a small buffer and
 //   written back; only the scales (1/17 of the matrix) wait in a side buffer until the end.
 // - Q8_0 → "r4" (assembly/q8_0_r4.ts, fast precision): a group's blocks take exactly its rows' bytes.
+// - Q8_0 → "r4s" (assembly/q8_0_r4s.ts, the relaxed-SIMD variants): the same groups, four codes of a
+//   row per i32 lane; refused for a matrix holding a −128 code, which then takes r4 (REFUSED).
 // No second copy of the tensor exists.
 import { rowBytes, type Format } from '../../model/formats.ts';
 
 /** How a matrix's bytes are arranged: canonical rows, or one of the grouped layouts. */
-export type Layout = 'rows' | 'r4' | 'r8';
+export type Layout = 'rows' | 'r4' | 'r4s' | 'r8';
 
 /** Rows per group of each layout (a stacked matrix's experts each start on a whole group). */
-export const GROUP_ROWS: Record<Layout, number> = { rows: 1, r4: 4, r8: 8 };
+export const GROUP_ROWS: Record<Layout, number> = { rows: 1, r4: 4, r4s: 4, r8: 8 };
 
 /** Bytes of one matrix of `rows` × `cols` in a layout: rows rounded up to whole groups. */
 export function layoutBytes(layout: Layout, format: Format, rows: number, cols: number): number {
@@ -18,12 +20,19 @@ export function layoutBytes(layout: Layout, format: Format, rows: number, cols: 
 }
 
 /** The wasm kernel (assembly/) that makes a layout in place from canonical rows; none for rows. */
-export const REPACK_KERNEL = { rows: null, r4: 'repack_q8_0_r4', r8: 'repack_mxfp4_r8' } as const satisfies Record<Layout, string | null>;
+export const REPACK_KERNEL = { rows: null, r4: 'repack_q8_0_r4', r4s: 'repack_q8_0_r4s', r8: 'repack_mxfp4_r8' } as const satisfies Record<Layout, string | null>;
+
+/**
+ * Layouts that cannot hold every matrix of their format: the wasm check (canonical rows, the
+ * whole stack at once) that answers 1 for such a matrix, and the layout it takes instead — the
+ * same bytes, so the placement holds. r4s cannot hold a −128 code.
+ */
+export const REFUSED: Partial<Record<Layout, { check: 'q8_0_has_min_code'; use: Layout }>> = { r4s: { check: 'q8_0_has_min_code', use: 'r4' } };
 
 /** Scratch bytes the wasm repack of a layout needs for a matrix of this shape. */
 export function repackScratch(layout: Layout, rows: number, cols: number): number {
   if (layout === 'r8') return mxfp4R8Scratch(rows, cols);
-  if (layout === 'r4') return 4 * rowBytes('q8_0', cols);
+  if (layout === 'r4' || layout === 'r4s') return 4 * rowBytes('q8_0', cols);
   return 0;
 }
 
@@ -35,6 +44,7 @@ export function repackScratch(layout: Layout, rows: number, cols: number): numbe
 export function repackReference(layout: Layout, u8: Uint8Array, ptr: number, rows: number, cols: number): void {
   if (layout === 'r8') repackMxfp4R8(u8, ptr, rows, cols);
   if (layout === 'r4') repackQ8R4(u8, ptr, rows, cols);
+  if (layout === 'r4s') repackQ8R4s(u8, ptr, rows, cols);
 }
 
 /** Q8_0 → r4: block g of group k holds the four f16 scales, then at 8 + 16v + 8h + 2i + t byte q[4v + 2h + t] of row 4k + i. */
@@ -47,6 +57,20 @@ function repackQ8R4(u8: Uint8Array, ptr: number, rows: number, cols: number): vo
       const src = i * rb + g * 34, blk = at + g * 136;
       u8.set(tmp.subarray(src, src + 2), blk + 2 * i);
       for (let q = 0; q < 32; q++) u8[blk + 8 + 16 * (q >> 2) + 8 * ((q >> 1) & 1) + 2 * i + (q & 1)] = tmp[src + 2 + q];
+    }
+  }
+}
+
+/** Q8_0 → r4s: block g of group k holds the four f16 scales, then at 8 + 16v + 4i + t byte q[4v + t] of row 4k + i. */
+function repackQ8R4s(u8: Uint8Array, ptr: number, rows: number, cols: number): void {
+  const nb = cols / 32, rb = nb * 34, G = Math.ceil(rows / 4), tmp = new Uint8Array(4 * rb);
+  for (let k = 0; k < G; k++) {
+    const at = ptr + k * 4 * rb;
+    tmp.set(u8.subarray(at, at + 4 * rb));
+    for (let g = 0; g < nb; g++) for (let i = 0; i < 4; i++) {
+      const src = i * rb + g * 34, blk = at + g * 136;
+      u8.set(tmp.subarray(src, src + 2), blk + 2 * i);
+      for (let q = 0; q < 32; q++) u8[blk + 8 + 16 * (q >> 2) + 4 * i + (q & 3)] = tmp[src + 2 + q];
     }
   }
 }

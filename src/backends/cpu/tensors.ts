@@ -3,18 +3,21 @@ import type { Format } from '../../model/formats.ts';
 import type { ModelConfig } from '../../model/types.ts';
 import type { Buf, KvCache, KvSnapshot, Tensor } from '../backend.ts';
 import type { Arena } from './arena.ts';
+import type { Layout } from './repack.ts';
 
 export class CpuTensor implements Tensor {
   constructor(readonly name: string, readonly shape: readonly number[], readonly format: Format | 'f32vec',
     readonly arena: Arena, readonly ptr: number, readonly rowBytes: number,
     /** Bytes from one matrix of a stacked tensor to the next. */
-    readonly matrixBytes = 0) {}
+    readonly matrixBytes = 0,
+    /** How a matrix's bytes are arranged (repack.ts); its products take the kernel reading it. */
+    readonly layout: Layout = 'rows') {}
   get rows(): number { return this.shape.length === 1 ? 1 : this.shape[this.shape.length - 2]; }
   get cols(): number { return this.shape[this.shape.length - 1]; }
   /** Matrix `e` of a stacked [E, rows, cols] tensor, as its own tensor (no copy). */
   slice(e: number): CpuTensor {
     const rows = this.shape[1], cols = this.shape[2];
-    return new CpuTensor(`${this.name}[${e}]`, [rows, cols], this.format, this.arena, this.ptr + e * this.matrixBytes, this.rowBytes);
+    return new CpuTensor(`${this.name}[${e}]`, [rows, cols], this.format, this.arena, this.ptr + e * this.matrixBytes, this.rowBytes, 0, this.layout);
   }
 }
 
