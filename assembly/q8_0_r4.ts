@@ -15,7 +15,7 @@
 // The integer sums are exact; the float steps are the same for the one-token kernel, its batched
 // form and the scalar twin, so all three give the same bits.
 import { f16_to_f32, store_rows, Q8_BLOCK } from './common';
-import { GB, block_scales, scaled_add } from './r4';
+import { GB, block_scales, repack_groups, scaled_add } from './r4';
 
 /** Activation pair l (of the four i32 lanes of x, i16 pairs) in every lane. */
 @inline function pair(x: v128, l: i32): v128 {
@@ -168,20 +168,5 @@ function tile1(wg: usize, nb: i32, x: usize, s: usize, b: i32, y: usize, n_out: 
  * read as zero codes with zero scales.
  */
 export function repack_q8_0_r4(w: usize, rows: i32, n_in: i32, scratch: usize): void {
-  const nb = n_in >> 5, rb = <usize>nb * 34, G = (rows + 3) >> 2;
-  for (let k = 0; k < G; k++) {
-    const have = min(4, rows - k * 4), src = w + <usize>k * 4 * rb;
-    memory.copy(scratch, src, <usize>have * rb);
-    memory.fill(scratch + <usize>have * rb, 0, <usize>(4 - have) * rb);
-    for (let g = 0; g < nb; g++) {
-      const blk = src + <usize>g * GB;
-      for (let i = 0; i < 4; i++) {
-        const row = scratch + <usize>i * rb + <usize>g * 34;
-        store<u16>(blk + (<usize>i << 1), load<u16>(row));
-        for (let v = 0; v < 8; v++) for (let h = 0; h < 2; h++) {
-          store<u16>(blk + 8 + (<usize>v << 4) + (<usize>h << 3) + (<usize>i << 1), load<u16>(row + 2 + (<usize>v << 2) + (<usize>h << 1)));
-        }
-      }
-    }
-  }
+  repack_groups(w, rows, n_in, scratch, 2);
 }

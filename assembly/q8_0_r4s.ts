@@ -17,7 +17,7 @@
 // kernel's two extends and two pair shuffles go (shuffles were its bottleneck port).
 // The float steps are r4.ts scaled_add, so results are bit-identical to the r4 kernels'.
 import { Q8_BLOCK, store_rows } from './common';
-import { GB, block_scales, scaled_add } from './r4';
+import { GB, block_scales, repack_groups, scaled_add } from './r4';
 
 const ONES16 = memory.data<i16>([1, 1, 1, 1, 1, 1, 1, 1]);
 
@@ -91,18 +91,5 @@ export function q8_0_has_min_code(w: usize, rows: i32, n_in: i32): i32 {
 
 /** Canonical Q8_0 rows → r4s layout in place (scratch: 4·nb·34 bytes elsewhere in this memory), as repack_q8_0_r4 does. */
 export function repack_q8_0_r4s(w: usize, rows: i32, n_in: i32, scratch: usize): void {
-  const nb = n_in >> 5, rb = <usize>nb * 34, G = (rows + 3) >> 2;
-  for (let k = 0; k < G; k++) {
-    const have = min(4, rows - k * 4), src = w + <usize>k * 4 * rb;
-    memory.copy(scratch, src, <usize>have * rb);
-    memory.fill(scratch + <usize>have * rb, 0, <usize>(4 - have) * rb);
-    for (let g = 0; g < nb; g++) {
-      const blk = src + <usize>g * GB;
-      for (let i = 0; i < 4; i++) {
-        const row = scratch + <usize>i * rb + <usize>g * 34;
-        store<u16>(blk + (<usize>i << 1), load<u16>(row));
-        for (let v = 0; v < 8; v++) store<u32>(blk + 8 + (<usize>v << 4) + (<usize>i << 2), load<u32>(row + 2 + (<usize>v << 2)));
-      }
-    }
-  }
+  repack_groups(w, rows, n_in, scratch, 4);
 }

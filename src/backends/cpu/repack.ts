@@ -43,12 +43,14 @@ export function repackScratch(layout: Layout, rows: number, cols: number): numbe
  */
 export function repackReference(layout: Layout, u8: Uint8Array, ptr: number, rows: number, cols: number): void {
   if (layout === 'r8') repackMxfp4R8(u8, ptr, rows, cols);
-  if (layout === 'r4') repackQ8R4(u8, ptr, rows, cols);
-  if (layout === 'r4s') repackQ8R4s(u8, ptr, rows, cols);
+  if (layout === 'r4' || layout === 'r4s') repackQ8Groups(u8, ptr, rows, cols, layout === 'r4' ? 2 : 4);
 }
 
-/** Q8_0 → r4: block g of group k holds the four f16 scales, then at 8 + 16v + 8h + 2i + t byte q[4v + 2h + t] of row 4k + i. */
-function repackQ8R4(u8: Uint8Array, ptr: number, rows: number, cols: number): void {
+/**
+ * Q8_0 → r4 (lane 2) or r4s (lane 4): block g of group k holds the four f16 scales, then at
+ * 8 + 4·lane·⌊q/lane⌋ + lane·i + q mod lane byte q of row 4k + i.
+ */
+function repackQ8Groups(u8: Uint8Array, ptr: number, rows: number, cols: number, lane: number): void {
   const nb = cols / 32, rb = nb * 34, G = Math.ceil(rows / 4), tmp = new Uint8Array(4 * rb);
   for (let k = 0; k < G; k++) {
     const at = ptr + k * 4 * rb;
@@ -56,21 +58,7 @@ function repackQ8R4(u8: Uint8Array, ptr: number, rows: number, cols: number): vo
     for (let g = 0; g < nb; g++) for (let i = 0; i < 4; i++) {
       const src = i * rb + g * 34, blk = at + g * 136;
       u8.set(tmp.subarray(src, src + 2), blk + 2 * i);
-      for (let q = 0; q < 32; q++) u8[blk + 8 + 16 * (q >> 2) + 8 * ((q >> 1) & 1) + 2 * i + (q & 1)] = tmp[src + 2 + q];
-    }
-  }
-}
-
-/** Q8_0 → r4s: block g of group k holds the four f16 scales, then at 8 + 16v + 4i + t byte q[4v + t] of row 4k + i. */
-function repackQ8R4s(u8: Uint8Array, ptr: number, rows: number, cols: number): void {
-  const nb = cols / 32, rb = nb * 34, G = Math.ceil(rows / 4), tmp = new Uint8Array(4 * rb);
-  for (let k = 0; k < G; k++) {
-    const at = ptr + k * 4 * rb;
-    tmp.set(u8.subarray(at, at + 4 * rb));
-    for (let g = 0; g < nb; g++) for (let i = 0; i < 4; i++) {
-      const src = i * rb + g * 34, blk = at + g * 136;
-      u8.set(tmp.subarray(src, src + 2), blk + 2 * i);
-      for (let q = 0; q < 32; q++) u8[blk + 8 + 16 * (q >> 2) + 4 * i + (q & 3)] = tmp[src + 2 + q];
+      for (let q = 0; q < 32; q++) u8[blk + 8 + 4 * lane * Math.floor(q / lane) + lane * i + (q % lane)] = tmp[src + 2 + q];
     }
   }
 }
