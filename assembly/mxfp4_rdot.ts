@@ -150,7 +150,8 @@ export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in:
  * alternating, best of 15 (AMD EPYC, one thread, GB/s of weights, hot 256×2880 / cold sweep):
  * Bun rdot16 16.1 / 14.9 vs rdot 11.4 / 10.8; Deno rdot16 15.3 / 14.4 vs rdot 19.3 / 16.8. The
  * start-up probe picks per runtime. The lane corrections instead of one −12·Σx per block: best
- * µs per probe call 34.6–37.0 against 36.6–40.0 (six probes, Zen 5, Bun, a loaded host).
+ * µs per probe call 25.1–38.2 against 28.2–39.6 (six probes, same process, alternating; Zen 5,
+ * Bun, a host whose load came and went).
  */
 export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
   const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP), ones = v128.load(ONES16);

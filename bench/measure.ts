@@ -18,17 +18,4 @@ export async function timeGeneration(model: Engine, ids: number[], gen: number):
   };
 }
 
-/**
- * Bytes of this process's memory mapped in 2 MiB pages (Linux): anonymous (our arenas) plus file
- * pages mapped whole (an mmap of the model file on large page-cache folios, as llama.cpp's).
- */
-export function hugePageBytes(readText: (path: string) => string): number {
-  const t = readText('/proc/self/smaps_rollup');
-  const kib = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(t)?.[1] ?? 0);
-  return (kib('AnonHugePages') + kib('FilePmdMapped') + kib('ShmemPmdMapped')) * 1024;
-}
-
-/** Peak resident memory of this process (Linux), bytes. */
-export function peakRss(readText: (path: string) => string): number {
-  return Number(/VmHWM:\s+(\d+)/.exec(readText('/proc/self/status'))?.[1] ?? 0) * 1024;
-}
+export { hugePageBytes, peakRss } from './proc-memory.mjs';

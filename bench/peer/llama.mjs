@@ -6,6 +6,7 @@
 //          [--streams 4] [--stream-prompt 128] [--stream-gen 32] [--threads 2]
 import { readFileSync } from 'node:fs';
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
+import { hugePageBytes, peakRss } from '../proc-memory.mjs';
 
 const arg = (n, d) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : d; };
 const all = JSON.parse(readFileSync(arg('ids'), 'utf8')).ids;
@@ -56,14 +57,11 @@ if (streams > 0) {
     aggregate_decode_tps: rs.reduce((n, r) => n + r.n - 1, 0) / ((tEnd - tFirst) / 1000) };
   await ctx.dispose();
 }
-const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
-// bench/measure.ts hugePageBytes (this script runs under Node, outside the TypeScript tree)
-const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
-const hugeKiB = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(rollup)?.[1] ?? 0);
+const readText = (p) => readFileSync(p, 'utf8');
 console.log(JSON.stringify({
   name: 'llama.cpp (node-llama-cpp 3.21.1)', load_s: loadS, prompt_tokens: promptLen, gen_tokens: r0.n,
   ttft_s: (r0.tFirst - r0.tStart) / 1000, prefill_tps: promptLen / ((r0.tFirst - r0.tStart) / 1000),
-  decode_tps: (r0.n - 1) / ((r0.tEnd - r0.tFirst) / 1000), depths: depthRuns, streams: multi, peak_rss_bytes: rss,
-  huge_page_bytes: (hugeKiB('AnonHugePages') + hugeKiB('FilePmdMapped') + hugeKiB('ShmemPmdMapped')) * 1024, system: llama.systemInfo ?? null,
+  decode_tps: (r0.n - 1) / ((r0.tEnd - r0.tFirst) / 1000), depths: depthRuns, streams: multi, peak_rss_bytes: peakRss(readText),
+  huge_page_bytes: hugePageBytes(readText), system: llama.systemInfo ?? null,
 }));
 await model.dispose(); await llama.dispose();

@@ -31,7 +31,8 @@ export class Products {
   q8: CpuBuf | null = null;
   /** Set at load for a checkpoint with experts. */
   ex: ExpertScratch | null = null;
-  private kernels = new Map<string, MatmulKernel>();
+  /** Per format, per layout: nothing is built or concatenated per product. */
+  private kernels = new Map<string, Map<Layout, MatmulKernel>>();
   // reused: nothing is allocated per token
   private active: number[] = [];
   private jobArgs: number[][] = Array.from({ length: MAX_JOBS }, () => []);
@@ -41,9 +42,10 @@ export class Products {
 
   /** The kernel for a weight matrix (its format and layout), looked up once per pair. */
   private kernel(w: CpuTensor): MatmulKernel {
-    const key = `${w.format} ${w.layout}`;
-    let k = this.kernels.get(key);
-    if (!k) this.kernels.set(key, (k = this.kernelFor(w.format as Format, w.layout)));
+    let byLayout = this.kernels.get(w.format);
+    if (!byLayout) this.kernels.set(w.format, (byLayout = new Map()));
+    let k = byLayout.get(w.layout);
+    if (!k) byLayout.set(w.layout, (k = this.kernelFor(w.format as Format, w.layout)));
     return k;
   }
 
