@@ -19,9 +19,9 @@ afterAll(() => srv?.stop());
 
 /** The access lines (the startup lines are not) for `path`. */
 const access = (path: string) => lines.map((l) => TEXT.exec(l)).filter((m): m is RegExpExecArray => m !== null && m[3] === path);
-const chat = (stream: boolean, model = 'tiny-a') => fetch(`${srv.url}/v1/chat/completions`, {
+const chat = (stream: boolean, model = 'tiny-a', sampling: object = { max_tokens: 6, temperature: 0 }) => fetch(`${srv.url}/v1/chat/completions`, {
   method: 'POST', headers: { 'Content-Type': 'application/json' },
-  body: JSON.stringify({ model, stream, max_tokens: 6, temperature: 0, messages: [{ role: 'user', content: 'Hi' }] }),
+  body: JSON.stringify({ model, stream, ...sampling, messages: [{ role: 'user', content: 'Hi' }] }),
 });
 
 describe('access log, text (the default)', () => {
@@ -42,7 +42,9 @@ describe('access log, text (the default)', () => {
 
   test('a stream is logged when it ends, with its tokens', async () => {
     lines = [];
-    const res = await chat(true);
+    // Long enough that the first chunk reaches us while it is still generating: six tokens of
+    // the tiny model took 4 ms in CI and arrived in the first read, logged already.
+    const res = await chat(true, 'tiny-a', { max_tokens: 400, temperature: 1, seed: 1 });
     const reader = res.body!.getReader();
     await reader.read(); // the first chunk is out, the stream goes on
     expect(access('/v1/chat/completions')).toEqual([]);
@@ -52,6 +54,7 @@ describe('access log, text (the default)', () => {
     const [m] = access('/v1/chat/completions');
     const usage = text.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6))).find((c) => c.usage)!.usage;
     expect([m[4], Number(m[6]), Number(m[7])]).toEqual(['200', usage.prompt_tokens, usage.completion_tokens]);
+    expect(usage.completion_tokens).toBeGreaterThan(50);
     // Ollama's NDJSON stream too
     lines = [];
     await (await fetch(`${srv.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'tiny-a', messages: [{ role: 'user', content: 'Hi' }], options: { num_predict: 3 } }) })).text();
