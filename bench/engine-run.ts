@@ -2,7 +2,7 @@
 // (1) prefill the first --prompt ids and decode --gen greedily; (2) for each --depths D, prefill D
 // ids and decode --depth-gen (decode speed at that depth); (3) with --streams N, one stream alone
 // and then N at once (--stream-prompt ids each, --stream-gen tokens, every decode step of all N in
-// one forward pass): the aggregate decode speed. Prints one JSON line.
+// one forward pass, greedy as the server's scheduler runs it): the aggregate decode speed. Prints one JSON line.
 // Usage: bun bench/engine-run.ts --model PATH --ids ids.json [--prompt 512] [--gen 32] [--depths 4096,16384]
 //          [--depth-gen 128] [--streams 4] [--stream-prompt 128] [--stream-gen 32] [--threads 2] [--precision fast] [--dense-q8]
 import { readFileSync } from 'node:fs';
@@ -41,8 +41,8 @@ if (streams > 0) {
   for (let i = 0; i < streams; i++) next.push(argmax(await sessions[i].eval(all.slice(i * 7, i * 7 + streamPrompt), 'last')));
   const tStart = performance.now();
   for (let k = 1; k < streamGen; k++) {
-    const rows = await engine.step(sessions.map((s, i) => ({ session: s, ids: [next[i]] })));
-    rows.forEach((r, i) => { next[i] = argmax(r); });
+    const picked = await engine.stepGreedy(sessions.map((s, i) => ({ session: s, ids: [next[i]] })), engine.config.vocabSize);
+    picked.forEach((id, i) => { next[i] = id; });
   }
   const s = (performance.now() - tStart) / 1000;
   multi = { streams, prompt_tokens: streamPrompt, gen_tokens: streamGen, single_decode_tps: single.decode_tps, aggregate_decode_tps: (streams * (streamGen - 1)) / s };
