@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { argmax, logprobsOf, Sampler, samplingLimit, StopStrings } from '../src/generate/index.ts';
 import { seededRandom } from '../src/generate/rng.ts';
-import { topIndices } from '../src/generate/top-k.ts';
+import { sortedBestFirst, topIndices } from '../src/generate/top-k.ts';
 import { o200kHarmony } from '../src/tokenizer/index.ts';
 
 function row(n: number, seed: number): Float32Array {
@@ -88,6 +88,22 @@ describe('sampler', () => {
     const x = Float32Array.from(row(2000, 7), (v) => Math.round(v * 4) / 4);
     const sorted = Array.from({ length: 2000 }, (_, i) => i).sort((a, b) => x[b] - x[a] || a - b);
     for (const k of [1, 7, 100, 600, 2000]) expect(Array.from(topIndices(x, k))).toEqual(sorted.slice(0, k));
+  });
+
+  test('the radix sort of a whole row = a comparator sort: signs, ±0, ±Infinity, subnormals, ties; NaN last', () => {
+    const r = seededRandom(11);
+    const special = [0, -0, Infinity, -Infinity, 1e-45, -1e-45, 3.4e38, -3.4e38, NaN];
+    const big = Float32Array.from({ length: 70001 }, (_, i) => (i % 13 === 0 ? special[i % special.length] : Math.round((r() - 0.5) * 64) / 8));
+    const expected = (x: Float32Array) => Array.from({ length: x.length }, (_, i) => i).sort((a, b) => {
+      const va = Number.isNaN(x[a]) ? -Infinity : x[a], vb = Number.isNaN(x[b]) ? -Infinity : x[b];
+      const nan = Number(Number.isNaN(x[a])) - Number(Number.isNaN(x[b])); // NaN after -Infinity
+      return vb - va || (va === vb && va === -Infinity ? nan : 0) || a - b;
+    });
+    expect(Array.from(sortedBestFirst(big))).toEqual(expected(big));
+    // a view at an offset, shorter than the scratch the first call left behind
+    const view = big.subarray(3, 3 + 4097);
+    expect(Array.from(sortedBestFirst(view))).toEqual(expected(view));
+    expect(Array.from(topIndices(view, 2000))).toEqual(expected(view).slice(0, 2000));
   });
 });
 

@@ -31,6 +31,7 @@ export class Sampler {
   readonly #counts = new Map<number, number>();
   readonly #random: () => number;
   #x: Float32Array | null = null; // scratch for bias and penalties, made on first use
+  #e: Float64Array | null = null; //  the candidates' exp((x − max)/t), made on first use
 
   constructor(o: SamplingOptions, readonly limit: number, readonly logprobs = o.logprobs) {
     this.#o = { temperature: 1, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0, seed: 0, ...defined(o) };
@@ -78,9 +79,14 @@ export class Sampler {
     // Candidates best first; null = the whole row (no sort needed).
     let cand: Int32Array | null = null;
     if (o.topK > 0 && o.topK < n) cand = topIndices(x, o.topK);
-    if (o.topP < 1) cand = nucleus(x, cand, max, t, o.topP);
+    // exp((x_i − max)/t) once per candidate: the row's mass, the nucleus and the draw all read
+    // them (computing them again in the draw cost ~2 ms a token over a vocabulary row)
+    const e = (this.#e ??= new Float64Array(n));
+    if (cand) for (const i of cand) e[i] = Math.exp((x[i] - max) / t);
+    else for (let i = 0; i < n; i++) e[i] = Math.exp((x[i] - max) / t);
+    if (o.topP < 1) cand = nucleus(x, e, cand, o.topP);
     const floor = o.minP > 0 ? max + (t * Math.log(o.minP)) : -Infinity; // p_i ≥ minP·p_max
-    const w = (i: number) => (x[i] >= floor ? Math.exp((x[i] - max) / t) : 0);
+    const w = (i: number) => (x[i] >= floor ? e[i] : 0);
     let total = 0;
     if (cand) for (const i of cand) total += w(i);
     else for (let i = 0; i < n; i++) total += w(i);
@@ -98,18 +104,20 @@ export class Sampler {
   }
 }
 
-/** The smallest best-first prefix of `cand` (or of the whole row) holding ≥ topP of the mass. */
-function nucleus(x: Float32Array, cand: Int32Array | null, max: number, t: number, topP: number): Int32Array {
+/**
+ * The smallest best-first prefix of `cand` (or of the whole row) holding ≥ topP of the mass;
+ * e[i] = exp((x_i − max)/t) of every candidate.
+ */
+function nucleus(x: Float32Array, e: Float64Array, cand: Int32Array | null, topP: number): Int32Array {
   const n = x.length;
-  const e = (i: number) => Math.exp((x[i] - max) / t);
   let total = 0;
-  if (cand) for (const i of cand) total += e(i);
-  else for (let i = 0; i < n; i++) total += e(i);
+  if (cand) for (const i of cand) total += e[i];
+  else for (let i = 0; i < n; i++) total += e[i];
   // Without top_k, try the best 64, then 1024, before sorting the whole row.
   for (const k of cand ? [cand.length] : [...NUCLEUS_STEPS.filter((k) => k < n), n]) {
     const c = cand ?? topIndices(x, k);
     let mass = 0;
-    for (let j = 0; j < c.length; j++) if ((mass += e(c[j])) >= topP * total) return c.subarray(0, j + 1);
+    for (let j = 0; j < c.length; j++) if ((mass += e[c[j]]) >= topP * total) return c.subarray(0, j + 1);
     if (k === n || cand) return c; // rounding kept the sum just under topP·total
   }
   return topIndices(x, n);
