@@ -55,6 +55,35 @@ for (const precision of ['exact', 'fast'] as Precision[]) {
         m.release();
       }
     });
+
+    test('rows read into the caller\'s array = fresh rows, bit for bit, each a view of its own part of it', async () => {
+      const g = golden('tiny-a');
+      const m = await Engine.load(join(g.dir, 'model.gguf'), { precision, threads: 2, maxBatch: 32, context: 128 }, createCpuBackend);
+      try {
+        const V = m.config.vocabSize, into = new Float32Array(3 * V).fill(NaN);
+        const run = async (arr?: Float32Array) => {
+          const ss = [m.newSession(), m.newSession(), m.newSession()];
+          for (const [i, s] of ss.entries()) await s.eval(g.ids.slice(i, i + 5), 'last');
+          // two one-token steps and a three-token chunk: both ways the engine reads rows back
+          const out = [];
+          for (let k = 0; k < 2; k++) {
+            const rows = await m.step([{ session: ss[0], ids: [g.ids[k]] }, { session: ss[1], ids: g.ids.slice(7, 10 + k) }, { session: ss[2], ids: [g.ids[k + 1]] }], arr);
+            out.push(...rows.map((r) => ({ copy: Float32Array.from(r), view: r })));
+          }
+          return out;
+        };
+        const fresh = await run(), viewed = await run(into);
+        for (const [i, r] of viewed.entries()) {
+          expect(r.view.buffer).toBe(into.buffer);
+          expect(r.copy).toEqual(fresh[i].copy);
+        }
+        const last = viewed.slice(3).map((r) => r.view.byteOffset).sort((a, b) => a - b);
+        expect(last).toEqual([0, 4 * V, 8 * V]);
+        expect(() => m.step([{ session: m.newSession(), ids: [1] }, { session: m.newSession(), ids: [2] }], new Float32Array(V))).toThrow(RangeError);
+      } finally {
+        m.release();
+      }
+    });
   });
 }
 

@@ -16,6 +16,13 @@ export interface LoadProgress { bytes: number; totalBytes: number; tensors: numb
 /** Extra ring slots beyond the window so a session can step back this far (a chat turn's reply). */
 export const REWIND_SLACK = 512;
 
+/** Backend.read's `into`: the rows copied there and a view of them returned, else the rows themselves. */
+export function copyInto(rows: Float32Array, into?: Float32Array): Float32Array {
+  if (!into) return rows;
+  into.set(rows);
+  return into.subarray(0, rows.length);
+}
+
 /**
  * Slots of a sliding layer's K/V ring: the window, plus room for a whole batch written before it
  * attends, plus REWIND_SLACK so a rewind within that distance still finds its keys. Every backend
@@ -54,10 +61,11 @@ export interface Backend extends BackendOps {
   /** Frees a snapshot. */
   dropKv(snapshot: KvSnapshot): void;
   /**
-   * Copies the first B rows out (logits, taps). Asynchronous because a GPU backend maps a buffer
-   * back; every operation of ops.ts only enqueues work and returns at once.
+   * Copies the first B rows out (logits, taps): into `into` when given (≥ B rows; the result is a
+   * view of it), else a new array. Asynchronous because a GPU backend maps a buffer back; every
+   * operation of ops.ts only enqueues work and returns at once.
    */
-  read(x: Buf, B: number): Promise<Float32Array>;
+  read(x: Buf, B: number, into?: Float32Array): Promise<Float32Array>;
   /** What the backend holds, for logs and /v1/models. */
   describe(): { name: string; /** CPU: weight arenas */ arenas?: number; weightBytes: number; threads: number; [k: string]: unknown };
   release(): void;

@@ -60,7 +60,7 @@ export async function openServedModel(path: string | null, o: Partial<EngineOpti
     limit: samplingLimit(tokenizer, V), eosTokenId: m.config.eosTokenId,
     model: {
       vocabSize: V, maxBatch: m.maxBatch, newSession: (context) => m.newSession(context),
-      step: (steps) => m.step(steps.map((st) => ({ session: st.session as Session, ids: st.ids }))),
+      step: (steps, into) => m.step(steps.map((st) => ({ session: st.session as Session, ids: st.ids })), into),
       stepGreedy: (steps, limit) => m.stepGreedy(steps.map((st) => ({ session: st.session as Session, ids: st.ids })), limit),
     },
     facts: factsOf(m.checkpoint), backend: { name: d.name, threads: d.threads, weightBytes: d.weightBytes, reason },

@@ -68,11 +68,15 @@ export class Engine {
    * every running session (and a prompt chunk beside them) read each weight once per step.
    * Resolves to the logits [V] of each step's last token, in the order given. At most maxBatch
    * tokens in all; a session at most once. Throws RangeError (nothing evaluated) on a bad id or a
-   * step past its session's context.
+   * step past its session's context. With `into` (≥ steps × V values) the rows are views of it,
+   * good until the caller writes there or passes it again: a decode loop that
+   * samples each step's rows before the next saves a fresh vocabulary row a step (~2 ms of page
+   * faults per 0.8 MB on the 20b).
    */
-  step(steps: readonly { session: Session; ids: ArrayLike<number> }[]): Promise<Float32Array[]> {
-    const checked = this.checkStep(steps);
-    return this.exclusive(() => this.stepNow(steps.map((st) => st.session), checked, (r0, n) => unembed(this.backend, this.weights, this.state, r0, n)));
+  step(steps: readonly { session: Session; ids: ArrayLike<number> }[], into?: Float32Array): Promise<Float32Array[]> {
+    const checked = this.checkStep(steps), V = this.config.vocabSize;
+    if (into && into.length < steps.length * V) throw new RangeError(`step: ${steps.length} rows of ${V} logits do not fit an array of ${into.length}`);
+    return this.exclusive(() => this.stepNow(steps.map((st) => st.session), checked, (r0, n, at) => unembed(this.backend, this.weights, this.state, r0, n, into?.subarray(at * V))));
   }
 
   /**
@@ -92,8 +96,11 @@ export class Engine {
     return steps.map((st) => st.session.check(st.ids));
   }
 
-  /** Runs the step; `out(r0, n)` reads back rows [r0, r0 + n) of the final hidden states as `width` values each. */
-  private async stepNow(sessions: Session[], ids: Int32Array[], out: (r0: number, n: number) => Promise<Float32Array>, width = this.config.vocabSize): Promise<Float32Array[]> {
+  /**
+   * Runs the step; `out(r0, n, at)` reads back rows [r0, r0 + n) of the final hidden states as
+   * `width` values each, the first of them the step's result `at` (of the order run).
+   */
+  private async stepNow(sessions: Session[], ids: Int32Array[], out: (r0: number, n: number, at: number) => Promise<Float32Array>, width = this.config.vocabSize): Promise<Float32Array[]> {
     // One-token steps first: their last rows are then rows 0…k-1, unembedded together.
     const order = sessions.map((_, i) => i).sort((a, b) => Number(ids[a].length > 1) - Number(ids[b].length > 1) || a - b);
     const all = this.stepIds, parts: Part[] = [];
@@ -109,10 +116,10 @@ export class Engine {
     let k = 0;
     while (k < order.length && parts[k].n === 1) k++;
     for (let r = 0; r < k; r += R) {
-      const n = Math.min(R, k - r), rows = await out(r, n);
+      const n = Math.min(R, k - r), rows = await out(r, n, r);
       for (let j = 0; j < n; j++) res[order[r + j]] = rows.subarray(j * V, (j + 1) * V);
     }
-    for (let j = k; j < order.length; j++) res[order[j]] = await out(parts[j].r0 + parts[j].n - 1, 1);
+    for (let j = k; j < order.length; j++) res[order[j]] = await out(parts[j].r0 + parts[j].n - 1, 1, j);
     return res;
   }
   private readonly stepIds: Int32Array;

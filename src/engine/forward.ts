@@ -93,10 +93,10 @@ export function forward(be: Backend, c: ModelConfig, w: Weights, rope: RopeParam
   be.rmsnorm(s.x, w.finalNorm, s.xn, B, eps); tap?.('final_norm', -1, s.xn, B); // §4.7
 }
 
-/** Logits of rows [r0, r0 + n) of s.xn (n ≤ s.logits.rows) into s.logits (§4.7, no bias). */
-export function unembed(be: Backend, w: Weights, s: State, r0: number, n: number): Promise<Float32Array> {
+/** Logits of rows [r0, r0 + n) of s.xn (n ≤ s.logits.rows) into s.logits (§4.7, no bias), read back (into `into`). */
+export function unembed(be: Backend, w: Weights, s: State, r0: number, n: number, into?: Float32Array): Promise<Float32Array> {
   be.matmul(w.unembed, be.view(s.xn, r0, n), s.logits, n, null);
-  return be.read(s.logits, n);
+  return be.read(s.logits, n, into);
 }
 
 /** The greedy tokens of rows [r0, r0 + n): ids < limit, computed where the logits are; only n values come back. */

@@ -12,9 +12,11 @@ export interface LanguageModel {
   newSession(context: number): EngineSession;
   /**
    * One forward pass over several sessions' tokens (≤ maxBatch in all, a session at most once),
-   * each at its own position; resolves to the logits [vocabSize] of each one's last token.
+   * each at its own position; resolves to the logits [vocabSize] of each one's last token. With
+   * `into` (≥ steps × vocabSize values) the rows may be views of it, overwritten by the next step
+   * given the same array.
    */
-  step(steps: readonly Step[]): Promise<Float32Array[]>;
+  step(steps: readonly Step[], into?: Float32Array): Promise<Float32Array[]>;
   /**
    * Optional: step() for greedy decoding, each step's argmax among ids < limit (lowest on ties),
    * chosen where the logits are, so only the ids come back.

@@ -79,6 +79,7 @@ export class Scheduler {
   readonly #stepping = new Set<Run>();
   readonly #cache: PromptCache | null;
   #looping = false;
+  #rows = new Float32Array(0);
 
   constructor(private readonly model: LanguageModel, readonly o: SchedulerOptions) {
     this.stats = o.stats ?? new Stats();
@@ -225,7 +226,10 @@ export class Scheduler {
     // where the logits are (a GPU then reads back a few bytes, not a vocabulary row per run).
     const greedy = this.model.stepGreedy && batch.every(({ run }) => run.pending.length > 0 || run.feed.length > 0 || (run.sampler.greedyOnly && !run.job.constraint));
     const picked = greedy ? await this.model.stepGreedy!(steps, this.o.limit) : null;
-    const logits = picked ? null : await this.model.step(steps);
+    // one array for every step's rows: each is sampled before the next step overwrites it
+    const rows = steps.length * this.model.vocabSize;
+    if (!picked && this.#rows.length < rows) this.#rows = new Float32Array(rows);
+    const logits = picked ? null : await this.model.step(steps, this.#rows);
     const dt = (performance.now() - t0) / 1000;
     let prompt = 0;
     for (const [i, { run, ids }] of batch.entries()) {

@@ -4,7 +4,7 @@
 // in the arena holding their weights (products.ts).
 import { FORMATS, rowBytes, tensorBytes, type Format } from '../../model/formats.ts';
 import { isVector, type Checkpoint, type ModelConfig, type WeightRecord } from '../../model/types.ts';
-import { slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
+import { copyInto, slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
 import { kvValueBytes, type EngineOptions } from '../options.ts';
 import { Arena, MAX_ARENA_BYTES } from './arena.ts';
 import { ArenaReader, type ReadJob } from './arena-reader.ts';
@@ -293,9 +293,9 @@ export class CpuBackend implements Backend {
 
   // ---- results ---------------------------------------------------------------------------------
 
-  read(x: Buf, B: number): Promise<Float32Array> {
-    const p = (x as CpuBuf).ptr / 4;
-    return Promise.resolve(this.a0.f32.slice(p, p + B * x.cols)); // the work is done: settled at once
+  read(x: Buf, B: number, into?: Float32Array): Promise<Float32Array> {
+    const p = (x as CpuBuf).ptr / 4, rows = this.a0.f32.subarray(p, p + B * x.cols);
+    return Promise.resolve(into ? copyInto(rows, into) : rows.slice()); // the work is done: settled at once
   }
 
   view(x: Buf, r0: number, n: number): Buf {

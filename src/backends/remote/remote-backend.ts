@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import type { AdapterInfo, Backend, BackendFactory, Buf, KvCache, KvSnapshot, Probe, Tensor } from '../backend.ts';
+import { copyInto, type AdapterInfo, type Backend, type BackendFactory, type Buf, type KvCache, type KvSnapshot, type Probe, type Tensor } from '../backend.ts';
 import { OPS, type BackendOps, type OpName } from '../ops.ts';
 import { kvValueBytes, type EngineOptions } from '../options.ts';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
@@ -217,9 +217,9 @@ export class RemoteBackend implements Backend {
     this.calls.push(['dropKv', (snapshot as RSnapshot).h]);
   }
 
-  async read(x: Buf, B: number): Promise<Float32Array> {
+  async read(x: Buf, B: number, into?: Float32Array): Promise<Float32Array> {
     const bytes = await this.child.request({ t: 'read', bid: this.bid, calls: this.take(), buf: (x as RBuf).h, B }) as Uint8Array;
-    return bytesF32(bytes);
+    return copyInto(bytesF32(bytes), into);
   }
 
   describe() {

@@ -9,7 +9,7 @@
 // Every operation but read() only records dispatches (recorder.ts); read() submits and maps.
 import { availableParallelism } from 'node:os';
 import type { Checkpoint, ModelConfig, WeightRecord } from '../../model/types.ts';
-import { slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
+import { copyInto, slidingCapacity, type Backend, type Buf, type KvCache, type KvSnapshot, type Tensor } from '../backend.ts';
 import type { EngineOptions } from '../options.ts';
 import { isSoftware, type AdapterInfo, type DeviceFeatures } from './device.ts';
 import {
@@ -345,11 +345,11 @@ export class WebGpuBackend implements Backend {
     return new GpuBuf(n, b.cols, b.off + r0 * b.cols);
   }
 
-  async read(x: Buf, B: number): Promise<Float32Array> {
+  async read(x: Buf, B: number, into?: Float32Array): Promise<Float32Array> {
     const X = x as GpuBuf;
     const bytes = await this.rec.read(this.act(), X.off * 4, B * X.cols * 4);
     for (const b of this.retired.splice(0)) b.destroy();
-    return new Float32Array(bytes);
+    return copyInto(new Float32Array(bytes), into);
   }
 
   describe() {
