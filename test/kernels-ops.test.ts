@@ -168,8 +168,11 @@ describe('kernels', () => {
 
   test('attention over many keys (several value blocks, four-head dots, ring wrap), f32 and f16 caches: SIMD = twin', () => {
     const rand = rng(9);
-    // [nq, nkv, hd, window, pos0, B, cap]: group 8 (two four-head dots), group 5 (one and a single), odd hd, windows past a block
-    for (const [nq, nkv, hd, window, pos0, B, cap] of [[64, 8, 64, 0, 90, 2, 96], [10, 2, 12, 40, 100, 3, 48], [8, 1, 64, 0, 33, 1, 40], [6, 2, 6, 0, 70, 2, 80]]) {
+    // [nq, nkv, hd, window, pos0, B, cap]: group 8 (two four-head dots), group 5 (one and a
+    // single), odd hd, windows past a block, group 4 with hd 20 (a 16-dimension step and a
+    // 4-dimension tail) and a window over a wrapped ring
+    for (const [nq, nkv, hd, window, pos0, B, cap] of [[64, 8, 64, 0, 90, 2, 96], [10, 2, 12, 40, 100, 3, 48], [8, 1, 64, 0, 33, 1, 40], [6, 2, 6, 0, 70, 2, 80],
+      [8, 2, 20, 0, 50, 3, 64], [16, 4, 64, 41, 100, 3, 48]]) {
       const s = new Scratch();
       const { K, V, Kh, Vh, Q, S, O } = attentionCase(s, rand, nq, nkv, hd, B, cap, 2);
       const scr = s.f32((nq / nkv) * cap + hd + 32 * hd + 64);
