@@ -69,9 +69,8 @@ export class Engine {
    * Resolves to the logits [V] of each step's last token, in the order given. At most maxBatch
    * tokens in all; a session at most once. Throws RangeError (nothing evaluated) on a bad id or a
    * step past its session's context. With `into` (≥ steps × V values) the rows are views of it,
-   * good until the caller writes there or passes it again: a decode loop that
-   * samples each step's rows before the next saves a fresh vocabulary row a step (~2 ms of page
-   * faults per 0.8 MB on the 20b).
+   * good until the caller writes there or passes it again: a decode loop that samples each
+   * step's rows before the next allocates no vocabulary row (0.8 MB of fresh pages on the 20b).
    */
   step(steps: readonly { session: Session; ids: ArrayLike<number> }[], into?: Float32Array): Promise<Float32Array[]> {
     const checked = this.checkStep(steps), V = this.config.vocabSize;

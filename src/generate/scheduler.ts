@@ -227,8 +227,7 @@ export class Scheduler {
     const greedy = this.model.stepGreedy && batch.every(({ run }) => run.pending.length > 0 || run.feed.length > 0 || (run.sampler.greedyOnly && !run.job.constraint));
     const picked = greedy ? await this.model.stepGreedy!(steps, this.o.limit) : null;
     // one array for every step's rows: each is sampled before the next step overwrites it
-    const rows = steps.length * this.model.vocabSize;
-    if (!picked && this.#rows.length < rows) this.#rows = new Float32Array(rows);
+    if (!picked && this.#rows.length < steps.length * this.model.vocabSize) this.#rows = new Float32Array(steps.length * this.model.vocabSize);
     const logits = picked ? null : await this.model.step(steps, this.#rows);
     const dt = (performance.now() - t0) / 1000;
     let prompt = 0;

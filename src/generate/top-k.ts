@@ -51,7 +51,7 @@ const DIGIT = 16, BUCKETS = 1 << DIGIT;
  * Every index of x[0 … n), best first, lowest index first among equals: an LSD radix sort (stable,
  * so equal values keep index order) of the f32 bits turned into keys that grow as the values fall.
  * −0 counts as +0 and NaN as the worst value. Sorting a vocabulary row with a comparator took 57 ms
- * (Bun, 201,088 logits); this takes about 2.
+ * (Bun, 201,088 logits); this takes about 5.
  */
 export function sortedBestFirst(x: Float32Array, n = x.length): Int32Array {
   const bits = new Uint32Array(x.buffer, x.byteOffset, n), out = new Int32Array(n);
@@ -61,7 +61,8 @@ export function sortedBestFirst(x: Float32Array, n = x.length): Int32Array {
   for (let i = 0; i < n; i++) {
     let b = bits[i];
     if (b === 0x80000000) b = 0; //                         −0 as +0
-    // ascending order of the values is b | sign for positives, ~b for negatives; the key is its complement
+    // positives: larger bits, larger value, smaller key (below 2^31); negatives: larger bits,
+    // smaller value, larger key (from 2^31 up)
     let k = (b & 0x80000000 ? b : ~b & 0x7fffffff) >>> 0;
     if (x[i] !== x[i]) k = 0xffffffff; //                   NaN: worst
     key[i] = k;
