@@ -94,14 +94,18 @@ export function f16_bits(x: f32): u16 {
  * overflows f32 (so g / (1 + e^−αg) → −0 for very negative gates, as with Mathf.exp); between,
  * and below −87.3, the value at the clamp (the result stays a normal f32). x = n·ln2 + r with
  * |r| ≤ ln2/2 (ln2 in two parts, so r is exact to f32), e^r by Cephes' degree-6 polynomial, 2^n
- * put into the exponent bits. NaN stays NaN.
+ * put into the exponent bits. NaN stays NaN. n comes from adding 1.5·2^23 (the sum rounds to an
+ * integer, ties to even, as f32x4.nearest; its low mantissa bits then hold n) and 2^n from that
+ * sum's bits times 2^23: no nearest + trunc_sat + constant shift, which JSC builds out of several
+ * instructions each — 5.3 against 5.6 ns an exp4 under Bun (Zen 5), the same bits.
  */
 @inline export function exp4(v: v128): v128 {
   // pmin/pmax (one minps/maxps): the same clamp as min/max for every input but the sign of a zero
   // (exp treats ±0 alike) and which NaN passes; JSC builds f32x4.min/max's NaN and −0 rules out of
   // seven instructions each.
   const x = f32x4.pmax(f32x4.pmin(v, f32x4.splat(88.3)), f32x4.splat(-87.3));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(12582912));
+  const n = f32x4.sub(t, f32x4.splat(12582912));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
@@ -110,6 +114,6 @@ export function f16_bits(x: f32): u16 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  const e = f32x4.mul(p, i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23));
+  const e = f32x4.mul(p, i32x4.mul(i32x4.sub(t, i32x4.splat(0x4b400000 - 127)), i32x4.splat(1 << 23)));
   return v128.bitselect(f32x4.splat(Infinity), e, f32x4.gt(v, f32x4.splat(88.7228394)));
 }
