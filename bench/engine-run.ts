@@ -1,10 +1,10 @@
 // One oss-edge measurement process (run by bench/run.ts, so peak RSS is ours alone): load once, then
 // (1) prefill the first --prompt ids and decode --gen greedily; (2) for each --depths D, prefill D
-// ids and decode --depth-gen (decode speed at that depth); (3) with --streams N, one stream alone
+// ids and decode --depth-windows windows of --depth-gen tokens (decode speed at that depth: the fastest window); (3) with --streams N, one stream alone
 // and then N at once (--stream-prompt ids each, --stream-gen tokens, every decode step of all N in
 // one forward pass, greedy as the server's scheduler runs it): the aggregate decode speed. Prints one JSON line.
 // Usage: bun bench/engine-run.ts --model PATH --ids ids.json [--prompt 512] [--gen 32] [--depths 4096,16384]
-//          [--depth-gen 128] [--streams 4] [--stream-prompt 128] [--stream-gen 32] [--threads 2] [--precision fast] [--dense-q8]
+//          [--depth-gen 128] [--depth-windows 2] [--streams 4] [--stream-prompt 128] [--stream-gen 32] [--threads 2] [--precision fast] [--dense-q8]
 import { readFileSync } from 'node:fs';
 import { openEngine } from '../src/boot/open-model.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';
@@ -16,10 +16,10 @@ const a = parseArgs(process.argv.slice(2));
 const all: number[] = JSON.parse(readFileSync(str(a, 'ids'), 'utf8')).ids;
 const promptLen = int(a, 'prompt', 512), gen = int(a, 'gen', 32), threads = int(a, 'threads', 2);
 const depths = str(a, 'depths', '').split(',').filter(Boolean).map(Number);
-const depthGen = int(a, 'depth-gen', 128);
+const depthGen = int(a, 'depth-gen', 128), depthWindows = int(a, 'depth-windows', 1);
 const streams = int(a, 'streams', 0), streamPrompt = int(a, 'stream-prompt', 128), streamGen = int(a, 'stream-gen', 32);
 const precision = str(a, 'precision', 'fast') as 'exact' | 'fast';
-const context = Math.max(promptLen + gen, ...depths.map((d) => d + depthGen), streamPrompt + streamGen) + 1;
+const context = Math.max(promptLen + gen, ...depths.map((d) => d + depthGen * depthWindows), streamPrompt + streamGen) + 1;
 
 const t0 = performance.now();
 const { engine } = await openEngine(str(a, 'model'), {
@@ -29,8 +29,8 @@ const loadS = (performance.now() - t0) / 1000;
 const t = await timeGeneration(engine, all.slice(0, promptLen), gen);
 const atDepth = [];
 for (const d of depths) {
-  const r = await timeGeneration(engine, all.slice(0, d), depthGen);
-  atDepth.push({ depth: d, prefill_tps: r.prefill_tps, decode_tps: r.decode_tps });
+  const r = await timeGeneration(engine, all.slice(0, d), depthGen, depthWindows);
+  atDepth.push({ depth: d, prefill_tps: r.prefill_tps, decode_tps: r.decode_tps, decode_windows_tps: r.decode_windows_tps });
   console.error(`oss-edge depth ${d}: prefill ${r.prefill_tps.toFixed(2)} tok/s, decode ${r.decode_tps.toFixed(2)} tok/s`);
 }
 let multi = null;

@@ -1,5 +1,6 @@
 // Markdown table of one benchmark summary (bench/run.ts).
-export interface DepthRun { depth: number; prefill_tps: number; decode_tps: number }
+/** decode_tps: the fastest of the decode windows (tok/s each in decode_windows_tps, when there were several). */
+export interface DepthRun { depth: number; prefill_tps: number; decode_tps: number; decode_windows_tps?: number[] }
 export interface StreamsRun { streams: number; prompt_tokens: number; gen_tokens: number; single_decode_tps: number; aggregate_decode_tps: number }
 export interface RunResult {
   name: string; load_s: number; prompt_tokens: number; gen_tokens: number; ttft_s: number;
@@ -18,7 +19,9 @@ export function markdownReport(s: any): string {
   const ratio = (a: number, b?: number) => (b ? `${(a / b).toFixed(2)}×` : '');
   (s.depths as DepthRun[]).forEach((d, i) => {
     const pd = s.peer?.depths?.[i] as DepthRun | undefined;
-    line(`decode tok/s at depth ${d.depth} (prefill ${d.depth} first)`, d.decode_tps.toFixed(2), pd?.decode_tps.toFixed(2), ratio(d.decode_tps, pd?.decode_tps));
+    const windows = (r?: DepthRun) => (r?.decode_windows_tps?.length ?? 0) > 1 ? ` (windows ${r!.decode_windows_tps!.map((x) => x.toFixed(2)).join(' / ')})` : '';
+    line(`decode tok/s at depth ${d.depth} (prefill ${d.depth} first; fastest window of tg${s.depth_gen_tokens ?? ''})`, d.decode_tps.toFixed(2) + windows(d),
+      pd ? pd.decode_tps.toFixed(2) + windows(pd) : undefined, ratio(d.decode_tps, pd?.decode_tps));
     line(`prefill tok/s (pp${d.depth})`, d.prefill_tps.toFixed(2), pd?.prefill_tps.toFixed(2), ratio(d.prefill_tps, pd?.prefill_tps));
   });
   if (s.streams) {
@@ -29,7 +32,7 @@ export function markdownReport(s: any): string {
   line('time to first token', `${s.ttft_s.toFixed(2)} s`);
   line(`load time${s.cold ? ', cold page cache (file evicted before each run)' : ''}; ratio of times`, `${s.load_s.toFixed(1)} s`,
     s.peer ? `${s.peer.load_s.toFixed(1)} s (mmap)` : undefined, s.peer ? ratio(s.load_s, s.peer.load_s) : undefined);
-  line('peak RSS (the runs holding only the pp session)', gb(s.peak_rss_bytes), s.peer ? gb(s.peer.peak_rss_bytes) : undefined);
+  line('peak RSS (the runs without the depth sessions)', gb(s.peak_rss_bytes), s.peer ? gb(s.peer.peak_rss_bytes) : undefined);
   if (s.peak_rss_all_bytes && s.peak_rss_all_bytes !== s.peak_rss_bytes) {
     line('peak RSS of run 1, with the depth and stream sessions too', gb(s.peak_rss_all_bytes), s.peer?.peak_rss_all_bytes ? gb(s.peer.peak_rss_all_bytes) : undefined);
   }

@@ -65,8 +65,10 @@ if (vs) ensurePeer();
 const ours: RunResult[] = [], peer: RunResult[] = [];
 for (let i = 0; i < reps; i++) {
   const plan = ['--ids', idsFile, '--prompt', String(promptLen), '--gen', String(gen), '--threads', String(threads),
-    ...(i === 0 && depths.length ? ['--depths', depths.join(','), '--depth-gen', String(depthGen)] : []),
-    ...(i === 0 && streams ? ['--streams', String(streams), '--stream-prompt', String(streamPrompt), '--stream-gen', String(streamGen)] : [])];
+    // the depth runs (a prefill of minutes each) once, in run 1, best of two decode windows; the
+    // streams (seconds) in every run, best of the runs as for pp and tg
+    ...(i === 0 && depths.length ? ['--depths', depths.join(','), '--depth-gen', String(depthGen), '--depth-windows', '2'] : []),
+    ...(streams ? ['--streams', String(streams), '--stream-prompt', String(streamPrompt), '--stream-gen', String(streamGen)] : [])];
   ours.push(once(process.execPath, [join(HERE, 'engine-run.ts'), '--model', model, ...plan, '--precision', precision, ...(a.flags.get('dense-q8') === true ? ['--dense-q8'] : [])]));
   console.error(`oss-edge run ${i + 1}: prefill ${ours.at(-1)!.prefill_tps.toFixed(2)} tok/s, decode ${ours.at(-1)!.decode_tps.toFixed(2)} tok/s`);
   if (vs) {
@@ -74,23 +76,28 @@ for (let i = 0; i < reps; i++) {
     console.error(`llama.cpp run ${i + 1}: prefill ${peer.at(-1)!.prefill_tps.toFixed(2)} tok/s, decode ${peer.at(-1)!.decode_tps.toFixed(2)} tok/s`);
   }
 }
-// Best of the runs; load time too. Peak RSS is of the runs that hold only the pp session (run 1
-// also holds the depth and stream sessions' caches when there are any; that peak is reported apart).
+// Best of the runs; load time too. Peak RSS is of the runs without the depth sessions (run 1 also
+// holds their caches when there are any; that peak is reported apart).
 const best = (rs: RunResult[]) => rs.reduce((b, x) => ({ ...b, prefill_tps: Math.max(b.prefill_tps, x.prefill_tps), decode_tps: Math.max(b.decode_tps, x.decode_tps),
   ttft_s: Math.min(b.ttft_s, x.ttft_s), load_s: Math.min(b.load_s, x.load_s) }));
-const plainPeak = (rs: RunResult[]) => Math.max(...(rs.length > 1 && (depths.length || streams) ? rs.slice(1) : rs).map((r) => r.peak_rss_bytes));
+const plainPeak = (rs: RunResult[]) => Math.max(...(rs.length > 1 && depths.length ? rs.slice(1) : rs).map((r) => r.peak_rss_bytes));
+/** The streams figures, each the best of the runs. */
+const bestStreams = (rs: RunResult[]) => {
+  const ms = rs.flatMap((r) => (r.streams ? [r.streams] : []));
+  return ms.length ? { ...ms[0], single_decode_tps: Math.max(...ms.map((m) => m.single_decode_tps)), aggregate_decode_tps: Math.max(...ms.map((m) => m.aggregate_decode_tps)) } : null;
+};
 const allPeak = (rs: RunResult[]) => Math.max(...rs.map((r) => r.peak_rss_bytes));
 const o = best(ours), p = vs ? best(peer) : null;
 const summary = {
-  date: new Date().toISOString(), model: basename(model), threads, prompt_tokens: promptLen, gen_tokens: gen, precision, cold,
+  date: new Date().toISOString(), model: basename(model), threads, prompt_tokens: promptLen, gen_tokens: gen, depth_gen_tokens: depthGen, precision, cold,
   machine: `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   mem_bw_gbs: bw / 1e9, decode_bytes_per_token: bytesPerToken,
   load_s: o.load_s, prefill_tps: o.prefill_tps, decode_tps: o.decode_tps, ttft_s: o.ttft_s, peak_rss_bytes: plainPeak(ours), peak_rss_all_bytes: allPeak(ours),
-  depths: ours[0].depths ?? [], streams: ours[0].streams ?? null,
+  depths: ours[0].depths ?? [], streams: bestStreams(ours),
   weight_bytes: o.weight_bytes, kv_bytes: o.kv_bytes, huge_page_bytes: ours[0].huge_page_bytes, bandwidth_share: (o.decode_tps * bytesPerToken) / bw,
   runs: { ours, peer },
   ...(p ? { peer: { name: p.name, prefill_tps: p.prefill_tps, decode_tps: p.decode_tps, load_s: p.load_s, peak_rss_bytes: plainPeak(peer), peak_rss_all_bytes: allPeak(peer), huge_page_bytes: peer[0].huge_page_bytes,
-    depths: peer[0].depths ?? [], streams: peer[0].streams ?? null },
+    depths: peer[0].depths ?? [], streams: bestStreams(peer) },
     ratio: { prefill: o.prefill_tps / p.prefill_tps, decode: o.decode_tps / p.decode_tps } } : {}),
 };
 const out = join(HERE, 'results');
