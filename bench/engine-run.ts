@@ -1,10 +1,11 @@
 // One oss-edge measurement process (run by bench/run.ts, so peak RSS is ours alone): load once, then
 // (1) prefill the first --prompt ids and decode --gen greedily; (2) for each --depths D, prefill D
-// ids and decode --depth-windows windows of --depth-gen tokens (decode speed at that depth: the fastest window); (3) with --streams N, one stream alone
-// and then N at once (--stream-prompt ids each, --stream-gen tokens, every decode step of all N in
+// ids and decode --depth-windows windows of --depth-gen tokens (decode speed at that depth: the
+// fastest window); (3) with --streams N, one stream alone and then N at once (--stream-prompt ids each, --stream-gen tokens, every decode step of all N in
 // one forward pass, greedy as the server's scheduler runs it): the aggregate decode speed. Prints one JSON line.
 // Usage: bun bench/engine-run.ts --model PATH --ids ids.json [--prompt 512] [--gen 32] [--depths 4096,16384]
-//          [--depth-gen 128] [--depth-windows 2] [--streams 4] [--stream-prompt 128] [--stream-gen 32] [--threads 2] [--precision fast] [--dense-q8]
+//          [--depth-gen 128] [--depth-windows 2] [--streams 4] [--stream-prompt 128] [--stream-gen 32]
+//          [--threads 2] [--precision fast] [--dense-q8]
 import { readFileSync } from 'node:fs';
 import { openEngine } from '../src/boot/open-model.ts';
 import { int, parseArgs, str } from '../src/cli/args.ts';

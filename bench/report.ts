@@ -17,9 +17,9 @@ export function markdownReport(s: any): string {
   line(`prefill tok/s (pp${s.prompt_tokens})`, s.prefill_tps.toFixed(2), s.peer?.prefill_tps.toFixed(2), s.ratio ? `${s.ratio.prefill.toFixed(2)}×` : '');
   line(`decode tok/s (tg${s.gen_tokens})`, s.decode_tps.toFixed(2), s.peer?.decode_tps.toFixed(2), s.ratio ? `${s.ratio.decode.toFixed(2)}×` : '');
   const ratio = (a: number, b?: number) => (b ? `${(a / b).toFixed(2)}×` : '');
+  const windows = (r: DepthRun) => ((r.decode_windows_tps?.length ?? 0) > 1 ? ` (windows ${r.decode_windows_tps!.map((x) => x.toFixed(2)).join(' / ')})` : '');
   (s.depths as DepthRun[]).forEach((d, i) => {
     const pd = s.peer?.depths?.[i] as DepthRun | undefined;
-    const windows = (r?: DepthRun) => (r?.decode_windows_tps?.length ?? 0) > 1 ? ` (windows ${r!.decode_windows_tps!.map((x) => x.toFixed(2)).join(' / ')})` : '';
     line(`decode tok/s at depth ${d.depth} (prefill ${d.depth} first; fastest window of tg${s.depth_gen_tokens ?? ''})`, d.decode_tps.toFixed(2) + windows(d),
       pd ? pd.decode_tps.toFixed(2) + windows(pd) : undefined, ratio(d.decode_tps, pd?.decode_tps));
     line(`prefill tok/s (pp${d.depth})`, d.prefill_tps.toFixed(2), pd?.prefill_tps.toFixed(2), ratio(d.prefill_tps, pd?.prefill_tps));

@@ -1,9 +1,10 @@
 // One llama.cpp measurement process through node-llama-cpp, the same plan as bench/engine-run.ts:
 // load once; prefill --prompt ids and decode --gen greedily; for each --depths D, prefill D ids and
-// decode --depth-windows windows of --depth-gen tokens (the fastest counts); with --streams N, one sequence alone, then N sequences of one context at once
-// (node-llama-cpp batches their evaluation, as llama-server -np N does). Prints one JSON line.
+// decode --depth-windows windows of --depth-gen tokens (the fastest counts); with --streams N, one
+// sequence alone, then N sequences of one context at once (node-llama-cpp batches their
+// evaluation, as llama-server -np N does). Prints one JSON line.
 // Usage: node bench/peer/llama.mjs --model F.gguf --ids ids.json [--prompt 512] [--gen 32] [--depths 4096] [--depth-gen 128]
-//          [--depth-windows 2]//          [--streams 4] [--stream-prompt 128] [--stream-gen 32] [--threads 2]
+//          [--depth-windows 2] [--streams 4] [--stream-prompt 128] [--stream-gen 32] [--threads 2]
 import { readFileSync } from 'node:fs';
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 import { hugePageBytes, peakRss } from '../proc-memory.mjs';

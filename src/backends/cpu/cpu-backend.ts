@@ -295,7 +295,7 @@ export class CpuBackend implements Backend {
 
   read(x: Buf, B: number, into?: Float32Array): Promise<Float32Array> {
     const p = (x as CpuBuf).ptr / 4, rows = this.a0.f32.subarray(p, p + B * x.cols);
-    return Promise.resolve(into ? copyInto(rows, into) : rows.slice()); // the work is done: settled at once
+    return Promise.resolve(copyInto(rows, into ?? new Float32Array(rows.length))); // the work is done: settled at once
   }
 
   view(x: Buf, r0: number, n: number): Buf {
