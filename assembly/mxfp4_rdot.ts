@@ -152,6 +152,11 @@ export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in:
  * start-up probe picks per runtime. The lane corrections instead of one −12·Σx per block: best
  * µs per probe call 25.1–38.2 against 28.2–39.6 (six probes, same process, alternating; Zen 5,
  * Bun, a host whose load came and went).
+ * One eight-row group a pass: four (32 rows against each activation splat; 127 instructions of
+ * JavaScriptCore's loop per 256 weights against 164) ran 7–30 % faster hot on one thread, but
+ * at two threads cold — decode — 18.1–19.5 GB/s against 24.7–25.6 (four code streams per thread),
+ * and with the four groups' blocks interleaved in memory 24.3–24.7: no gain where it counts
+ * (bench/kernels.ts, Zen 5, Bun, 2026-12-07, alternating builds).
  */
 export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
   const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP), ones = v128.load(ONES16);
@@ -178,26 +183,62 @@ export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, 
   }
 }
 
-/** Prefill form of matmul_mxfp4_q8_rdot16: the matmul_mxfp4_q8_rdot_batched scratch, lane-corrected i16 sums. */
+/**
+ * Prefill form of matmul_mxfp4_q8_rdot16: the matmul_mxfp4_q8_rdot_batched scratch, lane-corrected
+ * i16 sums. Tokens go two at a time: each decoded code vector is loaded once for both, and a
+ * token's low- and high-nibble products meet in one i16 sum per four rows (≤ 24384, see
+ * rdot16). Measured in one process, alternating (Zen 5, Bun, one thread, 256×2880, best of 10,
+ * median of eight rounds): 240 against 257 µs at 16 tokens, 893 against 972 at 63. Four tokens
+ * at a time ran slower than two (245, 920 µs: JavaScriptCore spills), so did the four steps of a
+ * block written out (325, 1227 µs).
+ */
 export function matmul_mxfp4_q8_rdot16_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
   const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP), ones = v128.load(ONES16);
+  const xs = <usize>nb * Q8_BLOCK; // one token's q8 row
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
     const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny, step);
-    for (let b = 0; b < B; b++) {
-      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
-      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+    let b = 0;
+    for (; b + 2 <= B; b += 2) {
+      const xq = x + <usize>b * xs, xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
+      let acc0 = f32x4.splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
       for (let g = 0; g < nb; g++) {
-        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5), sg8 = sc + (<usize>g << 5);
-        let a0 = v128.load32_splat(xc + (<usize>g << 3)), a1 = a0, b0 = v128.load32_splat(xc + (<usize>g << 3), 4), b1 = b0;
+        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5), sg8 = sc + (<usize>g << 5), cg = xc + (<usize>g << 3);
+        // token b: rows 0..3 in a, 4..7 in c; token b + 1: e, f — each starting at both halves' corrections
+        let a = i16x8.add(v128.load32_splat(cg), v128.load32_splat(cg, 4)), c = a;
+        let e = i16x8.add(v128.load32_splat(cg + xs), v128.load32_splat(cg + xs, 4)), f = e;
         for (let j: usize = 0; j < 4; j++) {
-          const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2)), o = d + (j << 6);
-          a0 = i16x8.add(a0, rdot16(xl, v128.load(o))); b0 = i16x8.add(b0, rdot16(xh, v128.load(o, 16)));
-          a1 = i16x8.add(a1, rdot16(xl, v128.load(o, 32))); b1 = i16x8.add(b1, rdot16(xh, v128.load(o, 48)));
+          const o = d + (j << 6), p = xb + (j << 2);
+          const w0 = v128.load(o), w1 = v128.load(o, 16), w2 = v128.load(o, 32), w3 = v128.load(o, 48);
+          let xl = v128.load32_splat(p), xh = v128.load32_splat(p, 16);
+          a = i16x8.add(a, i16x8.add(rdot16(xl, w0), rdot16(xh, w1)));
+          c = i16x8.add(c, i16x8.add(rdot16(xl, w2), rdot16(xh, w3)));
+          xl = v128.load32_splat(p + xs); xh = v128.load32_splat(p + xs, 16);
+          e = i16x8.add(e, i16x8.add(rdot16(xl, w0), rdot16(xh, w1)));
+          f = i16x8.add(f, i16x8.add(rdot16(xl, w2), rdot16(xh, w3)));
         }
-        const dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-        acc0 = scale_add(acc0, i32x4.dot_i16x8_s(i16x8.add(a0, b0), ones), v128.load(sg8), dd);
-        acc1 = scale_add(acc1, i32x4.dot_i16x8_s(i16x8.add(a1, b1), ones), v128.load(sg8, 16), dd);
+        const s0 = v128.load(sg8), s1 = v128.load(sg8, 16), gd = xd + (<usize>g << 2);
+        const d0 = f32x4.splat(load<f32>(gd) * 0.5), d1 = f32x4.splat(load<f32>(gd + xs) * 0.5);
+        acc0 = scale_add(acc0, i32x4.dot_i16x8_s(a, ones), s0, d0); acc1 = scale_add(acc1, i32x4.dot_i16x8_s(c, ones), s1, d0);
+        acc2 = scale_add(acc2, i32x4.dot_i16x8_s(e, ones), s0, d1); acc3 = scale_add(acc3, i32x4.dot_i16x8_s(f, ones), s1, d1);
+      }
+      const yb = y + ((<usize>b * n_out + r) << 2);
+      store_rows8(yb, acc0, acc1, rows); store_rows8(yb + (<usize>n_out << 2), acc2, acc3, rows);
+    }
+    if (b < B) { // the odd token
+      const xq = x + <usize>b * xs, xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
+      let acc0 = f32x4.splat(0), acc1 = acc0;
+      for (let g = 0; g < nb; g++) {
+        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5), sg8 = sc + (<usize>g << 5), cg = xc + (<usize>g << 3);
+        let a = i16x8.add(v128.load32_splat(cg), v128.load32_splat(cg, 4)), c = a;
+        for (let j: usize = 0; j < 4; j++) {
+          const o = d + (j << 6), p = xb + (j << 2), xl = v128.load32_splat(p), xh = v128.load32_splat(p, 16);
+          a = i16x8.add(a, i16x8.add(rdot16(xl, v128.load(o)), rdot16(xh, v128.load(o, 16))));
+          c = i16x8.add(c, i16x8.add(rdot16(xl, v128.load(o, 32)), rdot16(xh, v128.load(o, 48))));
+        }
+        const d0 = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
+        acc0 = scale_add(acc0, i32x4.dot_i16x8_s(a, ones), v128.load(sg8), d0);
+        acc1 = scale_add(acc1, i32x4.dot_i16x8_s(c, ones), v128.load(sg8, 16), d0);
       }
       store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
     }

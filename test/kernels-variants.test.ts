@@ -31,14 +31,21 @@ function products(s: Scratch, canon: Uint8Array, x: Float32Array, nIn: number, n
   s.k.quantize_q8(X.ptr, Q.ptr, nIn, B);
   return names.map((name) => {
     const Y = s.f32(B * nOut);
-    if (name.endsWith('_batched')) k[name](W.ptr, Q.ptr, Y.ptr, nIn, nOut, B, scr.ptr, 0, nOut);
-    else k[name](W.ptr, Q.ptr, Y.ptr, nIn, nOut, B, 0, nOut);
+    // `name@8`: in row shares of eight rows, as threads may take them
+    const [fn, share] = name.split('@'), step = share ? Number(share) : nOut;
+    for (let r0 = 0; r0 < nOut; r0 += step) {
+      const r1 = Math.min(nOut, r0 + step);
+      if (fn.endsWith('_batched')) k[fn](W.ptr, Q.ptr, Y.ptr, nIn, nOut, B, scr.ptr, r0, r1);
+      else k[fn](W.ptr, Q.ptr, Y.ptr, nIn, nOut, B, r0, r1);
+    }
     return new Uint32Array(Y.get().buffer);
   });
 }
 
-// B from one token to 36 (the batched kernels take any number; prefill passes bring up to 128)
-const SHAPES: [number, number, number][] = [[32, 1, 1], [64, 5, 1], [96, 13, 2], [160, 8, 3], [288, 17, 1], [2880 / 10, 24, 4], [64, 9, 7], [96, 12, 21], [32, 7, 36]];
+// B from one token to 36 (the batched kernels take any number; prefill passes bring up to 128);
+// up to 77 rows, so that row shares (as threads take them) cut between groups
+const SHAPES: [number, number, number][] = [[32, 1, 1], [64, 5, 1], [96, 13, 2], [160, 8, 3], [288, 17, 1], [2880 / 10, 24, 4], [64, 9, 7], [96, 12, 21], [32, 7, 36],
+  [64, 32, 1], [96, 43, 2], [32, 77, 3]];
 const EXTREME = [0, 1, 127, 254];
 
 describe('kernel variants', () => {
@@ -52,15 +59,18 @@ describe('kernel variants', () => {
     test.skipIf(!module)(`${v}: MXFP4×q8 (one-token and batched) = scalar twin = baseline, bit for bit`, () => {
       const s = new Scratch(module!), rand = rng(31 + v.length);
       const kern = matmulKernel('mxfp4', 'fast', v), base = MATMUL.mxfp4.fast;
-      const names = [kern.name, kern.batched!, base.name, base.batched!, 'matmul_mxfp4_q8_ref'];
+      const names = [kern.name, kern.batched!, base.name, base.batched!, 'matmul_mxfp4_q8_ref', `${kern.name}@8`, `${kern.name}@40`, `${kern.batched}@8`];
       for (const [nIn, nOut, B] of SHAPES) {
         for (const scale of [(r: number, g: number) => 118 + ((r + g) % 12), (r: number, g: number) => EXTREME[(r + 3 * g) % 4]]) {
           const w = mxfp4Rows(nIn, nOut, rand, scale);
           // activations spanning magnitudes, an all-zero block and ±full-scale values
           const x = Float32Array.from({ length: B * nIn }, (_, i) => (i % 97 === 5 ? -1 : (rand() - 0.5)) * 2 ** ((i % 7) - 3));
           if (nIn >= 64) x.fill(0, 32, 64);
-          const [one, batched, bOne, bBatched, twin] = products(s, w, x, nIn, nOut, B, names);
+          const [one, batched, bOne, bBatched, twin, by8, by40, batchedBy8] = products(s, w, x, nIn, nOut, B, names);
           expect([...one]).toEqual([...twin]);
+          expect([...by8]).toEqual([...twin]);
+          expect([...by40]).toEqual([...twin]);
+          expect([...batchedBy8]).toEqual([...twin]);
           expect([...batched]).toEqual([...twin]);
           expect([...bOne]).toEqual([...twin]);
           expect([...bBatched]).toEqual([...twin]);
@@ -102,7 +112,7 @@ describe('kernel variants', () => {
     });
 
     test.skipIf(!module)(`${v}: the largest integer sums (codes ±6 against activations ±127 everywhere) = scalar twin`, () => {
-      const s = new Scratch(module!), nIn = 96, nOut = 24, B = 3;
+      const s = new Scratch(module!), nIn = 96, nOut = 40, B = 3;
       const kern = matmulKernel('mxfp4', 'fast', v), rb = rowBytes('mxfp4', nIn);
       // rows of all +6 (0x77), all −6 (0xff), and halves of each; every scale 2^0
       const w = new Uint8Array(rb * nOut);
