@@ -160,9 +160,40 @@ export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in:
  */
 export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, r0: i32, r1: i32): void {
   const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP), ones = v128.load(ONES16);
+  const xs = <usize>nb * Q8_BLOCK; // one token's q8 row
   for (let r = r0; r < r1; r += 8) {
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r);
-    for (let b = 0; b < B; b++) {
+    let b = 0;
+    // Two tokens at a time share each code vector's decode (several streams' decode steps: an
+    // expert chosen by two of them); a token's low and high nibbles meet in one i16 sum, as in
+    // the batched form. 50 against 75 µs for two tokens, 97 against 145 for four (256×2880, one
+    // thread, Zen 5, Bun, alternating); one token unchanged.
+    for (; b + 2 <= B; b += 2) {
+      const xq = x + <usize>b * xs, xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
+      let acc0 = f32x4.splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+      for (let g = 0; g < nb; g++) {
+        const blk = wg + <usize>g * CODES, xb = xq + (<usize>g << 5), cg = xc + (<usize>g << 3);
+        let a = i16x8.add(v128.load32_splat(cg), v128.load32_splat(cg, 4)), c = a;
+        let e = i16x8.add(v128.load32_splat(cg + xs), v128.load32_splat(cg + xs, 4)), f = e;
+        for (let j: usize = 0; j < 4; j++) {
+          const c0 = v128.load(blk + (j << 5)), c1 = v128.load(blk + (j << 5), 16), p = xb + (j << 2);
+          const l0 = lo(c0, lut, m), h0 = hi(c0, lut, m), l1 = lo(c1, lut, m), h1 = hi(c1, lut, m);
+          let xl = v128.load32_splat(p), xh = v128.load32_splat(p, 16);
+          a = i16x8.add(a, i16x8.add(rdot16(xl, l0), rdot16(xh, h0)));
+          c = i16x8.add(c, i16x8.add(rdot16(xl, l1), rdot16(xh, h1)));
+          xl = v128.load32_splat(p + xs); xh = v128.load32_splat(p + xs, 16);
+          e = i16x8.add(e, i16x8.add(rdot16(xl, l0), rdot16(xh, h0)));
+          f = i16x8.add(f, i16x8.add(rdot16(xl, l1), rdot16(xh, h1)));
+        }
+        const sc = scale_bytes(sg + (<usize>g << 3)), s0 = scales_lo(sc, tiny, step), s1 = scales_hi(sc, tiny, step), gd = xd + (<usize>g << 2);
+        const d0 = f32x4.splat(load<f32>(gd) * 0.5), d1 = f32x4.splat(load<f32>(gd + xs) * 0.5);
+        acc0 = scale_add(acc0, i32x4.dot_i16x8_s(a, ones), s0, d0); acc1 = scale_add(acc1, i32x4.dot_i16x8_s(c, ones), s1, d0);
+        acc2 = scale_add(acc2, i32x4.dot_i16x8_s(e, ones), s0, d1); acc3 = scale_add(acc3, i32x4.dot_i16x8_s(f, ones), s1, d1);
+      }
+      const yb = y + ((<usize>b * n_out + r) << 2);
+      store_rows8(yb, acc0, acc1, min(8, r1 - r)); store_rows8(yb + (<usize>n_out << 2), acc2, acc3, min(8, r1 - r));
+    }
+    for (; b < B; b++) {
       const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       for (let g = 0; g < nb; g++) {
