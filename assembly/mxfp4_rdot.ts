@@ -90,51 +90,6 @@ function decode_group(wg: usize, sg: usize, nb: i32, scratch: usize, lut: v128, 
   return sc;
 }
 
-/**
- * Prefill form for B ≥ 2: each group of eight rows is decoded to offset bytes and f32 row scales
- * once into `scratch` (nb·288 bytes, decode_group) and reused by every token; bit-identical to the
- * one-token kernel.
- */
-export function matmul_mxfp4_q8_rdot_batched(w: usize, x: usize, y: usize, n_in: i32, n_out: i32, B: i32, scratch: usize, r0: i32, r1: i32): void {
-  const nb = n_in >> 5, lut = v128.load(LUT_OFF), m = v128.load(NIBBLE), tiny = v128.load(SCALE_MIN), step = v128.load(SCALE_STEP);
-  for (let r = r0; r < r1; r += 8) {
-    const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
-    const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny, step);
-    for (let b = 0; b < B; b++) {
-      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xs = xd + <usize>nb * 4;
-      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-      for (let g = 0; g < nb; g++) {
-        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5);
-        let a0 = i32x4.splat(-12 * load<i32>(xs + (<usize>g << 2))), a1 = a0, b0 = i32x4.splat(0), b1 = b0;
-        {
-          const xl = v128.load32_splat(xb, 0), xh = v128.load32_splat(xb, 16);
-          a0 = rdot(xl, v128.load(d, 0), a0); b0 = rdot(xh, v128.load(d, 16), b0);
-          a1 = rdot(xl, v128.load(d, 32), a1); b1 = rdot(xh, v128.load(d, 48), b1);
-        }
-        {
-          const xl = v128.load32_splat(xb, 4), xh = v128.load32_splat(xb, 20);
-          a0 = rdot(xl, v128.load(d, 64), a0); b0 = rdot(xh, v128.load(d, 80), b0);
-          a1 = rdot(xl, v128.load(d, 96), a1); b1 = rdot(xh, v128.load(d, 112), b1);
-        }
-        {
-          const xl = v128.load32_splat(xb, 8), xh = v128.load32_splat(xb, 24);
-          a0 = rdot(xl, v128.load(d, 128), a0); b0 = rdot(xh, v128.load(d, 144), b0);
-          a1 = rdot(xl, v128.load(d, 160), a1); b1 = rdot(xh, v128.load(d, 176), b1);
-        }
-        {
-          const xl = v128.load32_splat(xb, 12), xh = v128.load32_splat(xb, 28);
-          a0 = rdot(xl, v128.load(d, 192), a0); b0 = rdot(xh, v128.load(d, 208), b0);
-          a1 = rdot(xl, v128.load(d, 224), a1); b1 = rdot(xh, v128.load(d, 240), b1);
-        }
-        const dd = f32x4.mul(v128.load32_splat(xd + (<usize>g << 2)), f32x4.splat(0.5)), sg8 = sc + (<usize>g << 5);
-        acc0 = scale_add(acc0, i32x4.add(a0, b0), v128.load(sg8), dd);
-        acc1 = scale_add(acc1, i32x4.add(a1, b1), v128.load(sg8, 16), dd);
-      }
-      store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
-    }
-  }
-}
-
 @inline function rdot16(x: v128, w: v128): v128 { return i16x8.relaxed_dot_i8x16_i7x16_s(x, w); }
 
 /**
@@ -215,8 +170,11 @@ export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, 
 }
 
 /**
- * Prefill form of matmul_mxfp4_q8_rdot16: the matmul_mxfp4_q8_rdot_batched scratch, lane-corrected
- * i16 sums. Tokens go two at a time: each decoded code vector is loaded once for both, and a
+ * Prefill form of matmul_mxfp4_q8_rdot16 (and of matmul_mxfp4_q8_rdot: the kernels' sums are the
+ * same integers): each group of eight rows decoded to offset bytes and f32 row scales once into
+ * `scratch` (nb·288 bytes, decode_group) for every token, lane-corrected i16 sums. Its i32-dot twin
+ * ran slower under Deno too (35.0 against 37.9 GB/s of weights cold, 16 tokens, two threads, Zen 5),
+ * so both variants take this one. Tokens go two at a time: each decoded code vector is loaded once for both, and a
  * token's low- and high-nibble products meet in one i16 sum per four rows (≤ 24384, see
  * rdot16). Measured in one process, alternating (Zen 5, Bun, one thread, 256×2880, best of 10,
  * median of eight rounds): 240 against 257 µs at 16 tokens, 893 against 972 at 63. Four tokens

@@ -53,7 +53,7 @@ export const MATMUL: Record<Format, Record<Precision, MatmulKernel>> = {
  * widening one) and the start-up probe (variants.ts) keeps the fastest pair.
  */
 type Swap = Pick<MatmulKernel, 'name' | 'batched' | 'layout'>;
-const RDOT: Swap = { name: 'matmul_mxfp4_q8_rdot', batched: 'matmul_mxfp4_q8_rdot_batched', layout: 'r8' };
+const RDOT: Swap = { name: 'matmul_mxfp4_q8_rdot', batched: 'matmul_mxfp4_q8_rdot16_batched', layout: 'r8' };
 const RDOT16: Swap = { name: 'matmul_mxfp4_q8_rdot16', batched: 'matmul_mxfp4_q8_rdot16_batched', layout: 'r8' };
 const Q8_SIGN: Swap = { name: 'matmul_q8_0_q8_sign', layout: 'r4s' };
 
