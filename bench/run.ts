@@ -3,11 +3,12 @@
 // alternate ours/peer. Each run: pp<prompt> + tg<gen>; in the first run also decode at each of
 // --depths (tg<depth-gen> after a prefill of that many tokens) and --streams concurrent greedy
 // streams (aggregate decode against one stream). Writes bench/results/<stamp>.json + .md + .svg
-// (tok/s against context depth, both engines) and latest.md; the last line printed is one JSON object.
+// (tok/s against context depth, both engines) and latest.md (and latest.svg), unless --no-latest (a
+// smoke run, a partial one: latest.* stays the run the README quotes); the last line printed is one JSON object.
 // --cold drops the file's pages from the page cache before every run (GNU dd iflag=nocache, which
 // needs no privileges), so each load reads the disk: the cold-cache load time.
 // Usage: npx bun run bench -- --model PATH [--threads T] [--prompt 512] [--gen 32] [--depths 4096,16384] [--depth-gen 128]
-//          [--streams 4] [--vs llama.cpp] [--reps 2] [--precision fast] [--dense-q8] [--cold]
+//          [--streams 4] [--vs llama.cpp] [--reps 2] [--precision fast] [--dense-q8] [--cold] [--no-latest]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -27,7 +28,7 @@ const promptLen = int(a, 'prompt', 512), gen = int(a, 'gen', 32), reps = int(a, 
 const precision = str(a, 'precision', 'fast');
 const depths = str(a, 'depths', '').split(',').filter(Boolean).map(Number), depthGen = int(a, 'depth-gen', 128);
 const streams = int(a, 'streams', 0), streamPrompt = 128, streamGen = 32;
-const vs = a.flags.get('vs'), cold = a.flags.get('cold') === true;
+const vs = a.flags.get('vs'), cold = a.flags.get('cold') === true, latest = a.flags.get('no-latest') !== true;
 if (vs !== undefined && vs !== 'llama.cpp') throw new Error(`--vs supports llama.cpp only, got ${vs}`);
 
 // identical prompt for every engine: ordinary (non-special) ids from a fixed seed
@@ -106,10 +107,10 @@ const stamp = summary.date.replace(/[:.]/g, '-');
 const md = markdownReport(summary);
 writeFileSync(join(out, `${stamp}.json`), JSON.stringify(summary, null, 2) + '\n');
 writeFileSync(join(out, `${stamp}.md`), md);
-writeFileSync(join(out, 'latest.md'), md);
+if (latest) writeFileSync(join(out, 'latest.md'), md);
 if (summary.depths.length) {
   writeFileSync(join(out, `${stamp}.svg`), depthSvg(summary));
-  writeFileSync(join(out, 'latest.svg'), depthSvg(summary));
+  if (latest) writeFileSync(join(out, 'latest.svg'), depthSvg(summary));
 }
 console.log(md);
 console.log(JSON.stringify({ prefill_tps: summary.prefill_tps, decode_tps: summary.decode_tps, ...(summary.peer ? { peer: { name: summary.peer.name, prefill_tps: summary.peer.prefill_tps, decode_tps: summary.peer.decode_tps } } : {}) }));
