@@ -135,6 +135,40 @@ function decode_group(wg: usize, sg: usize, nb: i32, scratch: usize, lut: v128, 
 }
 
 /**
+ * two_tokens for one token (xq, products at y): four accumulators, the low and high nibbles apart,
+ * so no add waits on the one before it (the one-token kernel's decode path).
+ */
+@inline function one_token(decoded: bool, codes: usize, scales: usize, xq: usize, y: usize, nb: i32, rows: i32,
+                           lut: v128, m: v128, tiny: v128, step: v128, ones: v128): void {
+  const xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
+  let acc0 = f32x4.splat(0), acc1 = acc0;
+  for (let g = 0; g < nb; g++) {
+    const xb = xq + (<usize>g << 5), cg = xc + (<usize>g << 3);
+    let a0 = v128.load32_splat(cg), a1 = a0, b0 = v128.load32_splat(cg, 4), b1 = b0;
+    for (let j: usize = 0; j < 4; j++) {
+      let w0: v128, w1: v128, w2: v128, w3: v128;
+      if (decoded) {
+        const o = codes + (<usize>g << 8) + (j << 6);
+        w0 = v128.load(o); w1 = v128.load(o, 16); w2 = v128.load(o, 32); w3 = v128.load(o, 48);
+      } else {
+        const o = codes + <usize>g * CODES + (j << 5), c0 = v128.load(o), c1 = v128.load(o, 16);
+        w0 = lo(c0, lut, m); w1 = hi(c0, lut, m); w2 = lo(c1, lut, m); w3 = hi(c1, lut, m);
+      }
+      const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2));
+      a0 = i16x8.add(a0, rdot16(xl, w0)); b0 = i16x8.add(b0, rdot16(xh, w1));
+      a1 = i16x8.add(a1, rdot16(xl, w2)); b1 = i16x8.add(b1, rdot16(xh, w3));
+    }
+    let s0: v128, s1: v128;
+    if (decoded) { s0 = v128.load(scales + (<usize>g << 5)); s1 = v128.load(scales + (<usize>g << 5), 16); }
+    else { const sb = scale_bytes(scales + (<usize>g << 3)); s0 = scales_lo(sb, tiny, step); s1 = scales_hi(sb, tiny, step); }
+    const dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
+    acc0 = scale_add(acc0, i32x4.dot_i16x8_s(i16x8.add(a0, b0), ones), s0, dd);
+    acc1 = scale_add(acc1, i32x4.dot_i16x8_s(i16x8.add(a1, b1), ones), s1, dd);
+  }
+  store_rows8(y, acc0, acc1, rows);
+}
+
+/**
  * matmul_mxfp4_q8_rdot with the i16 form of the relaxed dot (pmaddubsw alone on x86), summed in
  * i16 and widened to i32 once per block (a dot with ones, from the data segment). Each i16 lane
  * starts at its own share of the offset's correction (quant.ts c: −12·Σ of the eight activations
@@ -165,24 +199,7 @@ export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, 
     // expert chosen by two of them): 50 against 75 µs for two tokens, 97 against 145 for four
     // (256×2880, one thread, Zen 5, Bun, alternating); one token unchanged.
     for (; b + 2 <= B; b += 2) two_tokens(false, wg, sg, x + <usize>b * xs, xs, y + ((<usize>b * n_out + r) << 2), nb, n_out, min(8, r1 - r), lut, m, tiny, step, ones);
-    for (; b < B; b++) {
-      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
-      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-      for (let g = 0; g < nb; g++) {
-        const blk = wg + <usize>g * CODES, xb = xq + (<usize>g << 5), cg = xc + (<usize>g << 3);
-        let a0 = v128.load32_splat(cg), a1 = a0, b0 = v128.load32_splat(cg, 4), b1 = b0;
-        for (let j: usize = 0; j < 4; j++) {
-          const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2));
-          const c0 = v128.load(blk + (j << 5)), c1 = v128.load(blk + (j << 5), 16);
-          a0 = i16x8.add(a0, rdot16(xl, lo(c0, lut, m))); b0 = i16x8.add(b0, rdot16(xh, hi(c0, lut, m)));
-          a1 = i16x8.add(a1, rdot16(xl, lo(c1, lut, m))); b1 = i16x8.add(b1, rdot16(xh, hi(c1, lut, m)));
-        }
-        const e = scale_bytes(sg + (<usize>g << 3)), dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-        acc0 = scale_add(acc0, i32x4.dot_i16x8_s(i16x8.add(a0, b0), ones), scales_lo(e, tiny, step), dd);
-        acc1 = scale_add(acc1, i32x4.dot_i16x8_s(i16x8.add(a1, b1), ones), scales_hi(e, tiny, step), dd);
-      }
-      store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, min(8, r1 - r));
-    }
+    for (; b < B; b++) one_token(false, wg, sg, x + <usize>b * xs, y + ((<usize>b * n_out + r) << 2), nb, min(8, r1 - r), lut, m, tiny, step, ones);
   }
 }
 
@@ -205,22 +222,6 @@ export function matmul_mxfp4_q8_rdot16_batched(w: usize, x: usize, y: usize, n_i
     const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny, step);
     let b = 0;
     for (; b + 2 <= B; b += 2) two_tokens(true, scratch, sc, x + <usize>b * xs, xs, y + ((<usize>b * n_out + r) << 2), nb, n_out, rows, lut, m, tiny, step, ones);
-    if (b < B) { // the odd token
-      const xq = x + <usize>b * xs, xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
-      let acc0 = f32x4.splat(0), acc1 = acc0;
-      for (let g = 0; g < nb; g++) {
-        const d = scratch + (<usize>g << 8), xb = xq + (<usize>g << 5), sg8 = sc + (<usize>g << 5), cg = xc + (<usize>g << 3);
-        let a = i16x8.add(v128.load32_splat(cg), v128.load32_splat(cg, 4)), c = a;
-        for (let j: usize = 0; j < 4; j++) {
-          const o = d + (j << 6), p = xb + (j << 2), xl = v128.load32_splat(p), xh = v128.load32_splat(p, 16);
-          a = i16x8.add(a, i16x8.add(rdot16(xl, v128.load(o)), rdot16(xh, v128.load(o, 16))));
-          c = i16x8.add(c, i16x8.add(rdot16(xl, v128.load(o, 32)), rdot16(xh, v128.load(o, 48))));
-        }
-        const d0 = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-        acc0 = scale_add(acc0, i32x4.dot_i16x8_s(a, ones), v128.load(sg8), d0);
-        acc1 = scale_add(acc1, i32x4.dot_i16x8_s(c, ones), v128.load(sg8, 16), d0);
-      }
-      store_rows8(y + ((<usize>b * n_out + r) << 2), acc0, acc1, rows);
-    }
+    if (b < B) one_token(true, scratch, sc, x + <usize>b * xs, y + ((<usize>b * n_out + r) << 2), nb, rows, lut, m, tiny, step, ones); // the odd token
   }
 }
