@@ -93,20 +93,26 @@ function decode_group(wg: usize, sg: usize, nb: i32, scratch: usize, lut: v128, 
 @inline function rdot16(x: v128, w: v128): v128 { return i16x8.relaxed_dot_i8x16_i7x16_s(x, w); }
 
 /**
- * Tokens xq and xq + xs against one group of eight rows, their products at y and y + n_out·4: the
- * codes decoded here (codes/scales at the group's r8 blocks) or already decoded (`decoded`: the
- * batched kernels' scratch, decode_group), each code vector loaded or decoded once for both tokens.
- * Rows 0..3 of token one sum in a, 4..7 in c; token two's in e, f; a token's low and high nibbles
- * in one i16 sum each, from both halves' lane corrections (|·| ≤ 24384, see rdot16).
+ * One or two tokens (n, a constant where inlined: xq, and xq + xs) against one group of eight
+ * rows, their products at y (and y + n_out·4): the codes decoded here (codes/scales at the group's
+ * r8 blocks) or already decoded (`decoded`: the batched kernels' scratch, decode_group), each code
+ * vector loaded or decoded once for all the tokens. One token keeps four accumulators, the low and
+ * high nibbles apart, so no add waits on the one before it; two tokens keep a token's low and high
+ * nibbles in one i16 sum each (p: token one, q: token two; 0: rows 0..3, 1: rows 4..7), from both
+ * halves' lane corrections (|·| ≤ 24384, see rdot16).
  */
-@inline function two_tokens(decoded: bool, codes: usize, scales: usize, xq: usize, xs: usize, y: usize, nb: i32, n_out: i32, rows: i32,
-                            lut: v128, m: v128, tiny: v128, step: v128, ones: v128): void {
+@inline function tokens(n: i32, decoded: bool, codes: usize, scales: usize, xq: usize, xs: usize, y: usize, nb: i32, n_out: i32, rows: i32,
+                        lut: v128, m: v128, tiny: v128, step: v128, ones: v128): void {
   const xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
   let acc0 = f32x4.splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   for (let g = 0; g < nb; g++) {
     const xb = xq + (<usize>g << 5), cg = xc + (<usize>g << 3);
-    let a = i16x8.add(v128.load32_splat(cg), v128.load32_splat(cg, 4)), c = a;
-    let e = i16x8.add(v128.load32_splat(cg + xs), v128.load32_splat(cg + xs, 4)), f = e;
+    let p0: v128, p1: v128, q0: v128, q1: v128;
+    if (n == 1) { p0 = v128.load32_splat(cg); p1 = p0; q0 = v128.load32_splat(cg, 4); q1 = q0; }
+    else {
+      p0 = i16x8.add(v128.load32_splat(cg), v128.load32_splat(cg, 4)); p1 = p0;
+      q0 = i16x8.add(v128.load32_splat(cg + xs), v128.load32_splat(cg + xs, 4)); q1 = q0;
+    }
     for (let j: usize = 0; j < 4; j++) {
       let w0: v128, w1: v128, w2: v128, w3: v128;
       if (decoded) {
@@ -117,55 +123,35 @@ function decode_group(wg: usize, sg: usize, nb: i32, scratch: usize, lut: v128, 
         w0 = lo(c0, lut, m); w1 = hi(c0, lut, m); w2 = lo(c1, lut, m); w3 = hi(c1, lut, m);
       }
       const p = xb + (j << 2);
-      let xl = v128.load32_splat(p), xh = v128.load32_splat(p, 16);
-      a = i16x8.add(a, i16x8.add(rdot16(xl, w0), rdot16(xh, w1)));
-      c = i16x8.add(c, i16x8.add(rdot16(xl, w2), rdot16(xh, w3)));
-      xl = v128.load32_splat(p + xs); xh = v128.load32_splat(p + xs, 16);
-      e = i16x8.add(e, i16x8.add(rdot16(xl, w0), rdot16(xh, w1)));
-      f = i16x8.add(f, i16x8.add(rdot16(xl, w2), rdot16(xh, w3)));
-    }
-    let s0: v128, s1: v128;
-    if (decoded) { s0 = v128.load(scales + (<usize>g << 5)); s1 = v128.load(scales + (<usize>g << 5), 16); }
-    else { const sb = scale_bytes(scales + (<usize>g << 3)); s0 = scales_lo(sb, tiny, step); s1 = scales_hi(sb, tiny, step); }
-    const gd = xd + (<usize>g << 2), d0 = f32x4.splat(load<f32>(gd) * 0.5), d1 = f32x4.splat(load<f32>(gd + xs) * 0.5);
-    acc0 = scale_add(acc0, i32x4.dot_i16x8_s(a, ones), s0, d0); acc1 = scale_add(acc1, i32x4.dot_i16x8_s(c, ones), s1, d0);
-    acc2 = scale_add(acc2, i32x4.dot_i16x8_s(e, ones), s0, d1); acc3 = scale_add(acc3, i32x4.dot_i16x8_s(f, ones), s1, d1);
-  }
-  store_rows8(y, acc0, acc1, rows); store_rows8(y + (<usize>n_out << 2), acc2, acc3, rows);
-}
-
-/**
- * two_tokens for one token (xq, products at y): four accumulators, the low and high nibbles apart,
- * so no add waits on the one before it (the one-token kernel's decode path).
- */
-@inline function one_token(decoded: bool, codes: usize, scales: usize, xq: usize, y: usize, nb: i32, rows: i32,
-                           lut: v128, m: v128, tiny: v128, step: v128, ones: v128): void {
-  const xd = xq + <usize>nb * 32, xc = xd + <usize>nb * 8;
-  let acc0 = f32x4.splat(0), acc1 = acc0;
-  for (let g = 0; g < nb; g++) {
-    const xb = xq + (<usize>g << 5), cg = xc + (<usize>g << 3);
-    let a0 = v128.load32_splat(cg), a1 = a0, b0 = v128.load32_splat(cg, 4), b1 = b0;
-    for (let j: usize = 0; j < 4; j++) {
-      let w0: v128, w1: v128, w2: v128, w3: v128;
-      if (decoded) {
-        const o = codes + (<usize>g << 8) + (j << 6);
-        w0 = v128.load(o); w1 = v128.load(o, 16); w2 = v128.load(o, 32); w3 = v128.load(o, 48);
+      // xh's address as a sum, not load32_splat(p, 16): JavaScriptCore turns an offset splat into a
+      // scalar load and a splat, and one token ran 3–4 % slower that way (528 vs 548 µs, 5760×2880)
+      let xl = v128.load32_splat(p), xh = v128.load32_splat(xb + 16 + (j << 2));
+      if (n == 1) {
+        p0 = i16x8.add(p0, rdot16(xl, w0)); q0 = i16x8.add(q0, rdot16(xh, w1));
+        p1 = i16x8.add(p1, rdot16(xl, w2)); q1 = i16x8.add(q1, rdot16(xh, w3));
       } else {
-        const o = codes + <usize>g * CODES + (j << 5), c0 = v128.load(o), c1 = v128.load(o, 16);
-        w0 = lo(c0, lut, m); w1 = hi(c0, lut, m); w2 = lo(c1, lut, m); w3 = hi(c1, lut, m);
+        p0 = i16x8.add(p0, i16x8.add(rdot16(xl, w0), rdot16(xh, w1)));
+        p1 = i16x8.add(p1, i16x8.add(rdot16(xl, w2), rdot16(xh, w3)));
+        xl = v128.load32_splat(p + xs); xh = v128.load32_splat(p + xs, 16);
+        q0 = i16x8.add(q0, i16x8.add(rdot16(xl, w0), rdot16(xh, w1)));
+        q1 = i16x8.add(q1, i16x8.add(rdot16(xl, w2), rdot16(xh, w3)));
       }
-      const xl = v128.load32_splat(xb + (j << 2)), xh = v128.load32_splat(xb + 16 + (j << 2));
-      a0 = i16x8.add(a0, rdot16(xl, w0)); b0 = i16x8.add(b0, rdot16(xh, w1));
-      a1 = i16x8.add(a1, rdot16(xl, w2)); b1 = i16x8.add(b1, rdot16(xh, w3));
     }
     let s0: v128, s1: v128;
     if (decoded) { s0 = v128.load(scales + (<usize>g << 5)); s1 = v128.load(scales + (<usize>g << 5), 16); }
     else { const sb = scale_bytes(scales + (<usize>g << 3)); s0 = scales_lo(sb, tiny, step); s1 = scales_hi(sb, tiny, step); }
-    const dd = f32x4.splat(load<f32>(xd + (<usize>g << 2)) * 0.5);
-    acc0 = scale_add(acc0, i32x4.dot_i16x8_s(i16x8.add(a0, b0), ones), s0, dd);
-    acc1 = scale_add(acc1, i32x4.dot_i16x8_s(i16x8.add(a1, b1), ones), s1, dd);
+    const gd = xd + (<usize>g << 2), d0 = f32x4.splat(load<f32>(gd) * 0.5);
+    if (n == 1) {
+      acc0 = scale_add(acc0, i32x4.dot_i16x8_s(i16x8.add(p0, q0), ones), s0, d0);
+      acc1 = scale_add(acc1, i32x4.dot_i16x8_s(i16x8.add(p1, q1), ones), s1, d0);
+    } else {
+      const d1 = f32x4.splat(load<f32>(gd + xs) * 0.5);
+      acc0 = scale_add(acc0, i32x4.dot_i16x8_s(p0, ones), s0, d0); acc1 = scale_add(acc1, i32x4.dot_i16x8_s(p1, ones), s1, d0);
+      acc2 = scale_add(acc2, i32x4.dot_i16x8_s(q0, ones), s0, d1); acc3 = scale_add(acc3, i32x4.dot_i16x8_s(q1, ones), s1, d1);
+    }
   }
   store_rows8(y, acc0, acc1, rows);
+  if (n == 2) store_rows8(y + (<usize>n_out << 2), acc2, acc3, rows);
 }
 
 /**
@@ -198,8 +184,8 @@ export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, 
     // Two tokens at a time share each code vector's decode (several streams' decode steps: an
     // expert chosen by two of them): 50 against 75 µs for two tokens, 97 against 145 for four
     // (256×2880, one thread, Zen 5, Bun, alternating); one token unchanged.
-    for (; b + 2 <= B; b += 2) two_tokens(false, wg, sg, x + <usize>b * xs, xs, y + ((<usize>b * n_out + r) << 2), nb, n_out, min(8, r1 - r), lut, m, tiny, step, ones);
-    for (; b < B; b++) one_token(false, wg, sg, x + <usize>b * xs, y + ((<usize>b * n_out + r) << 2), nb, min(8, r1 - r), lut, m, tiny, step, ones);
+    for (; b + 2 <= B; b += 2) tokens(2, false, wg, sg, x + <usize>b * xs, xs, y + ((<usize>b * n_out + r) << 2), nb, n_out, min(8, r1 - r), lut, m, tiny, step, ones);
+    for (; b < B; b++) tokens(1, false, wg, sg, x + <usize>b * xs, xs, y + ((<usize>b * n_out + r) << 2), nb, n_out, min(8, r1 - r), lut, m, tiny, step, ones);
   }
 }
 
@@ -208,7 +194,7 @@ export function matmul_mxfp4_q8_rdot16(w: usize, x: usize, y: usize, n_in: i32, 
  * same integers): each group of eight rows decoded to offset bytes and f32 row scales once into
  * `scratch` (nb·288 bytes, decode_group) for every token, lane-corrected i16 sums. Its i32-dot twin
  * ran slower under Deno too (35.0 against 37.9 GB/s of weights cold, 16 tokens, two threads, Zen 5),
- * so both variants take this one. Tokens go two at a time (two_tokens), each decoded code vector
+ * so both variants take this one. Tokens go two at a time (tokens), each decoded code vector
  * loaded once for both. Measured in one process, alternating (Zen 5, Bun, one thread, 256×2880,
  * best of 10, median of eight rounds): 240 against 257 µs at 16 tokens, 893 against 972 at 63
  * (one token at a time before). Four tokens at a time ran slower than two (245, 920 µs:
@@ -221,7 +207,7 @@ export function matmul_mxfp4_q8_rdot16_batched(w: usize, x: usize, y: usize, n_i
     const wg = group_codes(w, nb, r), sg = group_scales(w, nb, n_out, r), rows = min(8, r1 - r);
     const sc = decode_group(wg, sg, nb, scratch, lut, m, tiny, step);
     let b = 0;
-    for (; b + 2 <= B; b += 2) two_tokens(true, scratch, sc, x + <usize>b * xs, xs, y + ((<usize>b * n_out + r) << 2), nb, n_out, rows, lut, m, tiny, step, ones);
-    if (b < B) one_token(true, scratch, sc, x + <usize>b * xs, y + ((<usize>b * n_out + r) << 2), nb, rows, lut, m, tiny, step, ones); // the odd token
+    for (; b + 2 <= B; b += 2) tokens(2, true, scratch, sc, x + <usize>b * xs, xs, y + ((<usize>b * n_out + r) << 2), nb, n_out, rows, lut, m, tiny, step, ones);
+    if (b < B) tokens(1, true, scratch, sc, x + <usize>b * xs, xs, y + ((<usize>b * n_out + r) << 2), nb, n_out, rows, lut, m, tiny, step, ones); // the odd token
   }
 }
