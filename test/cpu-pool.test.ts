@@ -49,6 +49,27 @@ describe('cpu pool', () => {
     expect(Buffer.compare(a.u8.subarray(y1, y1 + nOut * 4), a.u8.subarray(y2, y2 + nOut * 4))).toBe(0);
   });
 
+  test('a pool of 64 threads (the most `threads` allows) computes the one-thread product', async () => {
+    // each worker announces its sleep in the control block (SLEEP + id): 64 of them must fit it
+    const a = new Arena(1, 16 << 20), rand = rng(6);
+    const nIn = 32, nOut = 4096;
+    const w = a.alloc(nIn * nOut * 4), x = a.alloc(nIn * 4), y1 = a.alloc(nOut * 4), y2 = a.alloc(nOut * 4);
+    for (let i = 0; i < nIn * nOut; i++) a.f32[w / 4 + i] = rand() - 0.5;
+    for (let i = 0; i < nIn; i++) a.f32[x / 4 + i] = rand() - 0.5;
+    a.k.matmul_f32_f32(w, x, y1, nIn, nOut, 1, 0, nOut);
+    const pool = new Pool(64);
+    await pool.attach([a, a]);
+    try {
+      // twice: the second dispatch finds the workers that went to sleep after the first
+      for (let i = 0; i < 2; i++) {
+        a.f32.fill(Number.NaN, y2 / 4, y2 / 4 + nOut);
+        pool.run(1, 'matmul_f32_f32', [w, x, y2, nIn, nOut, 1], nOut, undefined, 4);
+        expect(Buffer.compare(a.u8.subarray(y1, y1 + nOut * 4), a.u8.subarray(y2, y2 + nOut * 4))).toBe(0);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    } finally { pool.close(); }
+  });
+
   test('several jobs in one dispatch (runJobs: a layer\'s experts) = each on one thread, bit for bit', async () => {
     const a = new Arena(1, 16 << 20), rand = rng(5);
     const nIn = 64, nOut = 333, J = 5;

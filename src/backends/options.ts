@@ -6,12 +6,15 @@ export type Precision = 'exact' | 'fast';
 export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'webgpu'];
 
+/** Most CPU threads an engine runs (the CPU pool's control block holds a flag per thread). */
+export const MAX_THREADS = 64;
+
 export interface EngineOptions {
   /** Which backend runs the model (src/boot/backend-choice.ts decides `auto`). */
   backend: BackendChoice;
   /** What each precision means on each backend: PRECISIONS below. */
   precision: Precision;
-  /** CPU threads, the calling one included. */
+  /** CPU threads, the calling one included (1 … MAX_THREADS; by default every core, at most that). */
   threads: number;
   /** Largest batch of tokens one forward call carries (prompts are split into batches of it). */
   maxBatch: number;
@@ -36,7 +39,7 @@ export interface EngineOptions {
 }
 
 export const ENGINE_DEFAULTS: Readonly<EngineOptions> = {
-  backend: 'auto', precision: 'fast', threads: availableParallelism(), maxBatch: 64, context: 4096, denseQ8: false,
+  backend: 'auto', precision: 'fast', threads: Math.min(availableParallelism(), MAX_THREADS), maxBatch: 64, context: 4096, denseQ8: false,
   arenaBytes: Infinity, kernels: 'auto',
 };
 

@@ -1,6 +1,6 @@
 // The engine's flags, shared by `serve` and `eval`: parsed into the one options type
 // (backends/options.ts), help text derived from its defaults and precision table.
-import { BACKEND_CHOICES, ENGINE_DEFAULTS, precisionHelp, type BackendChoice, type EngineOptions } from '../backends/options.ts';
+import { BACKEND_CHOICES, ENGINE_DEFAULTS, MAX_THREADS, precisionHelp, type BackendChoice, type EngineOptions } from '../backends/options.ts';
 import { int, str, UsageError, type Parsed } from './args.ts';
 
 export const ENGINE_FLAGS = ['backend', 'precision', 'threads', 'dense-q8', 'ctx', 'batch', 'arena-bytes'] as const;
@@ -12,7 +12,7 @@ export function engineHelp(defaults: Partial<Record<'backend' | 'ctx' | 'precisi
     `  --backend B         ${BACKEND_CHOICES.join(' | ')} (default ${defaults.backend ?? d.backend}; auto: WebGPU on a hardware GPU, else the CPU)`,
     `  --precision P       fast | exact (default ${defaults.precision ?? d.precision}):`,
     precisionHelp('                        '),
-    `  --threads N         CPU threads (default: all cores, ${d.threads} here)`,
+    `  --threads N         CPU threads, 1 to ${MAX_THREADS} (default: all cores, at most ${MAX_THREADS}; ${d.threads} here)`,
     `  --dense-q8          re-quantise bf16/f16/f32 weight matrices to Q8_0 at load (HF checkpoints: ~30 % fewer bytes per token; CPU and WebGPU)`,
     `  --ctx N             context length per session (default ${defaults.ctx ?? d.context})`,
     `  --batch N           tokens per forward pass when prefilling (default ${d.maxBatch})`,
@@ -38,7 +38,10 @@ export function engineFlags(a: Parsed): Partial<EngineOptions> {
     if (p !== 'fast' && p !== 'exact') throw new UsageError(`--precision must be fast or exact, got ${p}`);
     o.precision = p;
   }
-  if (a.flags.has('threads')) o.threads = positive('threads');
+  if (a.flags.has('threads')) {
+    o.threads = positive('threads');
+    if (o.threads > MAX_THREADS) throw new UsageError(`--threads must be at most ${MAX_THREADS}, got ${o.threads}`);
+  }
   if (a.flags.get('dense-q8') === true) o.denseQ8 = true;
   else if (a.flags.has('dense-q8')) throw new UsageError('--dense-q8 takes no value');
   if (a.flags.has('ctx')) o.context = positive('ctx', 2);

@@ -6,6 +6,7 @@
 // it, so a wake costs ~1 µs while busy and a futex only after idling (research/feasibility.md §4:
 // futex round trips cost 50–65 µs here). Never more spinning threads than `threads`.
 import type { Arena } from './arena.ts';
+import { MAX_THREADS } from '../options.ts';
 
 // control block layout (Int32 indices)
 export const GEN = 0, DONE = 1, QUIT = 2, ARENA = 3, KERNEL = 4, NARGS = 5, N = 6, PER_ARG = 7, PER_STRIDE = 8,
@@ -41,7 +42,8 @@ export function takeChunks(ctl: Int32Array, n: number, fn: (r0: number, r1: numb
 }
 
 export class Pool {
-  private ctl = new Int32Array(new SharedArrayBuffer(4 * 64));
+  /** GEN … JOBS, then a sleep flag per worker (SLEEP + id): sized for the most threads allowed. */
+  private ctl = new Int32Array(new SharedArrayBuffer(4 * (SLEEP + MAX_THREADS)));
   private args = new Float64Array(new SharedArrayBuffer(8 * MAX_ARGS * MAX_JOBS));
   private workers: Worker[] = [];
   private arenas: Arena[] = [];
@@ -49,7 +51,7 @@ export class Pool {
   private ids = new Map<string, number>();
 
   constructor(readonly size: number) {
-    if (!(size >= 1 && size <= 64)) throw new RangeError(`threads must be 1..64, got ${size}`);
+    if (!(size >= 1 && size <= MAX_THREADS)) throw new RangeError(`threads must be 1..${MAX_THREADS}, got ${size}`);
   }
 
   /** Starts the workers on these arenas (resolves when every worker is listening). */
