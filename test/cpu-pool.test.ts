@@ -5,6 +5,16 @@ import { Arena } from '../src/backends/cpu/arena.ts';
 import { CHUNK, JOBS, NEXT, Pool, chunkRows, takeChunks } from '../src/backends/cpu/pool.ts';
 import { rng } from './helpers/arena.ts';
 
+/** Random f32 weights [nOut, nIn] and activations in a fresh arena, y1 their one-thread product, y2 a place for another. */
+function product(seed: number, nIn: number, nOut: number) {
+  const a = new Arena(1, 16 << 20), rand = rng(seed);
+  const w = a.alloc(nIn * nOut * 4), x = a.alloc(nIn * 4), y1 = a.alloc(nOut * 4), y2 = a.alloc(nOut * 4);
+  for (let i = 0; i < nIn * nOut; i++) a.f32[w / 4 + i] = rand() - 0.5;
+  for (let i = 0; i < nIn; i++) a.f32[x / 4 + i] = rand() - 0.5;
+  a.k.matmul_f32_f32(w, x, y1, nIn, nOut, 1, 0, nOut);
+  return { a, w, x, y1, y2 };
+}
+
 describe('cpu pool', () => {
   test('chunks cover [0, n) once, start on multiples of align, however the threads interleave', () => {
     const rand = rng(3);
@@ -35,12 +45,7 @@ describe('cpu pool', () => {
   });
 
   test('a product split over 2 threads in chunks equals the one-thread product, bit for bit', async () => {
-    const a = new Arena(1, 16 << 20), rand = rng(4);
-    const nIn = 96, nOut = 1000;
-    const w = a.alloc(nIn * nOut * 4), x = a.alloc(nIn * 4), y1 = a.alloc(nOut * 4), y2 = a.alloc(nOut * 4);
-    for (let i = 0; i < nIn * nOut; i++) a.f32[w / 4 + i] = rand() - 0.5;
-    for (let i = 0; i < nIn; i++) a.f32[x / 4 + i] = rand() - 0.5;
-    a.k.matmul_f32_f32(w, x, y1, nIn, nOut, 1, 0, nOut);
+    const { a, w, x, y1, y2 } = product(4, 96, 1000), nIn = 96, nOut = 1000;
     const pool = new Pool(2);
     await pool.attach([a, a]);
     try {
@@ -51,12 +56,7 @@ describe('cpu pool', () => {
 
   test('a pool of 64 threads (the most `threads` allows) computes the one-thread product', async () => {
     // each worker announces its sleep in the control block (SLEEP + id): 64 of them must fit it
-    const a = new Arena(1, 16 << 20), rand = rng(6);
-    const nIn = 32, nOut = 4096;
-    const w = a.alloc(nIn * nOut * 4), x = a.alloc(nIn * 4), y1 = a.alloc(nOut * 4), y2 = a.alloc(nOut * 4);
-    for (let i = 0; i < nIn * nOut; i++) a.f32[w / 4 + i] = rand() - 0.5;
-    for (let i = 0; i < nIn; i++) a.f32[x / 4 + i] = rand() - 0.5;
-    a.k.matmul_f32_f32(w, x, y1, nIn, nOut, 1, 0, nOut);
+    const { a, w, x, y1, y2 } = product(6, 32, 4096), nIn = 32, nOut = 4096;
     const pool = new Pool(64);
     await pool.attach([a, a]);
     try {
