@@ -3,7 +3,7 @@
 // over 2,000 requests before src/server/memory.ts; now the peak must stay within 1.5× the RSS after
 // the first 100. Then failed requests — 1 MiB prompts refused after tokenizing in the worker, broken
 // JSON, refused schemas — must leave nothing behind: once the prompt worker has ended, RSS is back
-// within the bound, and a second round of them adds nothing (within 24 MiB) to the first.
+// within the bound, and later rounds of them add nothing (within 24 MiB) to the one before.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { startChildServer, type ChildServer } from './helpers/server-child.ts';
 
@@ -52,20 +52,25 @@ test('4,000 chat requests: peak RSS ≤ 1.5× the RSS after the first 100; faile
     await run(300, (i) => chat(i), 200, undefined, () => { p = Math.max(p, srv.rssMiB()); });
     return p;
   };
-  // Twice: the allocator may keep some of the first round's freed pages (a step, seen up to ~41
-  // MiB), while anything the failures leak grows with every round.
+  // Three times: the allocator may keep some of a round's freed pages (a one-off step, seen up to
+  // ~41 MiB after the first round and 26 MiB after the second), while anything the failures leak
+  // grows with every round.
   const endPeak = await failThenServe();
   const endPeak2 = await failThenServe();
+  const endPeak3 = await failThenServe();
   console.log(`RSS (MiB): after 100 requests ${after100.toFixed(0)}, peak over the next 3,900 ${peak.toFixed(0)} (${(peak / after100).toFixed(2)}×), `
-    + `over the last 300 of them ${okPeak.toFixed(0)}; through 460 failed requests ${failedPeak.toFixed(0)}; over 300 ok requests after them ${endPeak.toFixed(0)}, after a second such round ${endPeak2.toFixed(0)}`);
+    + `over the last 300 of them ${okPeak.toFixed(0)}; through 460 failed requests ${failedPeak.toFixed(0)}; over 300 ok requests after them ${endPeak.toFixed(0)}, `
+    + `after a second and a third such round ${endPeak2.toFixed(0)}, ${endPeak3.toFixed(0)}`);
   expect(peak).toBeLessThanOrEqual(1.5 * after100);
   // While a 1 MiB prompt is tokenized the worker holds its tables (~14 MiB) and its working set
   // (~30 MiB for one such prompt): allowed on top, and gone once it ends.
   expect(failedPeak).toBeLessThanOrEqual(1.5 * after100 + 48);
-  // Left behind: nothing. Ok requests after the failures stay within the bound, and a second round
-  // of failures adds nothing to the first (each request that trapped the wasm tokenizer kept ~1.1
-  // MiB: the 60 of a round would add 66 MiB).
+  // Left behind: nothing. Ok requests after the failures stay within the bound, and a later round
+  // of failures adds nothing to the one before (each request that trapped the wasm tokenizer kept
+  // ~1.1 MiB: the 60 of a round would add 66 MiB to every round): of the two increments, at least
+  // one is under 24 MiB — a leak fails both, an allocator step one.
   expect(endPeak).toBeLessThanOrEqual(1.5 * after100);
   expect(endPeak2).toBeLessThanOrEqual(1.5 * after100);
-  expect(endPeak2 - endPeak).toBeLessThan(24);
+  expect(endPeak3).toBeLessThanOrEqual(1.5 * after100);
+  expect(Math.min(endPeak2 - endPeak, endPeak3 - endPeak2)).toBeLessThan(24);
 }, 600_000);
