@@ -41,7 +41,7 @@ export function matmul_mxfp4_q8_rdot(w: usize, x: usize, y: usize, n_in: i32, n_
     let t = 0;
     for (; t + 2 <= B; t += 2) tokens(2, false, wg, sg, x + <usize>t * xr, xr, y + ((<usize>t * n_out + r) << 2), nb, n_out, min(8, r1 - r), lut, m, tiny, step, ones);
     for (let b = t; b < B; b++) {
-      const xq = x + <usize>b * nb * Q8_BLOCK, xd = xq + <usize>nb * 32, xs = xd + <usize>nb * 4;
+      const xq = x + <usize>b * xr, xd = xq + <usize>nb * 32, xs = xd + <usize>nb * 4;
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       let blk = wg, xb = xq, sp = sg;
       for (let g: usize = 0; g < <usize>nb; g++, blk += CODES, xb += 32, sp += 8) {

@@ -138,6 +138,11 @@ function tile2(wg: usize, nb: i32, x: usize, s: usize, ts: usize, b: i32, y: usi
   tiles(2, wg, nb, x, s, ts, b, y, n_out, keep);
 }
 
+/** acc + a widened code vector (lo, hi) against one token's splatted activation pairs at o (32 bytes). */
+@inline function pairs_add(lo: v128, hi: v128, o: usize, acc: v128): v128 {
+  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(o)), i32x4.dot_i16x8_s(hi, v128.load(o, 16))));
+}
+
 /** n (2 or 4, a constant where inlined) tokens against one row group. */
 @inline function tiles(n: i32, wg: usize, nb: i32, x: usize, s: usize, ts: usize, b: i32, y: usize, n_out: i32, keep: i32): void {
   const xd = x + <usize>b * nb * Q8_BLOCK + <usize>nb * 32, xs = <usize>nb * Q8_BLOCK; // token b's scales, stride to b+1
@@ -147,12 +152,9 @@ function tile2(wg: usize, nb: i32, x: usize, s: usize, ts: usize, b: i32, y: usi
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
     for (let v: usize = 0; v < 8; v++) {
       const c = v128.load(blk + 8 + (v << 4)), lo = i16x8.extend_low_i8x16_s(c), hi = i16x8.extend_high_i8x16_s(c), o = sp + (v << 5);
-      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(o)), i32x4.dot_i16x8_s(hi, v128.load(o, 16))));
-      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(o + ts)), i32x4.dot_i16x8_s(hi, v128.load(o + ts, 16))));
-      if (n == 4) {
-        a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(o + 2 * ts)), i32x4.dot_i16x8_s(hi, v128.load(o + 2 * ts, 16))));
-        a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(o + 3 * ts)), i32x4.dot_i16x8_s(hi, v128.load(o + 3 * ts, 16))));
-      }
+      a0 = pairs_add(lo, hi, o, a0);
+      a1 = pairs_add(lo, hi, o + ts, a1);
+      if (n == 4) { a2 = pairs_add(lo, hi, o + 2 * ts, a2); a3 = pairs_add(lo, hi, o + 3 * ts, a3); }
     }
     const d = block_scales(blk), gx = xd + (<usize>g << 2);
     f0 = scaled_add(f0, a0, d, load<f32>(gx)); f1 = scaled_add(f1, a1, d, load<f32>(gx + xs));
@@ -172,7 +174,7 @@ function tile1(wg: usize, nb: i32, x: usize, s: usize, b: i32, y: usize, n_out: 
     let a = i32x4.splat(0);
     for (let v: usize = 0; v < 8; v++) {
       const c = v128.load(blk + 8 + (v << 4)), o = sp + (v << 5);
-      a = i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(c), v128.load(o)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(c), v128.load(o, 16))));
+      a = pairs_add(i16x8.extend_low_i8x16_s(c), i16x8.extend_high_i8x16_s(c), o, a);
     }
     f = scaled_add(f, a, block_scales(blk), load<f32>(xd + (<usize>g << 2)));
   }

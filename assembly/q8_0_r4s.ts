@@ -23,8 +23,12 @@ const ONES16 = memory.data<i16>([1, 1, 1, 1, 1, 1, 1, 1]);
 
 /** acc + the four rows' sums of code vector c against activations xs (four bytes, splat). */
 @inline function step(c: v128, xs: v128, z: v128, ones: v128, acc: v128): v128 {
-  const m = i8x16.lt_s(c, z);
-  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(xs, m), m), i8x16.abs(c)), ones));
+  return signed_step(i8x16.lt_s(c, z), i8x16.abs(c), xs, ones, acc);
+}
+
+/** step() with c's sign mask m and |c| aw given (shared by the tokens of a tile). */
+@inline function signed_step(m: v128, aw: v128, xs: v128, ones: v128, acc: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(xs, m), m), aw), ones));
 }
 
 /**
@@ -81,11 +85,11 @@ function tile2(wg: usize, nb: i32, xq: usize, xs: usize, y: usize, n_out: i32, k
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
     for (let v: usize = 0; v < 8; v++) {
       const c = v128.load(blk + (v << 4)), m = i8x16.lt_s(c, z), aw = i8x16.abs(c), o = xb + (v << 2);
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(v128.load32_splat(o), m), m), aw), ones));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(v128.load32_splat(o + xs), m), m), aw), ones));
+      a0 = signed_step(m, aw, v128.load32_splat(o), ones, a0);
+      a1 = signed_step(m, aw, v128.load32_splat(o + xs), ones, a1);
       if (n == 4) {
-        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(v128.load32_splat(o + 2 * xs), m), m), aw), ones));
-        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(v128.load32_splat(o + 3 * xs), m), m), aw), ones));
+        a2 = signed_step(m, aw, v128.load32_splat(o + 2 * xs), ones, a2);
+        a3 = signed_step(m, aw, v128.load32_splat(o + 3 * xs), ones, a3);
       }
     }
     const d = block_scales(blk - 8), gx = xd + (<usize>g << 2);

@@ -23,9 +23,10 @@ export function engineHelp(defaults: Partial<Record<'backend' | 'ctx' | 'precisi
 /** The engine flags present in `a`; absent ones stay undefined (the defaults apply once, later). */
 export function engineFlags(a: Parsed): Partial<EngineOptions> {
   const o: Partial<EngineOptions> = {};
-  const positive = (name: string, min = 1) => {
+  const positive = (name: string, min = 1, max = Infinity) => {
     const n = int(a, name, min);
     if (n < min) throw new UsageError(`--${name} must be at least ${min}, got ${n}`);
+    if (n > max) throw new UsageError(`--${name} must be at most ${max}, got ${n}`);
     return n;
   };
   if (a.flags.has('backend')) {
@@ -38,10 +39,7 @@ export function engineFlags(a: Parsed): Partial<EngineOptions> {
     if (p !== 'fast' && p !== 'exact') throw new UsageError(`--precision must be fast or exact, got ${p}`);
     o.precision = p;
   }
-  if (a.flags.has('threads')) {
-    o.threads = positive('threads');
-    if (o.threads > MAX_THREADS) throw new UsageError(`--threads must be at most ${MAX_THREADS}, got ${o.threads}`);
-  }
+  if (a.flags.has('threads')) o.threads = positive('threads', 1, MAX_THREADS);
   if (a.flags.get('dense-q8') === true) o.denseQ8 = true;
   else if (a.flags.has('dense-q8')) throw new UsageError('--dense-q8 takes no value');
   if (a.flags.has('ctx')) o.context = positive('ctx', 2);
